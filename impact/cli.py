@@ -1,0 +1,322 @@
+"""``impact``: the command line of the ledger, for staff, agencies, the council and operators."""
+
+import json
+import logging
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from impact.bootstrap import build_ledger, build_sealer
+from impact.cli_infra import app as infra_app
+from impact.domain.program import Evidence, Target
+from impact.domain.proposal import ReviewComment
+from impact.domain.quarter import Quarter
+from impact.errors import ImpactError
+from impact.privacy import PersonalData
+from impact.settings import Settings
+
+app = typer.Typer(
+    help="Busan social-value impact ledger: proposals, programmes, outcomes and promotion reviews.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(infra_app, name="infra")
+proposal_app = typer.Typer(help="Citizen proposals: submit, review, decide.", no_args_is_help=True)
+program_app = typer.Typer(help="Programmes: register, report outcomes, correct them.", no_args_is_help=True)
+app.add_typer(proposal_app, name="proposal")
+app.add_typer(program_app, name="program")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{what} {text!r} is not a number") from None
+    if not value.is_finite():
+        raise typer.BadParameter(f"{what} must be a finite number, not {text}")
+    return value
+
+
+def _quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+OccurredAt = Annotated[
+    str | None, typer.Option(help="Business time, ISO 8601 (default: now).", show_default=False)
+]
+
+
+# -- set-up -------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Found the consortium (7 agencies and Busan City) and declare the 2018 plan, once."""
+    ledger = build_ledger(Settings())
+    did = ledger.found()
+    out.print("founded the consortium and declared the plan" if did else "already founded")
+
+
+# -- proposals ----------------------------------------------------------------------
+
+
+@proposal_app.command("submit")
+def proposal_submit(
+    code: Annotated[str, typer.Option(help="Proposal reference, e.g. C-2018-0001.")],
+    title: Annotated[str, typer.Option()],
+    text: Annotated[str, typer.Option()] = "",
+    category: Annotated[str, typer.Option()] = "general",
+    channel: Annotated[str, typer.Option()] = "website",
+    proposer_id: Annotated[str | None, typer.Option(help="Opaque subject reference of the citizen.")] = None,
+    proposer_name: Annotated[str | None, typer.Option(help="Sealed under the citizen's own key.")] = None,
+    proposer_contact: Annotated[str, typer.Option()] = "",
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Record a citizen's proposal (personal data is sealed, never stored in the clear)."""
+    settings = Settings()
+    sealed = None
+    if proposer_name:
+        subject = proposer_id or f"subject:{code}"
+        sealed = build_sealer(settings).seal(subject, PersonalData(name=proposer_name, contact=proposer_contact))
+    build_ledger(settings).submit_proposal(
+        code, title, text, category, channel=channel, proposer=sealed,  # type: ignore[arg-type]
+        occurred_at=_when(occurred_at),
+    )
+    out.print(f"proposal {code} submitted")
+
+
+@proposal_app.command("start-review")
+def proposal_start_review(
+    code: str,
+    panel: Annotated[list[str], typer.Option(help="Expert reviewer (repeat).")],
+    actor: Annotated[str, typer.Option()] = "proposal-desk",
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Hand a proposal to an expert panel."""
+    build_ledger(Settings()).start_proposal_review(code, tuple(panel), actor=actor, occurred_at=_when(occurred_at))
+    out.print(f"review of {code} started")
+
+
+@proposal_app.command("review")
+def proposal_review(
+    code: str,
+    score: Annotated[list[str], typer.Option(help="criterion=0..100 (repeat).")],
+    comment: Annotated[list[str], typer.Option(help="reviewer: text (repeat).")] = [],  # noqa: B006
+    actor: Annotated[str, typer.Option()] = "proposal-desk",
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Record the expert panel's scores and comments."""
+    scores = {}
+    for item in score:
+        name, _, value = item.partition("=")
+        scores[name.strip()] = _decimal(value, f"score {name}")
+    comments = tuple(
+        ReviewComment(reviewer=c.partition(":")[0].strip(), comment=c.partition(":")[2].strip())
+        for c in comment
+    )
+    build_ledger(Settings()).record_proposal_review(code, scores, comments, actor=actor, occurred_at=_when(occurred_at))
+    out.print(f"review of {code} recorded")
+
+
+@proposal_app.command("adopt")
+def proposal_adopt(
+    code: str,
+    task: Annotated[str, typer.Option(help="Plan task, e.g. S4-T2.")],
+    actor: Annotated[str, typer.Option()] = "proposal-desk",
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Adopt a reviewed proposal into a task of the plan."""
+    build_ledger(Settings()).adopt_proposal(code, task, actor=actor, occurred_at=_when(occurred_at))
+    out.print(f"proposal {code} adopted into {task}")
+
+
+@proposal_app.command("reject")
+def proposal_reject(
+    code: str,
+    reason: Annotated[str, typer.Option()],
+    actor: Annotated[str, typer.Option()] = "proposal-desk",
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Reject a reviewed proposal, saying why."""
+    build_ledger(Settings()).reject_proposal(code, reason, actor=actor, occurred_at=_when(occurred_at))
+    out.print(f"proposal {code} rejected")
+
+
+# -- programmes ---------------------------------------------------------------------
+
+
+@program_app.command("register")
+def program_register(
+    code: Annotated[str, typer.Option(help="Programme code, e.g. P-BPA-01.")],
+    agency: Annotated[str, typer.Option(help="Owning agency, e.g. BPA.")],
+    task: Annotated[str, typer.Option(help="Plan task, e.g. S4-T2.")],
+    title_ko: Annotated[str, typer.Option()],
+    title_en: Annotated[str, typer.Option()],
+    budget_krw: Annotated[int, typer.Option(help="Budget in KRW (integer).")],
+    starts_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    ends_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    target: Annotated[list[str], typer.Option(help="metric:QUARTER:value (repeat).")] = [],  # noqa: B006
+    origin: Annotated[list[str], typer.Option(help="Adopted proposal it came from (repeat).")] = [],  # noqa: B006
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Register an agency's programme under a task of the plan."""
+    targets = []
+    for item in target:
+        parts = item.split(":")
+        if len(parts) != 3:
+            raise typer.BadParameter(f"target {item!r} must be metric:QUARTER:value")
+        targets.append(Target(metric=parts[0], quarter=str(_quarter(parts[1])), value=_decimal(parts[2], "target")))
+    build_ledger(Settings()).register_program(
+        code, agency, task, title_ko, title_en, budget_krw, date.fromisoformat(starts_on),
+        date.fromisoformat(ends_on) if ends_on else None, tuple(targets), tuple(origin),
+        occurred_at=_when(occurred_at),
+    )
+    out.print(f"programme {code} registered by {agency} under {task}")
+
+
+@program_app.command("report")
+def program_report(
+    program: Annotated[str, typer.Option(help="Programme code.")],
+    agency: Annotated[str, typer.Option(help="Reporting agency.")],
+    metric: Annotated[str, typer.Option()],
+    quarter: Annotated[str, typer.Option(help="e.g. 2019Q1")],
+    value: Annotated[str, typer.Option()],
+    report_id: Annotated[str | None, typer.Option(help="Stable id (default: derived).")] = None,
+    evidence_uri: Annotated[str | None, typer.Option()] = None,
+    evidence_sha256: Annotated[str | None, typer.Option()] = None,
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Report one outcome of a programme for a quarter."""
+    q = str(_quarter(quarter))
+    evidence = Evidence(uri=evidence_uri, sha256=evidence_sha256) if evidence_uri and evidence_sha256 else None
+    rid = report_id or f"{program}/{metric}/{q}"
+    build_ledger(Settings()).report_outcome(
+        program, agency, rid, metric, q, _decimal(value, "value"), evidence=evidence,
+        occurred_at=_when(occurred_at),
+    )
+    out.print(f"{program}: {metric} {q} = {value} reported (report {rid})")
+
+
+@program_app.command("correct")
+def program_correct(
+    program: Annotated[str, typer.Option()],
+    agency: Annotated[str, typer.Option()],
+    corrects: Annotated[str, typer.Option(help="The report id it corrects.")],
+    value: Annotated[str, typer.Option()],
+    reason: Annotated[str, typer.Option()],
+    report_id: Annotated[str | None, typer.Option()] = None,
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Correct an earlier report; the original stays in the log."""
+    ledger = build_ledger(Settings())
+    rid = report_id or f"{corrects}#c{ledger.program(program).version + 1}"
+    ledger.correct_outcome(program, agency, rid, corrects, _decimal(value, "value"), reason,
+                           occurred_at=_when(occurred_at))
+    out.print(f"{program}: report {corrects} corrected to {value} (report {rid})")
+
+
+# -- the pipeline -------------------------------------------------------------------
+
+
+@app.command()
+def relay(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
+) -> None:
+    """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
+    from impact.ingest.relay import Relay
+
+    settings = Settings()
+    stats = Relay(build_ledger(settings), settings).run(
+        until_idle=until_idle,
+        on_batch=lambda s: err.print(f"relayed {s.published} (up to notification {s.last_notification_id})"),
+    )
+    out.print(f"relay: {stats.published} events published after notification {stats.resumed_after}")
+
+
+@app.command()
+def load() -> None:
+    """Run the load job in-process: relay, load into ClickHouse, refresh projections."""
+    from impact.orchestration.run import run_load
+
+    result = run_load(Settings())
+    meta = result.asset_materializations_for_node("raw_events")[0].metadata
+    out.print(f"loaded {meta['loaded'].value} records; ClickHouse holds {meta['distinct_events'].value} events")
+
+
+def _ranking_table(quarter: Quarter, rows: list[Any]) -> Table:
+    table = Table(title=f"Promotion review {quarter}: ranked programmes")
+    for col, justify in (("rank", "right"), ("programme", "left"), ("agency", "left"),
+                         ("title", "left"), ("score", "right"), ("targets met", "right"),
+                         ("outcomes", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        table.add_row(str(r.rank), r.program_code, r.agency, f"{r.title_ko}\n{r.title_en}",
+                      str(r.score), f"{r.targets_met}/{r.targets}", str(r.outcomes))
+    return table
+
+
+@app.command()
+def review(
+    quarter: Annotated[str, typer.Argument(help="Quarter, e.g. 2019Q1.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
+) -> None:
+    """Run the quarterly review in-process and print the ranked programmes."""
+    from impact.domain.scoring import POLICIES
+    from impact.orchestration.run import run_review
+    from impact.projections.ranking import rank_quarter
+    from impact.projections.store import ProjectionStore
+
+    q = _quarter(quarter)
+    settings = Settings()
+    run_review(settings, q.first_day.isoformat())
+    rows = rank_quarter(ProjectionStore(settings), q, POLICIES[max(POLICIES)])
+    if as_json:
+        print(json.dumps({"quarter": str(q), "ranking": [r.as_json() for r in rows]}, ensure_ascii=False, indent=2))
+    else:
+        out.print(_ranking_table(q, rows))
+
+
+@app.command()
+def demo() -> None:
+    """The main job: the thin slice of the programme, end to end, through Kafka and ClickHouse."""
+    from impact.demo import run_demo
+
+    run_demo(Settings(), out)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # kafka-python logs connection churn on close at ERROR; its real failures reach us as
+    # exceptions, translated at the adapter.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    try:
+        app()
+    except ImpactError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    except ValidationError as exc:
+        err.print(f"[bold red]invalid input:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""The consortium: member agencies with dates, their signing keys, and the council."""
+
+from datetime import date, datetime
+from uuid import UUID
+from typing import Literal
+
+from eventsourcing.domain import event
+from pydantic import Field
+
+from impact.domain.base import Aggregate, Model, natural_id
+from impact.domain.errors import AlreadyExistsError, NotAMemberError, NotFoundError
+
+AgencyCode = str
+MemberKind = Literal["agency", "city"]
+
+
+class Member(Model):
+    code: AgencyCode = Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$")
+    name_ko: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    kind: MemberKind = "agency"
+    joined_on: date
+    left_on: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+
+
+class AgencyKey(Model):
+    agency: AgencyCode
+    key_id: str = Field(min_length=1, max_length=128)
+    public_key: str = Field(description="Ed25519 public key, base64 of the 32 raw bytes.")
+    valid_from: datetime
+    revoked_at: datetime | None = None
+
+    def valid_at(self, moment: datetime) -> bool:
+        return self.valid_from <= moment and (self.revoked_at is None or moment < self.revoked_at)
+
+
+FOUNDED_ON = date(2018, 11, 28)
+
+FOUNDING_MEMBERS: tuple[Member, ...] = tuple(
+    Member(code=code, name_ko=ko, name_en=en, kind=kind, joined_on=FOUNDED_ON)  # type: ignore[arg-type]
+    for code, ko, en, kind in (
+        ("KAMCO", "한국자산관리공사", "Korea Asset Management Corporation", "agency"),
+        ("KIBO", "기술보증기금", "Korea Technology Finance Corporation", "agency"),
+        ("BPA", "부산항만공사", "Busan Port Authority", "agency"),
+        ("HUG", "주택도시보증공사", "Korea Housing & Urban Guarantee Corporation", "agency"),
+        ("KOSPO", "한국남부발전", "Korea Southern Power", "agency"),
+        ("KSD", "한국예탁결제원", "Korea Securities Depository", "agency"),
+        ("HF", "한국주택금융공사", "Korea Housing Finance Corporation", "agency"),
+        ("BUSAN", "부산광역시", "Busan Metropolitan City", "city"),
+    )
+)
+
+
+class Consortium(Aggregate):
+    """There is one consortium; its id is fixed."""
+
+    kind = "consortium"
+
+    class Founded(Aggregate.Created):
+        members: tuple[Member, ...]
+
+    class MemberJoined(Aggregate.Event):
+        member: Member
+
+    class MemberLeft(Aggregate.Event):
+        code: AgencyCode
+        left_on: date
+
+    class KeyRegistered(Aggregate.Event):
+        key: AgencyKey
+
+    class KeyRevoked(Aggregate.Event):
+        agency: AgencyCode
+        key_id: str
+        revoked_at: datetime
+
+    @staticmethod
+    def create_id(**_: object) -> UUID:
+        return natural_id("consortium", "busan")
+
+    @event(Founded)
+    def __init__(self, members: tuple[Member, ...], occurred_at: datetime, actor: str) -> None:
+        self.members: dict[str, Member] = {m.code: m for m in members}
+        self.keys: dict[tuple[str, str], AgencyKey] = {}
+
+    # -- commands ---------------------------------------------------------------
+
+    def admit(self, member: Member, occurred_at: datetime, actor: str) -> None:
+        if member.code in self.members:
+            raise AlreadyExistsError(f"{member.code} is already a member of the consortium")
+        self._member_joined(member=member, occurred_at=occurred_at, actor=actor)
+
+    def retire(self, code: str, left_on: date, occurred_at: datetime, actor: str) -> None:
+        member = self.member(code)
+        if member.left_on is not None:
+            raise NotAMemberError(f"{code} already left the consortium on {member.left_on}")
+        if left_on < member.joined_on:
+            raise NotAMemberError(f"{code} cannot leave on {left_on}, before it joined")
+        self._member_left(code=code, left_on=left_on, occurred_at=occurred_at, actor=actor)
+
+    def register_key(self, key: AgencyKey, occurred_at: datetime, actor: str) -> None:
+        self.member(key.agency)
+        if (key.agency, key.key_id) in self.keys:
+            raise AlreadyExistsError(f"key {key.key_id} of {key.agency} is already registered")
+        self._key_registered(key=key, occurred_at=occurred_at, actor=actor)
+
+    def revoke_key(
+        self, agency: str, key_id: str, revoked_at: datetime, occurred_at: datetime, actor: str
+    ) -> None:
+        if (agency, key_id) not in self.keys:
+            raise NotFoundError(f"{agency} has no key {key_id}; list its keys first")
+        self._key_revoked(
+            agency=agency, key_id=key_id, revoked_at=revoked_at, occurred_at=occurred_at, actor=actor
+        )
+
+    # -- queries ----------------------------------------------------------------
+
+    def member(self, code: str) -> Member:
+        try:
+            return self.members[code]
+        except KeyError:
+            known = ", ".join(sorted(self.members))
+            raise NotAMemberError(
+                f"{code} is not a member of the consortium (members: {known})"
+            ) from None
+
+    def check_active(self, code: str, on: date, kinds: tuple[str, ...] = ("agency",)) -> Member:
+        member = self.member(code)
+        if member.kind not in kinds:
+            raise NotAMemberError(f"{code} is a {member.kind} member; only {kinds} may do this")
+        if not member.active_on(on):
+            if on < member.joined_on:
+                raise NotAMemberError(f"{code} joined on {member.joined_on}; it cannot act on {on}")
+            raise NotAMemberError(f"{code} left the consortium on {member.left_on}; it cannot act on {on}")
+        return member
+
+    def agencies_on(self, day: date) -> list[str]:
+        return sorted(c for c, m in self.members.items() if m.kind == "agency" and m.active_on(day))
+
+    def keys_valid_at(self, agency: str, moment: datetime) -> list[AgencyKey]:
+        return [k for (a, _), k in sorted(self.keys.items()) if a == agency and k.valid_at(moment)]
+
+    # -- mutators ---------------------------------------------------------------
+
+    @event(MemberJoined)
+    def _member_joined(self, member: Member, occurred_at: datetime, actor: str) -> None:
+        self.members[member.code] = member
+
+    @event(MemberLeft)
+    def _member_left(self, code: str, left_on: date, occurred_at: datetime, actor: str) -> None:
+        self.members[code] = self.members[code].model_copy(update={"left_on": left_on})
+
+    @event(KeyRegistered)
+    def _key_registered(self, key: AgencyKey, occurred_at: datetime, actor: str) -> None:
+        self.keys[(key.agency, key.key_id)] = key
+
+    @event(KeyRevoked)
+    def _key_revoked(
+        self, agency: str, key_id: str, revoked_at: datetime, occurred_at: datetime, actor: str
+    ) -> None:
+        old = self.keys[(agency, key_id)]
+        self.keys[(agency, key_id)] = old.model_copy(update={"revoked_at": revoked_at})
+
+
+

@@ -1,0 +1,343 @@
+"""Programmes: registered by one agency under one task, reporting outcomes each quarter."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from eventsourcing.domain import event
+from pydantic import Field
+
+from impact.domain.base import Aggregate, Model, natural_id
+from impact.domain.errors import (
+    AlreadyExistsError,
+    NotOwnerError,
+    PeriodOutsideProgramError,
+    ProgramNotActiveError,
+    ReportNotFoundError,
+    ValueOutOfRangeError,
+)
+from impact.domain.metrics import CATALOGUES, CURRENT_CATALOGUE, MetricCatalogue
+from impact.domain.quarter import Quarter, QuarterText
+
+ProgramStatus = Literal["active", "suspended", "completed"]
+PartnerKind = Literal["agency", "civic", "enterprise", "public"]
+
+PROGRAM_CODE = r"^P-[A-Z0-9]{2,16}-[0-9A-Z-]{1,24}$"
+
+
+class Target(Model):
+    metric: str
+    quarter: QuarterText
+    value: Decimal = Field(allow_inf_nan=False)
+
+
+class Evidence(Model):
+    uri: str = Field(min_length=1, max_length=2048)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Partner(Model):
+    kind: PartnerKind
+    name: str = Field(min_length=1, max_length=200)
+    code: str | None = None
+
+
+class Report(Model):
+    """An outcome as the programme knows it: the latest value, and its history."""
+
+    report_id: str
+    metric: str
+    quarter: QuarterText
+    value: Decimal
+    corrects: str | None = None
+
+
+class Program(Aggregate):
+    kind = "program"
+
+    class Registered(Aggregate.Created):
+        code: str
+        agency: str
+        task_code: str
+        title_ko: str
+        title_en: str
+        origin_proposals: tuple[str, ...]
+        targets: tuple[Target, ...]
+        budget_krw: int
+        starts_on: date
+        ends_on: date | None
+        catalogue_version: int
+
+    class OutcomeReported(Aggregate.Event):
+        class_version: ClassVar[int] = 2
+        report_id: str
+        metric: str
+        quarter: QuarterText
+        value: Decimal
+        unit: str
+        evidence: Evidence | None
+        submission_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 reports had no unit: it is the unit the catalogue of the day gave the metric."""
+            state["unit"] = CATALOGUES[1].metric(state["metric"]).unit
+
+    class OutcomeCorrected(Aggregate.Event):
+        report_id: str
+        corrects: str
+        metric: str
+        quarter: QuarterText
+        value: Decimal
+        unit: str
+        reason: str
+        evidence: Evidence | None
+        submission_id: str | None
+
+    class PartnerJoined(Aggregate.Event):
+        partner: Partner
+
+    class Suspended(Aggregate.Event):
+        reason: str
+
+    class Resumed(Aggregate.Event):
+        pass
+
+    class Completed(Aggregate.Event):
+        completed_on: date
+
+    class Promoted(Aggregate.Event):
+        quarter: QuarterText
+        participants: tuple[str, ...]
+
+    @staticmethod
+    def create_id(code: str, **_: object) -> UUID:
+        return natural_id("program", code)
+
+    @event(Registered)
+    def __init__(
+        self,
+        code: str,
+        agency: str,
+        task_code: str,
+        title_ko: str,
+        title_en: str,
+        origin_proposals: tuple[str, ...],
+        targets: tuple[Target, ...],
+        budget_krw: int,
+        starts_on: date,
+        ends_on: date | None,
+        catalogue_version: int,
+        occurred_at: datetime,
+        actor: str,
+    ) -> None:
+        self.code = code
+        self.agency = agency
+        self.task_code = task_code
+        self.title_ko = title_ko
+        self.title_en = title_en
+        self.origin_proposals = origin_proposals
+        self.targets = targets
+        self.budget_krw = budget_krw
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.catalogue_version = catalogue_version
+        self.status: ProgramStatus = "active"
+        self.partners: list[Partner] = []
+        self.reports: dict[str, Report] = {}
+        self.latest: dict[tuple[str, str], str] = {}
+        self.joint_participants: tuple[str, ...] = ()
+
+    @classmethod
+    def check_registration(
+        cls,
+        code: str,
+        targets: tuple[Target, ...],
+        budget_krw: int,
+        starts_on: date,
+        ends_on: date | None,
+        catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+    ) -> None:
+        import re
+
+        if not re.match(PROGRAM_CODE, code):
+            raise ValueOutOfRangeError(f"programme code {code!r} must look like P-KAMCO-01")
+        if budget_krw < 0:
+            raise ValueOutOfRangeError(f"budget of {code} is {budget_krw} KRW; it cannot be negative")
+        if ends_on is not None and ends_on < starts_on:
+            raise PeriodOutsideProgramError(f"{code} ends on {ends_on}, before it starts on {starts_on}")
+        for target in targets:
+            catalogue.check_value(target.metric, target.value)
+
+    # -- queries ----------------------------------------------------------------
+
+    @property
+    def is_joint(self) -> bool:
+        return bool(self.joint_participants)
+
+    def may_report(self, agency: str) -> bool:
+        return agency == self.agency or agency in self.joint_participants
+
+    def current_value(self, metric: str, quarter: str) -> Decimal | None:
+        report_id = self.latest.get((metric, quarter))
+        return self.reports[report_id].value if report_id else None
+
+    # -- commands ---------------------------------------------------------------
+
+    def report_outcome(
+        self,
+        report_id: str,
+        metric: str,
+        quarter: str,
+        value: Decimal,
+        evidence: Evidence | None,
+        submission_id: str | None,
+        occurred_at: datetime,
+        actor: str,
+        catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+    ) -> None:
+        self._check_reporter(actor)
+        self._check_period(quarter)
+        found = catalogue.check_value(metric, value)
+        if report_id in self.reports:
+            raise AlreadyExistsError(f"report {report_id} of {self.code} already exists")
+        if (metric, quarter) in self.latest:
+            raise AlreadyExistsError(
+                f"{self.code} already reported {metric} for {quarter} "
+                f"(report {self.latest[(metric, quarter)]}); send a correction that names it"
+            )
+        self._outcome_reported(
+            report_id=report_id, metric=metric, quarter=quarter, value=value, unit=found.unit,
+            evidence=evidence, submission_id=submission_id, occurred_at=occurred_at, actor=actor,
+        )
+
+    def correct_outcome(
+        self,
+        report_id: str,
+        corrects: str,
+        value: Decimal,
+        reason: str,
+        evidence: Evidence | None,
+        submission_id: str | None,
+        occurred_at: datetime,
+        actor: str,
+        catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+    ) -> None:
+        self._check_reporter(actor)
+        original = self.reports.get(corrects)
+        if original is None:
+            raise ReportNotFoundError(
+                f"{self.code} has no report {corrects} to correct; name a report it holds"
+            )
+        if report_id in self.reports:
+            raise AlreadyExistsError(f"report {report_id} of {self.code} already exists")
+        if not reason.strip():
+            raise ValueOutOfRangeError(f"say why report {corrects} of {self.code} is corrected")
+        found = catalogue.check_value(original.metric, value)
+        self._outcome_corrected(
+            report_id=report_id, corrects=corrects, metric=original.metric,
+            quarter=original.quarter, value=value, unit=found.unit, reason=reason,
+            evidence=evidence, submission_id=submission_id, occurred_at=occurred_at, actor=actor,
+        )
+
+    def join_partner(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
+        self._check_reporter(actor)
+        if partner in self.partners:
+            raise AlreadyExistsError(f"{partner.name} is already a partner of {self.code}")
+        self._partner_joined(partner=partner, occurred_at=occurred_at, actor=actor)
+
+    def suspend(self, reason: str, occurred_at: datetime, actor: str) -> None:
+        self._check_reporter(actor)
+        if self.status != "active":
+            raise ProgramNotActiveError(f"{self.code} is {self.status}; only an active one can be suspended")
+        self._suspended(reason=reason, occurred_at=occurred_at, actor=actor)
+
+    def resume(self, occurred_at: datetime, actor: str) -> None:
+        self._check_reporter(actor)
+        if self.status != "suspended":
+            raise ProgramNotActiveError(f"{self.code} is {self.status}; only a suspended one can resume")
+        self._resumed(occurred_at=occurred_at, actor=actor)
+
+    def complete(self, completed_on: date, occurred_at: datetime, actor: str) -> None:
+        self._check_reporter(actor)
+        if self.status == "completed":
+            raise ProgramNotActiveError(f"{self.code} is already completed")
+        if completed_on < self.starts_on:
+            raise PeriodOutsideProgramError(f"{self.code} cannot complete before it starts")
+        self._completed(completed_on=completed_on, occurred_at=occurred_at, actor=actor)
+
+    def promote(
+        self, quarter: str, participants: tuple[str, ...], occurred_at: datetime, actor: str
+    ) -> None:
+        if self.is_joint:
+            raise AlreadyExistsError(f"{self.code} is already a joint project")
+        if self.status != "active":
+            raise ProgramNotActiveError(f"{self.code} is {self.status}; only an active one can be promoted")
+        if self.agency not in participants:
+            participants = (self.agency, *participants)
+        self._promoted(
+            quarter=quarter, participants=tuple(sorted(set(participants))),
+            occurred_at=occurred_at, actor=actor,
+        )
+
+    def _check_reporter(self, agency: str) -> None:
+        if not self.may_report(agency):
+            owner = self.agency
+            if self.is_joint:
+                raise NotOwnerError(
+                    f"programme {self.code} is a joint project of {', '.join(self.joint_participants)}; "
+                    f"{agency} is not among them"
+                )
+            raise NotOwnerError(f"programme {self.code} belongs to {owner}; {agency} cannot act on it")
+
+    def _check_period(self, quarter: str) -> None:
+        period = Quarter.parse(quarter)
+        if not period.overlaps(self.starts_on, self.ends_on):
+            end = self.ends_on.isoformat() if self.ends_on else "open-ended"
+            raise PeriodOutsideProgramError(
+                f"{quarter} is outside programme {self.code} ({self.starts_on} to {end})"
+            )
+
+    # -- mutators ---------------------------------------------------------------
+
+    @event(OutcomeReported)
+    def _outcome_reported(
+        self, report_id: str, metric: str, quarter: str, value: Decimal, unit: str,
+        evidence: Evidence | None, submission_id: str | None, occurred_at: datetime, actor: str,
+    ) -> None:
+        self.reports[report_id] = Report(report_id=report_id, metric=metric, quarter=quarter, value=value)
+        self.latest[(metric, quarter)] = report_id
+
+    @event(OutcomeCorrected)
+    def _outcome_corrected(
+        self, report_id: str, corrects: str, metric: str, quarter: str, value: Decimal,
+        unit: str, reason: str, evidence: Evidence | None, submission_id: str | None,
+        occurred_at: datetime, actor: str,
+    ) -> None:
+        self.reports[report_id] = Report(
+            report_id=report_id, metric=metric, quarter=quarter, value=value, corrects=corrects
+        )
+        self.latest[(metric, quarter)] = report_id
+
+    @event(PartnerJoined)
+    def _partner_joined(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
+        self.partners.append(partner)
+
+    @event(Suspended)
+    def _suspended(self, reason: str, occurred_at: datetime, actor: str) -> None:
+        self.status = "suspended"
+
+    @event(Resumed)
+    def _resumed(self, occurred_at: datetime, actor: str) -> None:
+        self.status = "active"
+
+    @event(Completed)
+    def _completed(self, completed_on: date, occurred_at: datetime, actor: str) -> None:
+        self.status = "completed"
+
+    @event(Promoted)
+    def _promoted(
+        self, quarter: str, participants: tuple[str, ...], occurred_at: datetime, actor: str
+    ) -> None:
+        self.joint_participants = participants

@@ -1,0 +1,119 @@
+"""The quarterly promotion review: opened with a policy, candidates scored, decided, closed."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from eventsourcing.domain import event
+from pydantic import Field
+
+from impact.domain.base import Aggregate, Model, natural_id
+from impact.domain.errors import CandidateNotScoredError, ReviewStateError
+from impact.domain.quarter import QuarterText
+
+Decision = Literal["promote", "defer", "decline"]
+
+
+class ScoredCandidate(Model):
+    program_code: str
+    rank: int = Field(ge=1)
+    score: Decimal
+    components: dict[str, Decimal]
+    eligible: bool = True
+
+
+class PromotionReview(Aggregate):
+    kind = "promotion_review"
+
+    class Opened(Aggregate.Created):
+        quarter: QuarterText
+        policy_version: int
+
+    class CandidatesScored(Aggregate.Event):
+        candidates: tuple[ScoredCandidate, ...]
+        inputs_digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+        policy_version: int
+
+    class Decided(Aggregate.Event):
+        program_code: str
+        decision: Decision
+        reason: str
+        meeting_ref: str
+
+    class Closed(Aggregate.Event):
+        pass
+
+    @staticmethod
+    def create_id(quarter: str, **_: object) -> UUID:
+        return natural_id("promotion_review", quarter)
+
+    @event(Opened)
+    def __init__(self, quarter: str, policy_version: int, occurred_at: datetime, actor: str) -> None:
+        self.quarter = quarter
+        self.policy_version = policy_version
+        self.candidates: dict[str, ScoredCandidate] = {}
+        self.inputs_digest: str | None = None
+        self.decisions: dict[str, Decision] = {}
+        self.closed = False
+
+    def record_scores(
+        self, candidates: tuple[ScoredCandidate, ...], inputs_digest: str,
+        occurred_at: datetime, actor: str,
+    ) -> None:
+        self._check_open()
+        if self.decisions:
+            raise ReviewStateError(
+                f"review {self.quarter} already has decisions; scores can no longer change"
+            )
+        self._scored(
+            candidates=candidates, inputs_digest=inputs_digest, policy_version=self.policy_version,
+            occurred_at=occurred_at, actor=actor,
+        )
+
+    def decide(
+        self, program_code: str, decision: Decision, reason: str, meeting_ref: str,
+        occurred_at: datetime, actor: str,
+    ) -> None:
+        self._check_open()
+        if program_code not in self.candidates:
+            raise CandidateNotScoredError(
+                f"{program_code} was not scored in review {self.quarter}; run the review first"
+            )
+        if program_code in self.decisions:
+            raise ReviewStateError(
+                f"{program_code} was already decided ({self.decisions[program_code]}) in {self.quarter}"
+            )
+        if not reason.strip():
+            raise ReviewStateError("a council decision needs a reason")
+        self._decided(
+            program_code=program_code, decision=decision, reason=reason, meeting_ref=meeting_ref,
+            occurred_at=occurred_at, actor=actor,
+        )
+
+    def close(self, occurred_at: datetime, actor: str) -> None:
+        self._check_open()
+        self._closed(occurred_at=occurred_at, actor=actor)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ReviewStateError(f"review {self.quarter} is closed")
+
+    @event(CandidatesScored)
+    def _scored(
+        self, candidates: tuple[ScoredCandidate, ...], inputs_digest: str, policy_version: int,
+        occurred_at: datetime, actor: str,
+    ) -> None:
+        self.candidates = {c.program_code: c for c in candidates}
+        self.inputs_digest = inputs_digest
+
+    @event(Decided)
+    def _decided(
+        self, program_code: str, decision: Decision, reason: str, meeting_ref: str,
+        occurred_at: datetime, actor: str,
+    ) -> None:
+        self.decisions[program_code] = decision
+
+    @event(Closed)
+    def _closed(self, occurred_at: datetime, actor: str) -> None:
+        self.closed = True

@@ -1,0 +1,113 @@
+"""The Kafka adapter: client factories, topic creation, and error translation."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from impact.errors import LogError
+from impact.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 1_048_576
+
+
+@contextmanager
+def kafka_errors(what: str) -> Iterator[None]:
+    """Translate kafka-python's errors into LogError, saying what was being done."""
+    try:
+        yield
+    except KafkaError as exc:
+        raise LogError(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def ledger_topics(settings: Settings) -> list[TopicSpec]:
+    """The project's topics, with explicit settings: the log is kept forever, never compacted."""
+    forever = {
+        "cleanup.policy": "delete",
+        "retention.ms": "-1",
+        "retention.bytes": "-1",
+        "max.message.bytes": str(MAX_MESSAGE_BYTES),
+        "min.insync.replicas": str(min(2, settings.replication_factor)),
+    }
+    return [
+        TopicSpec(settings.events_topic, settings.events_partitions, forever),
+        TopicSpec("impact.submissions", settings.events_partitions, forever),
+        TopicSpec("impact.submissions.rejected", 1, forever),
+    ]
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    with kafka_errors(f"connecting to Kafka at {settings.kafka_bootstrap_servers}"):
+        return KafkaAdminClient(client_id="impact-admin", **settings.kafka_client_config())
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create the project's topics that are missing; return the names created."""
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        wanted = [t for t in ledger_topics(settings) if t.name not in existing]
+        created: list[str] = []
+        for spec in wanted:
+            topic = NewTopic(
+                name=spec.name,
+                num_partitions=spec.partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs=spec.config,
+            )
+            try:
+                with kafka_errors(f"creating topic {spec.name}"):
+                    admin.create_topics([topic])
+                created.append(spec.name)
+            except LogError as exc:
+                if not isinstance(exc.__cause__, TopicAlreadyExistsError):
+                    raise
+        if created:
+            log.info("created topics %s", created)
+        return created
+    finally:
+        admin.close()
+
+
+def transactional_producer(settings: Settings, transactional_id: str) -> KafkaProducer:
+    with kafka_errors(f"starting the transactional producer {transactional_id}"):
+        producer = KafkaProducer(
+            transactional_id=transactional_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            compression_type=None,
+            max_request_size=MAX_MESSAGE_BYTES,
+            **settings.kafka_client_config(),
+        )
+        producer.init_transactions()
+        return producer
+
+
+def committed_reader(settings: Settings, **overrides: Any) -> KafkaConsumer:
+    """A consumer that sees committed transactions only and never commits by itself."""
+    config: dict[str, Any] = {
+        "isolation_level": "read_committed",
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "fetch_max_bytes": 16 * MAX_MESSAGE_BYTES,
+        "max_partition_fetch_bytes": 4 * MAX_MESSAGE_BYTES,
+        **settings.kafka_client_config(),
+        **overrides,
+    }
+    with kafka_errors("starting a Kafka consumer"):
+        return KafkaConsumer(**config)

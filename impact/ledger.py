@@ -1,0 +1,341 @@
+"""The ledger application: the use cases, on eventsourcing's event store.
+
+Each method loads the aggregates a rule needs, asks them to decide, and saves the
+new events atomically. The notification log of this application is the outbox the
+relay publishes to ``impact.events``.
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, Transcoder
+
+from impact.domain.base import Aggregate
+from impact.domain.consortium import FOUNDING_MEMBERS, AgencyKey, Consortium, Member
+from impact.domain.errors import AlreadyExistsError, NotFoundError, ReviewStateError
+from impact.domain.metrics import CURRENT_CATALOGUE
+from impact.domain.plan import DECLARED_ON, STRATEGIES_2018, TASKS_2018, Plan
+from impact.domain.program import Evidence, Partner, Program, Target
+from impact.domain.proposal import Channel, Proposal, ReviewComment, SealedPersonalData
+from impact.domain.review import Decision, PromotionReview, ScoredCandidate
+from impact.domain.scoring import POLICIES
+from impact.eventstore import OrjsonTranscoder, PydanticMapper
+
+A = TypeVar("A", bound=Aggregate)
+
+DECLARATION_AT = datetime(2018, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+class Ledger(Application[UUID]):
+    """Use cases of the impact ledger."""
+
+    name = "impact"
+    log_section_size = 5000
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _get(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{what} does not exist") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{what} does not exist")
+        return aggregate
+
+    def _save_new(self, aggregate: Aggregate, what: str) -> None:
+        try:
+            self.save(aggregate)
+        except IntegrityError:
+            raise AlreadyExistsError(f"{what} already exists") from None
+
+    def consortium(self) -> Consortium:
+        return self._get(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
+
+    def plan(self) -> Plan:
+        return self._get(Plan, Plan.create_id(), "the plan (run `impact init`)")
+
+    def program(self, code: str) -> Program:
+        return self._get(Program, Program.create_id(code=code), f"programme {code}")
+
+    def proposal(self, code: str) -> Proposal:
+        return self._get(Proposal, Proposal.create_id(code=code), f"proposal {code}")
+
+    def review(self, quarter: str) -> PromotionReview:
+        return self._get(
+            PromotionReview, PromotionReview.create_id(quarter=quarter), f"the review of {quarter}"
+        )
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    # -- consortium and plan ----------------------------------------------------
+
+    def found(self, actor: str = "BUSAN") -> bool:
+        """Found the consortium and declare the 2018 plan, once. True if it did anything."""
+        did = False
+        if not self.exists(Consortium.create_id()):
+            self._save_new(
+                Consortium(members=FOUNDING_MEMBERS, occurred_at=DECLARATION_AT, actor=actor),
+                "the consortium",
+            )
+            did = True
+        if not self.exists(Plan.create_id()):
+            Plan.check_structure(STRATEGIES_2018, TASKS_2018)
+            plan = Plan(
+                title_ko="사회적 가치 혁신사업 기본계획",
+                title_en="Social Value Innovation Basic Plan",
+                effective_on=DECLARED_ON,
+                strategies=STRATEGIES_2018,
+                tasks=TASKS_2018,
+                occurred_at=DECLARATION_AT,
+                actor=actor,
+            )
+            self._save_new(plan, "the plan")
+            did = True
+        return did
+
+    def admit_member(self, member: Member, actor: str, occurred_at: datetime | None = None) -> None:
+        consortium = self.consortium()
+        consortium.admit(member, occurred_at=occurred_at or now(), actor=actor)
+        self.save(consortium)
+
+    def retire_member(self, code: str, left_on: date, actor: str) -> None:
+        consortium = self.consortium()
+        consortium.retire(code, left_on, occurred_at=now(), actor=actor)
+        self.save(consortium)
+
+    def register_key(self, key: AgencyKey, actor: str) -> None:
+        consortium = self.consortium()
+        consortium.register_key(key, occurred_at=now(), actor=actor)
+        self.save(consortium)
+
+    # -- proposals --------------------------------------------------------------
+
+    def submit_proposal(
+        self,
+        code: str,
+        title: str,
+        text: str,
+        category: str,
+        channel: Channel = "website",
+        proposer: SealedPersonalData | None = None,
+        occurred_at: datetime | None = None,
+        actor: str = "proposal-desk",
+    ) -> UUID:
+        proposal = Proposal(
+            code=code, channel=channel, title=title, text=text, category=category,
+            proposer=proposer, occurred_at=occurred_at or now(), actor=actor,
+        )
+        self._save_new(proposal, f"proposal {code}")
+        return proposal.id
+
+    def start_proposal_review(
+        self, code: str, panel: tuple[str, ...], actor: str, occurred_at: datetime | None = None
+    ) -> None:
+        proposal = self.proposal(code)
+        proposal.start_review(panel, occurred_at=occurred_at or now(), actor=actor)
+        self.save(proposal)
+
+    def record_proposal_review(
+        self,
+        code: str,
+        scores: Mapping[str, Decimal],
+        comments: tuple[ReviewComment, ...],
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        proposal = self.proposal(code)
+        proposal.record_review(dict(scores), comments, occurred_at=occurred_at or now(), actor=actor)
+        self.save(proposal)
+
+    def adopt_proposal(
+        self, code: str, task_code: str, actor: str, occurred_at: datetime | None = None
+    ) -> None:
+        moment = occurred_at or now()
+        self.plan().task(task_code, on=moment.date())
+        proposal = self.proposal(code)
+        proposal.adopt(task_code, occurred_at=moment, actor=actor)
+        self.save(proposal)
+
+    def reject_proposal(
+        self, code: str, reason: str, actor: str, occurred_at: datetime | None = None
+    ) -> None:
+        proposal = self.proposal(code)
+        proposal.reject(reason, occurred_at=occurred_at or now(), actor=actor)
+        self.save(proposal)
+
+    def merge_proposal(
+        self, code: str, into_code: str, actor: str, occurred_at: datetime | None = None
+    ) -> None:
+        self.proposal(into_code)
+        proposal = self.proposal(code)
+        proposal.merge_into(into_code, occurred_at=occurred_at or now(), actor=actor)
+        self.save(proposal)
+
+    # -- programmes -------------------------------------------------------------
+
+    def register_program(
+        self,
+        code: str,
+        agency: str,
+        task_code: str,
+        title_ko: str,
+        title_en: str,
+        budget_krw: int,
+        starts_on: date,
+        ends_on: date | None = None,
+        targets: tuple[Target, ...] = (),
+        origin_proposals: tuple[str, ...] = (),
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        moment = occurred_at or now()
+        self.consortium().check_active(agency, on=moment.date())
+        self.plan().task(task_code, on=moment.date())
+        for origin in origin_proposals:
+            proposal = self.proposal(origin)
+            if proposal.status != "adopted":
+                raise ReviewStateError(
+                    f"proposal {origin} is {proposal.status}; only an adopted proposal can be "
+                    f"the origin of a programme"
+                )
+        Program.check_registration(code, targets, budget_krw, starts_on, ends_on)
+        program = Program(
+            code=code, agency=agency, task_code=task_code, title_ko=title_ko, title_en=title_en,
+            origin_proposals=origin_proposals, targets=targets, budget_krw=budget_krw,
+            starts_on=starts_on, ends_on=ends_on, catalogue_version=CURRENT_CATALOGUE.version,
+            occurred_at=moment, actor=agency,
+        )
+        self._save_new(program, f"programme {code}")
+        return program.id
+
+    def report_outcome(
+        self,
+        program_code: str,
+        agency: str,
+        report_id: str,
+        metric: str,
+        quarter: str,
+        value: Decimal,
+        evidence: Evidence | None = None,
+        submission_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        moment = occurred_at or now()
+        self.consortium().check_active(agency, on=moment.date())
+        program = self.program(program_code)
+        program.report_outcome(
+            report_id=report_id, metric=metric, quarter=quarter, value=value, evidence=evidence,
+            submission_id=submission_id, occurred_at=moment, actor=agency,
+        )
+        self.save(program)
+
+    def correct_outcome(
+        self,
+        program_code: str,
+        agency: str,
+        report_id: str,
+        corrects: str,
+        value: Decimal,
+        reason: str,
+        evidence: Evidence | None = None,
+        submission_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        moment = occurred_at or now()
+        self.consortium().check_active(agency, on=moment.date())
+        program = self.program(program_code)
+        program.correct_outcome(
+            report_id=report_id, corrects=corrects, value=value, reason=reason, evidence=evidence,
+            submission_id=submission_id, occurred_at=moment, actor=agency,
+        )
+        self.save(program)
+
+    def join_partner(self, program_code: str, agency: str, partner: Partner) -> None:
+        program = self.program(program_code)
+        program.join_partner(partner, occurred_at=now(), actor=agency)
+        self.save(program)
+
+    # -- promotion reviews ------------------------------------------------------
+
+    def record_review_scores(
+        self,
+        quarter: str,
+        policy_version: int,
+        candidates: tuple[ScoredCandidate, ...],
+        inputs_digest: str,
+        actor: str = "promotion-review",
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Open the quarter's review if needed and record its scored candidates."""
+        if policy_version not in POLICIES:
+            raise NotFoundError(f"scoring policy v{policy_version} does not exist")
+        moment = occurred_at or now()
+        review_id = PromotionReview.create_id(quarter=quarter)
+        if self.exists(review_id):
+            review = self.review(quarter)
+        else:
+            review = PromotionReview(
+                quarter=quarter, policy_version=policy_version, occurred_at=moment, actor=actor
+            )
+        review.record_scores(candidates, inputs_digest, occurred_at=moment, actor=actor)
+        self.save(review)
+
+    def decide(
+        self,
+        quarter: str,
+        program_code: str,
+        decision: Decision,
+        reason: str,
+        meeting_ref: str,
+        participants: tuple[str, ...] = (),
+        actor: str = "council",
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Record a council decision; a promotion makes the programme a joint project."""
+        moment = occurred_at or now()
+        review = self.review(quarter)
+        review.decide(program_code, decision, reason, meeting_ref, occurred_at=moment, actor=actor)
+        if decision != "promote":
+            self.save(review)
+            return
+        program = self.program(program_code)
+        chosen = participants or tuple(self.consortium().agencies_on(moment.date()))
+        program.promote(quarter, chosen, occurred_at=moment, actor=actor)
+        self.save(review, program)
+
+    # -- the outbox -------------------------------------------------------------
+
+    def notifications(self, start: int, limit: int) -> list[Notification]:
+        return list(self.notification_log.select(start=start, limit=limit))
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def iter_events(self, batch: int = 500) -> Iterator[tuple[Notification, Any]]:
+        start = 1
+        while True:
+            page = self.notifications(start, batch)
+            if not page:
+                return
+            for notification in page:
+                yield notification, self.mapper.to_domain_event(notification)
+            start = page[-1].id + 1

@@ -1,0 +1,1 @@
+"""Dagster definitions: the relay, the load, projections and the quarterly review."""

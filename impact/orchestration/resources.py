@@ -1,0 +1,57 @@
+"""Dagster resources for the event store, Kafka and ClickHouse.
+
+Each resource holds its own connection setting and builds the ledger's adapter
+from it. Defaults come from the ledger's settings (environment variables), so
+the same definitions run in tests, on a laptop and on a cluster.
+"""
+
+from typing import Any
+
+from dagster import ConfigurableResource
+
+from impact.bootstrap import build_ledger
+from impact.ledger import Ledger
+from impact.projections.store import ProjectionStore
+from impact.settings import Settings
+
+
+class EventStoreResource(ConfigurableResource):  # type: ignore[misc]
+    """The domain event store (SQLite by default, PostgreSQL by DSN)."""
+
+    dsn: str
+
+    def settings(self) -> Settings:
+        return Settings(event_store_dsn=self.dsn)
+
+    def ledger(self) -> Ledger:
+        return build_ledger(self.settings())
+
+
+class KafkaResource(ConfigurableResource):  # type: ignore[misc]
+    bootstrap_servers: str
+    events_topic: str = "impact.events"
+
+    def settings(self, **more: Any) -> Settings:
+        return Settings(
+            kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic, **more
+        )
+
+
+class ClickHouseResource(ConfigurableResource):  # type: ignore[misc]
+    dsn: str
+    database: str = "impact"
+
+    def store(self) -> ProjectionStore:
+        return ProjectionStore(Settings(clickhouse_dsn=self.dsn, clickhouse_database=self.database))
+
+
+def resources_from(settings: Settings) -> dict[str, Any]:
+    return {
+        "event_store": EventStoreResource(dsn=settings.event_store_dsn),
+        "kafka": KafkaResource(
+            bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic
+        ),
+        "clickhouse": ClickHouseResource(
+            dsn=settings.clickhouse_dsn, database=settings.clickhouse_database
+        ),
+    }

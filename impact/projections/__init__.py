@@ -1,0 +1,1 @@
+"""ClickHouse projections built only from ``impact.events``: disposable, rebuildable from offset 0."""

@@ -1,0 +1,78 @@
+"""The ClickHouse adapter: one client per DSN per process, and error translation.
+
+chDB (the embedded engine) opens one path per process, so every part of a process
+(loader, projections, review, Dagster assets) shares the client made here.
+"""
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from impact.errors import ProjectionStoreError
+from impact.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_clients: dict[str, Client] = {}
+_lock = threading.Lock()
+
+
+@contextmanager
+def clickhouse_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ProjectionStoreError:
+        raise
+    except Exception as exc:  # clickhouse-connect and chdb raise several unrelated types
+        raise ProjectionStoreError(f"{what}: {exc}") from exc
+
+
+def client_for(dsn: str) -> Client:
+    with _lock:
+        client = _clients.get(dsn)
+        if client is None:
+            if dsn.startswith("chdb://"):
+                from pathlib import Path
+
+                Path(dsn[len("chdb://") :]).mkdir(parents=True, exist_ok=True)
+            with clickhouse_errors(f"opening ClickHouse at {dsn.split('@')[-1]}"):
+                client = clickhouse_connect.get_client(dsn=dsn)
+            _clients[dsn] = client
+        return client
+
+
+class ProjectionStore:
+    """The ledger's ClickHouse database: raw events and the projections built on them."""
+
+    def __init__(self, settings: Settings, database: str | None = None) -> None:
+        self.settings = settings
+        self.db = database or settings.clickhouse_database
+        self.client = client_for(settings.clickhouse_dsn)
+
+    def command(self, sql: str, **params: Any) -> Any:
+        with clickhouse_errors(f"running {sql.split()[0]} on {self.db}"):
+            return self.client.command(sql.replace("{db}", self.db), parameters=params or None)
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        with clickhouse_errors(f"querying {self.db}"):
+            return list(self.client.query(sql.replace("{db}", self.db), parameters=params or None).result_rows)
+
+    def dicts(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        with clickhouse_errors(f"querying {self.db}"):
+            result = self.client.query(sql.replace("{db}", self.db), parameters=params or None)
+            return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+    def insert(
+        self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], token: str
+    ) -> None:
+        """One INSERT; a retry with the same token is stored once."""
+        with clickhouse_errors(f"inserting {len(rows)} rows into {self.db}.{table}"):
+            self.client.insert(
+                f"{self.db}.{table}", rows, column_names=list(columns),
+                settings={"insert_deduplication_token": token},
+            )

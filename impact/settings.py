@@ -1,0 +1,154 @@
+"""Typed settings, read once from the environment at the edge and passed in."""
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from impact.errors import ConfigurationError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """The checkout that holds ``infra/``; the current directory when installed elsewhere."""
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "infra" / "kafka" / "pom.xml").is_file():
+        return candidate
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Every setting of the ledger. Environment variables are named in each field."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    state_dir: Path = Field(
+        default_factory=lambda: project_root() / ".state",
+        validation_alias=AliasChoices("IMPACT_STATE_DIR", "state_dir"),
+        description="Folder for the local broker, the SQLite event store and chDB.",
+    )
+    infra_dir: Path = Field(
+        default_factory=lambda: project_root() / "infra",
+        validation_alias=AliasChoices("IMPACT_INFRA_DIR", "infra_dir"),
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
+    )
+    kafka_controller_port: int = Field(
+        default=9093,
+        validation_alias=AliasChoices("IMPACT_KAFKA_CONTROLLER_PORT", "kafka_controller_port"),
+        description="Controller listener of the local single-node broker.",
+    )
+    kafka_heap: str = Field(
+        default="1g",
+        validation_alias=AliasChoices("IMPACT_KAFKA_HEAP", "kafka_heap"),
+        description="-Xms/-Xmx of the local broker; 1g suits a 2-core, 24 GiB machine.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
+    )
+    kafka_sasl_mechanism: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM", "kafka_sasl_mechanism")
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SASL_USERNAME", "kafka_sasl_username")
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD", "kafka_sasl_password")
+    )
+    events_topic: str = Field(
+        default="impact.events", validation_alias=AliasChoices("IMPACT_EVENTS_TOPIC", "events_topic")
+    )
+    events_partitions: int = Field(
+        default=3, validation_alias=AliasChoices("IMPACT_EVENTS_PARTITIONS", "events_partitions")
+    )
+    replication_factor: int = Field(
+        default=1,
+        validation_alias=AliasChoices("IMPACT_REPLICATION_FACTOR", "replication_factor"),
+        description="Replication of the project's topics; 3 on a production cluster.",
+    )
+    relay_transactional_id: str = Field(
+        default="impact-relay",
+        validation_alias=AliasChoices("IMPACT_RELAY_TRANSACTIONAL_ID", "relay_transactional_id"),
+    )
+    clickhouse_dsn_setting: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CLICKHOUSE_DSN", "clickhouse_dsn"),
+        description="chdb:///path (embedded) or http(s)://user:pass@host:8123.",
+    )
+    clickhouse_database: str = Field(
+        default="impact",
+        validation_alias=AliasChoices("CLICKHOUSE_DATABASE", "clickhouse_database"),
+    )
+    event_store_dsn_setting: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EVENT_STORE_DSN", "event_store_dsn"),
+        description="sqlite:///path (default) or postgresql://user:pass@host:5432/db.",
+    )
+
+    @cached_property
+    def clickhouse_dsn(self) -> str:
+        if self.clickhouse_dsn_setting is not None:
+            return self.clickhouse_dsn_setting.get_secret_value()
+        return f"chdb://{self.state_dir.resolve() / 'clickhouse'}"
+
+    @cached_property
+    def event_store_dsn(self) -> str:
+        if self.event_store_dsn_setting is not None:
+            return self.event_store_dsn_setting.get_secret_value()
+        return f"sqlite://{self.state_dir.resolve() / 'events.sqlite'}"
+
+    @property
+    def kafka_dir(self) -> Path:
+        return self.state_dir / "kafka"
+
+    def kafka_client_config(self) -> dict[str, object]:
+        """Keyword arguments every kafka-python client of the ledger shares."""
+        config: dict[str, object] = {
+            "bootstrap_servers": self.kafka_bootstrap_servers.split(","),
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            config["sasl_mechanism"] = self.kafka_sasl_mechanism
+            config["sasl_plain_username"] = self.kafka_sasl_username
+            password = self.kafka_sasl_password
+            config["sasl_plain_password"] = password.get_secret_value() if password else None
+        return config
+
+    def broker_ports(self) -> tuple[str, int]:
+        """Host and port of the local broker, from the bootstrap address."""
+        first = self.kafka_bootstrap_servers.split(",")[0]
+        host, _, port = first.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigurationError(
+                f"KAFKA_BOOTSTRAP_SERVERS={self.kafka_bootstrap_servers!r} is not host:port"
+            )
+        return host, int(port)
+
+    def event_store_env(self) -> dict[str, str]:
+        """The environment eventsourcing reads to choose and open its recorder."""
+        dsn = self.event_store_dsn
+        parts = urlsplit(dsn)
+        if parts.scheme == "sqlite":
+            path = dsn[len("sqlite://") :]
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        if parts.scheme in ("postgres", "postgresql"):
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": parts.path.lstrip("/") or "impact",
+                "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(parts.port or 5432),
+                "POSTGRES_USER": parts.username or "impact",
+                "POSTGRES_PASSWORD": parts.password or "",
+            }
+        raise ConfigurationError(
+            f"EVENT_STORE_DSN must start with sqlite:// or postgresql://, not {parts.scheme!r}://"
+        )
