@@ -33,6 +33,8 @@ app.add_typer(proposal_app, name="proposal")
 app.add_typer(program_app, name="program")
 
 out = Console()
+if not out.is_terminal:  # piped or captured: keep table rows whole rather than 80 columns
+    out = Console(width=160)
 err = Console(stderr=True)
 
 

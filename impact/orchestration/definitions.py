@@ -5,7 +5,6 @@ import dagster as dg
 from impact.orchestration.assets import (
     projections,
     published_events,
-    quarterly,
     quarterly_ranking,
     raw_events,
 )
@@ -18,7 +17,7 @@ load_events_job = dg.define_asset_job(
 )
 
 quarterly_review_job = dg.define_asset_job(
-    "quarterly_review", selection=[quarterly_ranking], partitions_def=quarterly,
+    "quarterly_review", selection=[quarterly_ranking],
     description="Rank the programmes of one quarter.",
 )
 

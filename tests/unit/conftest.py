@@ -1,0 +1,15 @@
+from collections.abc import Iterator
+
+import pytest
+
+from impact.ledger import Ledger
+
+IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+
+
+@pytest.fixture
+def ledger() -> Iterator[Ledger]:
+    app = Ledger(env=IN_MEMORY)
+    app.found()
+    yield app
+    app.close()

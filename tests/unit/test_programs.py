@@ -1,0 +1,157 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from impact.domain.errors import (
+    AlreadyExistsError,
+    NotAMemberError,
+    NotOwnerError,
+    PeriodOutsideProgramError,
+    ProgramNotActiveError,
+    ReportNotFoundError,
+    UnknownMetricError,
+    UnknownTaskError,
+    ValueOutOfRangeError,
+)
+from impact.domain.consortium import Member
+from impact.domain.program import Target
+from impact.errors import ImpactError
+
+
+def register(ledger, code="P-BPA-01", agency="BPA", task="S4-T2", **kw):
+    return ledger.register_program(
+        code, agency, task, "플라스틱 ZERO 캠페인", "Plastic ZERO campaign", kw.pop("budget", 1_000_000),
+        kw.pop("starts_on", date(2019, 1, 1)), kw.pop("ends_on", date(2021, 12, 31)),
+        kw.pop("targets", (Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(100)),)),
+        **kw,
+    )
+
+
+def test_a_member_agency_registers_a_programme_under_a_task(ledger):
+    register(ledger)
+    program = ledger.program("P-BPA-01")
+    assert (program.agency, program.task_code, program.status) == ("BPA", "S4-T2", "active")
+
+
+def test_a_stranger_cannot_register_a_programme(ledger):
+    with pytest.raises(NotAMemberError, match="NOPE is not a member"):
+        register(ledger, code="P-NOPE-01", agency="NOPE")
+
+
+def test_busan_city_sits_on_the_council_but_does_not_register_programmes(ledger):
+    with pytest.raises(NotAMemberError, match="BUSAN is a city member"):
+        register(ledger, code="P-BUSAN-01", agency="BUSAN")
+
+
+def test_a_programme_needs_a_task_of_the_plan(ledger):
+    with pytest.raises(UnknownTaskError, match="task S9-T9 is not in plan revision 1"):
+        register(ledger, task="S9-T9")
+
+
+def test_a_programme_code_is_registered_once(ledger):
+    register(ledger)
+    with pytest.raises(AlreadyExistsError, match="programme P-BPA-01 already exists"):
+        register(ledger)
+
+
+def test_a_negative_budget_is_refused(ledger):
+    with pytest.raises(ValueOutOfRangeError, match="cannot be negative"):
+        register(ledger, budget=-1)
+
+
+def test_a_programme_cannot_end_before_it_starts(ledger):
+    with pytest.raises(PeriodOutsideProgramError, match="before it starts"):
+        register(ledger, starts_on=date(2020, 1, 1), ends_on=date(2019, 1, 1))
+
+
+def test_a_target_must_name_a_catalogued_metric(ledger):
+    with pytest.raises(UnknownMetricError, match="'smiles' is not in catalogue v1"):
+        register(ledger, targets=(Target(metric="smiles", quarter="2019Q1", value=Decimal(1)),))
+
+
+def test_the_owner_reports_an_outcome_and_it_becomes_current(ledger):
+    register(ledger)
+    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("120.5"))
+    assert ledger.program("P-BPA-01").current_value("plastic_collected_kg", "2019Q1") == Decimal("120.5")
+
+
+def test_another_agency_cannot_report_on_the_programme(ledger):
+    register(ledger)
+    with pytest.raises(NotOwnerError, match="programme P-BPA-01 belongs to BPA; KAMCO cannot act on it"):
+        ledger.report_outcome("P-BPA-01", "KAMCO", "r1", "plastic_collected_kg", "2019Q1", Decimal(1))
+
+
+def test_outcomes_outside_the_programme_life_are_refused(ledger):
+    register(ledger)
+    with pytest.raises(PeriodOutsideProgramError, match="2022Q1 is outside programme P-BPA-01"):
+        ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2022Q1", Decimal(1))
+
+
+@pytest.mark.parametrize("value", ["-1", "NaN", "Infinity", "1000000000000"])
+def test_values_must_be_finite_and_within_the_metric_range(ledger, value):
+    register(ledger)
+    with pytest.raises(ValueOutOfRangeError):
+        ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(value))
+
+
+def test_a_second_report_for_the_same_metric_and_quarter_must_be_a_correction(ledger):
+    register(ledger)
+    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1))
+    with pytest.raises(AlreadyExistsError, match="send a correction that names it"):
+        ledger.report_outcome("P-BPA-01", "BPA", "r2", "plastic_collected_kg", "2019Q1", Decimal(2))
+
+
+def test_a_correction_replaces_the_current_value_and_keeps_the_original(ledger):
+    register(ledger)
+    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(100))
+    ledger.correct_outcome("P-BPA-01", "BPA", "r1-c", "r1", Decimal(90), "double-counted a beach")
+    program = ledger.program("P-BPA-01")
+    assert program.current_value("plastic_collected_kg", "2019Q1") == Decimal(90)
+    assert program.reports["r1"].value == Decimal(100)
+    assert program.reports["r1-c"].corrects == "r1"
+
+
+def test_a_correction_must_name_an_existing_report(ledger):
+    register(ledger)
+    with pytest.raises(ReportNotFoundError, match="has no report ghost to correct"):
+        ledger.correct_outcome("P-BPA-01", "BPA", "c1", "ghost", Decimal(1), "typo")
+
+
+def test_an_agency_that_left_cannot_act_after_leaving(ledger):
+    register(ledger, code="P-HF-01", agency="HF", task="S4-T1", targets=())
+    ledger.retire_member("HF", date(2019, 1, 1), actor="BUSAN")
+    with pytest.raises(NotAMemberError, match="HF left the consortium on 2019-01-01"):
+        ledger.report_outcome("P-HF-01", "HF", "r1", "vulnerable_beneficiaries", "2019Q1", Decimal(1))
+
+
+def test_an_eighth_member_can_join_and_then_register(ledger):
+    ledger.admit_member(
+        Member(code="BNK", name_ko="부산은행", name_en="BNK Busan Bank", joined_on=date(2019, 6, 1)),
+        actor="BUSAN",
+    )
+    register(ledger, code="P-BNK-01", agency="BNK", task="S3-T2", targets=(), starts_on=date(2019, 7, 1))
+    assert ledger.program("P-BNK-01").agency == "BNK"
+
+
+def test_promotion_makes_a_joint_project_whose_participants_may_report(ledger):
+    register(ledger)
+    ledger.program("P-BPA-01")
+    program = ledger.program("P-BPA-01")
+    program.promote("2019Q1", ("KAMCO", "HUG"), occurred_at=program.modified_on, actor="council")
+    ledger.save(program)
+    ledger.report_outcome("P-BPA-01", "KAMCO", "r1", "plastic_collected_kg", "2019Q1", Decimal(1))
+    with pytest.raises(NotOwnerError, match="joint project of BPA, HUG, KAMCO; KIBO is not among them"):
+        ledger.report_outcome("P-BPA-01", "KIBO", "r2", "plastic_collected_kg", "2019Q2", Decimal(1))
+
+
+def test_a_suspended_programme_cannot_be_suspended_again(ledger):
+    register(ledger)
+    program = ledger.program("P-BPA-01")
+    program.suspend("audit", occurred_at=program.modified_on, actor="BPA")
+    with pytest.raises(ProgramNotActiveError, match="only an active one can be suspended"):
+        program.suspend("again", occurred_at=program.modified_on, actor="BPA")
+
+
+def test_every_rule_error_derives_from_the_one_root():
+    assert issubclass(NotOwnerError, ImpactError)
