@@ -31,6 +31,8 @@ proposal_app = typer.Typer(help="Citizen proposals: submit, review, decide.", no
 program_app = typer.Typer(help="Programmes: register, report outcomes, correct them.", no_args_is_help=True)
 app.add_typer(proposal_app, name="proposal")
 app.add_typer(program_app, name="program")
+schema_app = typer.Typer(help="The public contract as JSON Schema files.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
 
 out = Console()
 if not out.is_terminal:  # piped or captured: keep table rows whole rather than 80 columns
@@ -234,6 +236,20 @@ def program_correct(
     ledger.correct_outcome(program, agency, rid, corrects, _decimal(value, "value"), reason,
                            occurred_at=_when(occurred_at))
     out.print(f"{program}: report {corrects} corrected to {value} (report {rid})")
+
+
+# -- the contract -------------------------------------------------------------------
+
+
+@schema_app.command("export")
+def schema_export(directory: Annotated[str, typer.Argument(help="Where to write the files.")]) -> None:
+    """Write one JSON Schema per message type of the contract."""
+    from pathlib import Path
+
+    from impact.contract.schemas import export
+
+    written = export(Path(directory))
+    out.print(f"wrote {len(written)} schemas under {directory}")
 
 
 # -- the pipeline -------------------------------------------------------------------

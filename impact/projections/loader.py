@@ -19,7 +19,7 @@ from uuid import UUID
 import orjson
 from kafka import TopicPartition
 
-from impact.contract import EventEnvelope
+from impact.contract.events import EventEnvelope
 from impact.errors import ContractError
 from impact.ingest.kafka import committed_reader, kafka_errors
 from impact.projections.schema import create_schema
