@@ -1,0 +1,38 @@
+# Entry points for developers and CI. Every target is idempotent and quick when set up:
+# pip runs only when pyproject.toml is newer than .venv/.installed, Maven only when
+# infra/kafka/pom.xml changed, and `up` returns at once when the broker answers.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+IMPACT ?= $(BIN)/impact
+INFRA ?= $(IMPACT) infra
+PYTEST_ARGS ?=
+
+.PHONY: setup up down test demo
+
+setup: $(INSTALLED)
+	$(INFRA) fetch
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input --quiet -e '.[dev]'
+	touch $@
+
+up: setup
+	$(INFRA) up
+
+down:
+	@if [ -x $(BIN)/python ]; then $(INFRA) down; else echo "no $(VENV): no broker to stop"; fi
+
+test: up
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
+	exit $$rc
+
+demo: up
+	$(IMPACT) demo

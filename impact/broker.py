@@ -1,0 +1,759 @@
+"""The project-local Kafka broker: one combined broker+controller node run from Maven jars.
+
+Everything it needs lives in ``settings.kafka_dir`` (``<state_dir>/kafka``)::
+
+    libs/               runtime jars copied from Maven Central by ``fetch()`` (+ .pom.sha256)
+    data/               the KRaft log directory, formatted once by ``format()``
+    logs/               server.log (log4j2) and stdout.log (the JVM's own output)
+    server.properties   rendered from infra/kafka/server.properties.template
+    log4j2.properties   copied from infra/kafka/log4j2.properties
+    cluster.id          the cluster id the data directory was formatted with
+    broker.pid          pid of the running broker
+
+The broker is a plain ``java ... kafka.Kafka server.properties`` process, started detached
+in its own session so it outlives the command that started it; ``down()`` stops it by its
+pid. It is for development and CI only: one node, replication factor 1, no fsync. In
+production ``KAFKA_BOOTSTRAP_SERVERS`` points at a replicated cluster and none of this runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from impact.errors import BrokerError, ConfigurationError
+from impact.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MIN_JAVA = 17
+MAIN_CLASS = "kafka.Kafka"
+STORAGE_TOOL = "kafka.tools.StorageTool"
+STAMP_NAME = ".pom.sha256"
+TAIL_LINES = 20
+
+_HEAP = re.compile(r"^[1-9]\d*[kKmMgG]?$")
+_KAFKA_JAR = re.compile(r"^kafka_\d+\.\d+-(?P<version>\d[\w.\-]*)\.jar$")
+_JAVA_VERSION = re.compile(r'version "(?P<major>\d+)(?:\.(?P<minor>\d+))?')
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    """What ``status()`` and ``up()`` report about the local broker."""
+
+    running: bool
+    pid: int | None
+    bootstrap: str
+    answering: bool
+    kafka_version: str | None
+    data_dir: Path
+    cluster_id: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "running": self.running,
+            "pid": self.pid,
+            "bootstrap": self.bootstrap,
+            "answering": self.answering,
+            "kafka_version": self.kafka_version,
+            "data_dir": str(self.data_dir),
+            "cluster_id": self.cluster_id,
+        }
+
+    def describe(self) -> str:
+        """One line for a person."""
+        version = f"Kafka {self.kafka_version}" if self.kafka_version else "Kafka (not fetched)"
+        if self.running and self.answering:
+            return f"{version} running (pid {self.pid}), answering on {self.bootstrap}"
+        if self.running:
+            return f"{version} running (pid {self.pid}) but not answering on {self.bootstrap} yet"
+        if self.answering:
+            return f"no local broker running; a broker answers on {self.bootstrap}"
+        return f"{version} not running (bootstrap {self.bootstrap})"
+
+
+class LocalBroker:
+    """Assemble, format, start, stop and inspect the single-node broker in ``settings.kafka_dir``.
+
+    Every method is idempotent. ``progress`` receives short messages for a person (the CLI
+    prints them); they are also logged at INFO on this module's logger.
+    """
+
+    def __init__(self, settings: Settings, *, progress: Callable[[str], None] | None = None):
+        self.settings = settings
+        self._progress = progress
+        self._java_path: str | None = None
+
+    # -- paths ---------------------------------------------------------------------------
+
+    @property
+    def kafka_dir(self) -> Path:
+        return self.settings.kafka_dir.resolve()
+
+    @property
+    def libs_dir(self) -> Path:
+        return self.kafka_dir / "libs"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.kafka_dir / "data"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.kafka_dir / "logs"
+
+    @property
+    def properties_path(self) -> Path:
+        return self.kafka_dir / "server.properties"
+
+    @property
+    def log4j_path(self) -> Path:
+        return self.kafka_dir / "log4j2.properties"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.kafka_dir / "broker.pid"
+
+    @property
+    def cluster_id_path(self) -> Path:
+        return self.kafka_dir / "cluster.id"
+
+    @property
+    def pom_path(self) -> Path:
+        return self.settings.infra_dir.resolve() / "kafka" / "pom.xml"
+
+    @property
+    def bootstrap(self) -> str:
+        host, port = self.settings.broker_ports()
+        return f"{host}:{port}"
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the bootstrap address is this machine, where ``up()`` may run a broker."""
+        host, _ = self.settings.broker_ports()
+        bare = host.strip("[]")
+        return bare in ("localhost", "::1") or bare.startswith("127.")
+
+    # -- public operations ---------------------------------------------------------------
+
+    def fetch(self, libs_from: Path | None = None) -> Path:
+        """Copy the broker's runtime jars into ``libs/`` unless they match the pom already.
+
+        ``libs_from`` names the ``libs/`` of another state folder assembled from the same
+        pom; it is linked instead of running Maven (tests use this for scratch brokers).
+        """
+        with self._lock():
+            return self._fetch(libs_from)
+
+    def format(self) -> str:
+        """Format the data directory once; return the cluster id it was formatted with."""
+        with self._lock():
+            return self._format()
+
+    def up(self, timeout: float = 60) -> BrokerStatus:
+        """Start the broker unless it already runs; return once an admin client gets an answer."""
+        deadline = time.monotonic() + timeout
+        with self._lock():
+            host, port = self._local_endpoint()
+            pid = self._live_pid()
+            if pid is not None:
+                if not self._answers(host, port):
+                    logger.info("broker pid %s runs but does not answer yet; waiting", pid)
+                    self._wait_answering(None, pid, host, port, deadline)
+                logger.debug("broker already running (pid %s)", pid)
+                return self.status()
+
+            self._fetch(None)
+            self._format()
+            java = self._java()
+            self._check_port_free(host, port, "broker")
+            self._check_port_free(host, self.settings.kafka_controller_port, "controller")
+
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
+            command = self._start_command(java)
+            logger.debug("starting broker: %s", " ".join(command))
+            started = time.monotonic()
+            with open(self.logs_dir / "stdout.log", "ab") as out:
+                out.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} starting broker\n".encode())
+                out.flush()
+                process = subprocess.Popen(
+                    command,
+                    cwd=self.kafka_dir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            self.pid_path.write_text(f"{process.pid}\n")
+            self._say(f"Starting Kafka broker (pid {process.pid}) on {host}:{port} ...")
+            self._wait_answering(process, process.pid, host, port, deadline)
+            self._say(
+                f"Kafka broker answering on {host}:{port} "
+                f"(pid {process.pid}, {time.monotonic() - started:.1f} s)"
+            )
+            return self.status()
+
+    def down(self, timeout: float = 30) -> bool:
+        """Stop the broker by its pid (SIGTERM, then SIGKILL after ``timeout``).
+
+        Returns whether a running broker was stopped; not running is fine.
+        """
+        with self._lock():
+            pid = self._live_pid()
+            if pid is None:
+                self.pid_path.unlink(missing_ok=True)
+                logger.debug("broker not running")
+                return False
+            started = time.monotonic()
+            self._say(f"Stopping Kafka broker (pid {pid}) ...")
+            self._signal(pid, signal.SIGTERM)
+            if not self._wait_gone(pid, timeout):
+                logger.warning(
+                    "broker pid %s ignored SIGTERM for %s s; sending SIGKILL", pid, timeout
+                )
+                self._signal(pid, signal.SIGKILL)
+                if not self._wait_gone(pid, 10):
+                    raise BrokerError(f"Kafka broker pid {pid} survived SIGKILL; stop it by hand")
+            self.pid_path.unlink(missing_ok=True)
+            self._say(f"Kafka broker stopped ({time.monotonic() - started:.1f} s)")
+            return True
+
+    def status(self) -> BrokerStatus:
+        """Inspect without changing anything."""
+        pid = self._read_pid()
+        if pid is not None and not self._is_our_broker(pid):
+            pid = None
+        if pid is None:
+            pid = self._find_our_broker()
+        host, port = self.settings.broker_ports()
+        cluster_id = None
+        with contextlib.suppress(OSError):
+            cluster_id = self.cluster_id_path.read_text().strip() or None
+        return BrokerStatus(
+            running=pid is not None,
+            pid=pid,
+            bootstrap=f"{host}:{port}",
+            answering=self._answers(host, port),
+            kafka_version=self.kafka_version(),
+            data_dir=self.data_dir,
+            cluster_id=cluster_id,
+        )
+
+    def kafka_version(self) -> str | None:
+        """The Kafka version of the fetched jars (from ``kafka_<scala>-<version>.jar``)."""
+        jar = self._kafka_jar(self.libs_dir)
+        if jar is None:
+            return None
+        match = _KAFKA_JAR.match(jar.name)
+        return match.group("version") if match else None
+
+    def log_tail(self, lines: int = TAIL_LINES) -> str:
+        """The last lines of server.log and stdout.log, for error messages."""
+        parts = []
+        for name in ("server.log", "stdout.log"):
+            path = self.logs_dir / name
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            tail = [line for line in text.splitlines() if line.strip()][-lines:]
+            if tail:
+                parts.append(f"--- last lines of {path} ---\n" + "\n".join(tail))
+        return "\n".join(parts) if parts else f"(no log output in {self.logs_dir})"
+
+    # -- fetch ---------------------------------------------------------------------------
+
+    def _fetch(self, libs_from: Path | None) -> Path:
+        want = self._pom_digest()
+        if self._libs_current(self.libs_dir, want):
+            logger.debug("Kafka jars in %s match %s", self.libs_dir, self.pom_path)
+            return self.libs_dir
+        self.kafka_dir.mkdir(parents=True, exist_ok=True)
+        running = self._live_pid()
+        if running is not None and self._kafka_jar(self.libs_dir) is not None:
+            raise BrokerError(
+                f"{self.pom_path} changed since the jars of the running broker (pid {running}) "
+                "were fetched; `impact infra down` first, then `impact infra up` fetches anew"
+            )
+
+        if libs_from is not None:
+            source = Path(libs_from).resolve()
+            if not self._libs_current(source, want):
+                raise BrokerError(
+                    f"{source} does not hold Kafka jars assembled from {self.pom_path}; "
+                    "run `impact infra fetch` for that state folder first"
+                )
+            self._remove_libs()
+            self.libs_dir.symlink_to(source, target_is_directory=True)
+            self._say(f"Using the Kafka jars in {source}")
+            return self.libs_dir
+
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise BrokerError(
+                "Maven (mvn) is not on PATH; it assembles the local Kafka broker from Maven "
+                "Central. Install Maven 3.6+ (e.g. `apt-get install maven`) or point "
+                "KAFKA_BOOTSTRAP_SERVERS at an existing broker."
+            )
+        partial = self.kafka_dir / "libs.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        self._say(f"Assembling the Kafka broker from Maven Central ({self.pom_path}) ...")
+        started = time.monotonic()
+        command = [
+            mvn, "-q", "-B", "-f", str(self.pom_path),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={partial}",
+        ]  # fmt: skip
+        result = self._run(command, timeout=1200, what="mvn dependency:copy-dependencies")
+        if result.returncode != 0 or self._kafka_jar(partial) is None:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise BrokerError(
+                f"Maven could not assemble the Kafka jars (exit {result.returncode}). "
+                "Check network access to Maven Central and ~/.m2/settings.xml.\n"
+                + _tail_text(result.stdout)
+            )
+        (partial / STAMP_NAME).write_text(want + "\n")
+        self._remove_libs()
+        partial.rename(self.libs_dir)
+        jars = sum(1 for _ in self.libs_dir.glob("*.jar"))
+        self._say(
+            f"Kafka {self.kafka_version()} assembled: {jars} jars in {self.libs_dir} "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+        return self.libs_dir
+
+    def _pom_digest(self) -> str:
+        try:
+            return hashlib.sha256(self.pom_path.read_bytes()).hexdigest()
+        except FileNotFoundError as exc:
+            raise BrokerError(
+                f"{self.pom_path} is missing; set IMPACT_INFRA_DIR to the checkout's infra/ folder"
+            ) from exc
+
+    @staticmethod
+    def _libs_current(libs: Path, digest: str) -> bool:
+        try:
+            stamp = (libs / STAMP_NAME).read_text().strip()
+        except OSError:
+            return False
+        return stamp == digest and LocalBroker._kafka_jar(libs) is not None
+
+    @staticmethod
+    def _kafka_jar(libs: Path) -> Path | None:
+        if not libs.is_dir():
+            return None
+        return next(
+            (jar for jar in sorted(libs.glob("kafka_*.jar")) if _KAFKA_JAR.match(jar.name)), None
+        )
+
+    def _remove_libs(self) -> None:
+        if self.libs_dir.is_symlink():
+            self.libs_dir.unlink()
+        elif self.libs_dir.exists():
+            shutil.rmtree(self.libs_dir)
+
+    # -- format --------------------------------------------------------------------------
+
+    def _format(self) -> str:
+        if self._kafka_jar(self.libs_dir) is None:
+            raise BrokerError(f"No Kafka jars in {self.libs_dir}; run `impact infra fetch` first")
+        self._render_config()
+        meta = self.data_dir / "meta.properties"
+        if meta.is_file():
+            cluster_id = _read_properties(meta).get("cluster.id", "")
+            if not cluster_id:
+                raise BrokerError(
+                    f"{meta} names no cluster.id; remove {self.data_dir} to start anew"
+                )
+            if not self.cluster_id_path.is_file():
+                self.cluster_id_path.write_text(cluster_id + "\n")
+            return cluster_id
+
+        java = self._java()
+        classpath = f"{self.libs_dir}/*"
+        cluster_id = ""
+        with contextlib.suppress(OSError):
+            cluster_id = self.cluster_id_path.read_text().strip()
+        if not cluster_id:
+            result = self._run(
+                [java, "-cp", classpath, STORAGE_TOOL, "random-uuid"],
+                timeout=120,
+                what="random-uuid",
+            )
+            cluster_id = (
+                result.stdout.strip().splitlines()[-1].strip() if result.stdout.strip() else ""
+            )
+            if result.returncode != 0 or not re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id):
+                raise BrokerError(
+                    f"{STORAGE_TOOL} random-uuid failed (exit {result.returncode}):\n"
+                    + _tail_text(result.stdout)
+                )
+            self.cluster_id_path.write_text(cluster_id + "\n")
+
+        started = time.monotonic()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        result = self._run(
+            [java, "-cp", classpath, STORAGE_TOOL, "format",
+             "-t", cluster_id, "-c", str(self.properties_path), "--standalone"],
+            timeout=120,
+            what="StorageTool format",
+        )  # fmt: skip
+        if result.returncode != 0 or not meta.is_file():
+            raise BrokerError(
+                f"Formatting {self.data_dir} failed (exit {result.returncode}):\n"
+                + _tail_text(result.stdout)
+            )
+        self._say(
+            f"Formatted {self.data_dir} (cluster {cluster_id}, {time.monotonic() - started:.1f} s)"
+        )
+        return cluster_id
+
+    def _render_config(self) -> None:
+        host, port = self._local_endpoint()
+        template_path = self.settings.infra_dir.resolve() / "kafka" / "server.properties.template"
+        log4j_source = self.settings.infra_dir.resolve() / "kafka" / "log4j2.properties"
+        try:
+            template = Template(template_path.read_text())
+            log4j = log4j_source.read_text()
+        except FileNotFoundError as exc:
+            raise BrokerError(f"{exc.filename} is missing from the checkout") from exc
+        try:
+            rendered = template.substitute(
+                host=host,
+                port=port,
+                controller_port=self.settings.kafka_controller_port,
+                data_dir=self.data_dir,
+            )
+        except (KeyError, ValueError) as exc:
+            raise BrokerError(f"{template_path} has an unknown placeholder: {exc}") from exc
+        self.kafka_dir.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(self.properties_path, rendered)
+        _write_if_changed(self.log4j_path, log4j)
+
+    # -- start and wait ------------------------------------------------------------------
+
+    def _start_command(self, java: str) -> list[str]:
+        heap = self.settings.kafka_heap.strip()
+        if not _HEAP.match(heap):
+            raise ConfigurationError(
+                f"IMPACT_KAFKA_HEAP={heap!r} is not a JVM size such as 1g or 512m"
+            )
+        return [
+            java,
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dkafka.logs.dir={self.logs_dir}",
+            f"-Dlog4j2.configurationFile={self.log4j_path}",
+            "-cp",
+            f"{self.libs_dir}/*",
+            MAIN_CLASS,
+            str(self.properties_path),
+        ]
+
+    def _wait_answering(
+        self,
+        process: subprocess.Popen[bytes] | None,
+        pid: int,
+        host: str,
+        port: int,
+        deadline: float,
+    ) -> None:
+        delay = 0.1
+        while True:
+            exit_code = process.poll() if process is not None else None
+            if exit_code is not None or (process is None and not self._is_our_broker(pid)):
+                self.pid_path.unlink(missing_ok=True)
+                code = f" with code {exit_code}" if exit_code is not None else ""
+                raise BrokerError(
+                    f"The Kafka broker (pid {pid}) exited{code} while starting.\n{self.log_tail()}"
+                )
+            if self._answers(host, port):
+                return
+            if time.monotonic() >= deadline:
+                tail = self.log_tail()
+                if process is not None:
+                    # We started it and it never answered: leave nothing half-up behind.
+                    self._signal(pid, signal.SIGKILL)
+                    self._wait_gone(pid, 10)
+                    self.pid_path.unlink(missing_ok=True)
+                    raise BrokerError(
+                        f"The Kafka broker did not answer on {host}:{port} in time; stopped it "
+                        f"(pid {pid}). Raise the timeout on a slow machine.\n{tail}"
+                    )
+                raise BrokerError(
+                    f"The Kafka broker (pid {pid}) runs but does not answer on {host}:{port}; "
+                    f"`impact infra down` and `impact infra up` restart it.\n{tail}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def _answers(self, host: str, port: int) -> bool:
+        """Whether a kafka-python admin client gets a describe-cluster answer."""
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                pass
+        except OSError:
+            return False
+        from kafka import KafkaAdminClient  # slow import; only when something listens
+
+        try:
+            admin = KafkaAdminClient(
+                **self.settings.kafka_client_config(),
+                client_id="impact-infra",
+                bootstrap_timeout_ms=3000,
+                request_timeout_ms=3000,
+            )
+        except Exception as exc:  # kafka-python raises several kinds here
+            logger.debug("admin client could not bootstrap: %r", exc)
+            return False
+        try:
+            cluster = admin.describe_cluster()
+            return bool(cluster.get("brokers"))
+        except Exception as exc:
+            logger.debug("describe_cluster failed: %r", exc)
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                admin.close()
+
+    # -- processes -----------------------------------------------------------------------
+
+    def _read_pid(self) -> int | None:
+        try:
+            text = self.pid_path.read_text().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def _live_pid(self) -> int | None:
+        """The pid of our running broker, tidying a stale pid file on the way."""
+        pid = self._read_pid()
+        if pid is not None and self._is_our_broker(pid):
+            return pid
+        if pid is not None or self.pid_path.exists():
+            logger.info("removing stale pid file %s (pid %s is not our broker)", self.pid_path, pid)
+            self.pid_path.unlink(missing_ok=True)
+        found = self._find_our_broker()
+        if found is not None:
+            logger.info("found our broker running as pid %s without a pid file", found)
+            self.pid_path.write_text(f"{found}\n")
+        return found
+
+    def _is_our_broker(self, pid: int) -> bool:
+        """A live (not zombie) ``java ... kafka.Kafka <our server.properties>`` process."""
+        if pid <= 0:
+            return False
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        args = cmdline.split(b"\0")  # a zombie's cmdline is empty
+        return MAIN_CLASS.encode() in args and str(self.properties_path).encode() in args
+
+    def _find_our_broker(self) -> int | None:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir("/proc"):
+                if entry.name.isdigit() and self._is_our_broker(int(entry.name)):
+                    return int(entry.name)
+        return None
+
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it if it was our child
+            if not self._is_our_broker(pid):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    @staticmethod
+    def _signal(pid: int, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+    # -- checks --------------------------------------------------------------------------
+
+    def _local_endpoint(self) -> tuple[str, int]:
+        host, port = self.settings.broker_ports()
+        if not self.is_local:
+            raise BrokerError(
+                f"KAFKA_BOOTSTRAP_SERVERS={self.settings.kafka_bootstrap_servers!r} is not this "
+                "machine: the local broker only listens on 127.0.0.1. Unset it to use the local "
+                "broker; a remote cluster is not started or stopped by `impact infra`."
+            )
+        if self.settings.kafka_security_protocol != "PLAINTEXT":
+            raise BrokerError(
+                "The local broker speaks PLAINTEXT only; "
+                f"KAFKA_SECURITY_PROTOCOL={self.settings.kafka_security_protocol} is for a remote "
+                "cluster"
+            )
+        if port == self.settings.kafka_controller_port:
+            raise ConfigurationError(
+                f"The broker port and IMPACT_KAFKA_CONTROLLER_PORT are both {port}; pick two"
+            )
+        return host, port
+
+    def _java(self) -> str:
+        if self._java_path is not None:
+            return self._java_path
+        java_home = os.environ.get("JAVA_HOME")
+        java = None
+        if java_home and (Path(java_home) / "bin" / "java").is_file():
+            java = str(Path(java_home) / "bin" / "java")
+        java = java or shutil.which("java")
+        if java is None:
+            raise BrokerError(
+                "Java was not found (no java on PATH, JAVA_HOME unset); the local Kafka broker "
+                "needs it: install Java 17+ (e.g. `apt-get install openjdk-17-jre-headless`)."
+            )
+        result = self._run([java, "-version"], timeout=60, what="java -version")
+        match = _JAVA_VERSION.search(result.stdout)
+        if match is None:
+            raise BrokerError(f"Could not tell the version of {java}:\n{_tail_text(result.stdout)}")
+        major = int(match.group("major"))
+        if major == 1 and match.group("minor"):
+            major = int(match.group("minor"))
+        if major < MIN_JAVA:
+            raise BrokerError(
+                f"{java} is Java {major}; Kafka 4 needs Java {MIN_JAVA}+: install Java 17+ and put "
+                "it first on PATH or set JAVA_HOME"
+            )
+        self._java_path = java
+        return java
+
+    def _check_port_free(self, host: str, port: int, role: str) -> None:
+        try:
+            infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise BrokerError(f"Cannot resolve {host}: {exc}") from exc
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise BrokerError(f"Cannot listen on {host}:{port}: {exc}") from exc
+                owner = _port_owner(port)
+                raise BrokerError(
+                    f"Port {port} on {host} (the {role} listener) is already in use by "
+                    f"{owner or 'another process'}. Stop that process, or give this broker other "
+                    "ports with KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port> and "
+                    "IMPACT_KAFKA_CONTROLLER_PORT=<port>."
+                ) from exc
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialise fetch/format/up/down of one state folder across processes."""
+        self.kafka_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.kafka_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _run(
+        self, command: list[str], timeout: float, what: str
+    ) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise BrokerError(f"{what} did not finish in {timeout:.0f} s") from exc
+        except OSError as exc:
+            raise BrokerError(f"Could not run {command[0]}: {exc}") from exc
+
+    def _say(self, message: str) -> None:
+        logger.info("%s", message)
+        if self._progress is not None:
+            self._progress(message)
+
+
+def _tail_text(text: str | None, lines: int = TAIL_LINES) -> str:
+    kept = [line for line in (text or "").splitlines() if line.strip()][-lines:]
+    return "\n".join(kept) if kept else "(no output)"
+
+
+def _read_properties(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    with contextlib.suppress(OSError):
+        if path.read_text() == text:
+            return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _port_owner(port: int) -> str | None:
+    """Best effort: ``pid N (command)`` of the process listening on ``port`` (Linux /proc)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if (
+                    len(fields) > 9
+                    and fields[3] == "0A"
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port
+                ):
+                    inodes.add(fields[9])
+    if not inodes:
+        return None
+    targets = {f"socket:[{inode}]" for inode in inodes}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                for fd in os.scandir(f"/proc/{entry.name}/fd"):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd.path) in targets:
+                            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+                            command = " ".join(cmdline.decode(errors="replace").split("\0")).strip()
+                            if len(command) > 160:
+                                command = command[:80] + " ... " + command[-75:]
+                            return f"pid {entry.name} ({command})"
+    return None
