@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from impact.bootstrap import build_ledger, build_sealer
+from impact.cli_agency import ingest as ingest_command
+from impact.cli_agency import keys_app
+from impact.cli_agency import submit as submit_command
 from impact.cli_infra import app as infra_app
 from impact.domain.program import Evidence, Target
 from impact.domain.proposal import ReviewComment
@@ -27,6 +30,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(infra_app, name="infra")
+app.add_typer(keys_app, name="keys")
+app.command("submit")(submit_command)
+app.command("ingest")(ingest_command)
 proposal_app = typer.Typer(help="Citizen proposals: submit, review, decide.", no_args_is_help=True)
 program_app = typer.Typer(help="Programmes: register, report outcomes, correct them.", no_args_is_help=True)
 app.add_typer(proposal_app, name="proposal")

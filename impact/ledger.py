@@ -11,8 +11,15 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, Transcoder
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    Notification,
+    ProcessRecorder,
+    Tracking,
+    Transcoder,
+)
 
 from impact.domain.base import Aggregate
 from impact.domain.consortium import FOUNDING_MEMBERS, AgencyKey, Consortium, Member
@@ -43,6 +50,11 @@ class Ledger(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
 
+    def construct_recorder(self) -> ProcessRecorder:
+        # A process recorder stores tracking records ("consumed up to offset O of
+        # partition P") in the same transaction as the events they caused.
+        return self.factory.process_recorder()
+
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
 
@@ -62,6 +74,24 @@ class Ledger(Application[UUID]):
             self.save(aggregate)
         except IntegrityError:
             raise AlreadyExistsError(f"{what} already exists") from None
+
+    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> None:
+        """Store the aggregates' new events and the tracking record in one transaction."""
+        processing = ProcessingEvent[UUID](tracking=tracking)
+        processing.collect_events(*aggregates)
+        try:
+            self._notify(self._record(processing))
+        except IntegrityError:
+            raise AlreadyExistsError(
+                f"{tracking.application_name} at {tracking.notification_id} was already "
+                f"processed, or an aggregate changed meanwhile"
+            ) from None
+
+    def tracked_position(self, name: str) -> int | None:
+        """The highest position recorded under ``name`` (None when nothing was)."""
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder.max_tracking_id(name)
 
     def consortium(self) -> Consortium:
         return self._get(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
@@ -193,7 +223,13 @@ class Ledger(Application[UUID]):
 
     # -- programmes -------------------------------------------------------------
 
-    def register_program(
+    def register_program(self, code: str, *args: Any, **kwargs: Any) -> UUID:
+        """Register an agency's programme; see ``decide_register_program``."""
+        (program,) = self.decide_register_program(code, *args, **kwargs)
+        self._save_new(program, f"programme {code}")
+        return program.id
+
+    def decide_register_program(
         self,
         code: str,
         agency: str,
@@ -206,7 +242,7 @@ class Ledger(Application[UUID]):
         targets: tuple[Target, ...] = (),
         origin_proposals: tuple[str, ...] = (),
         occurred_at: datetime | None = None,
-    ) -> UUID:
+    ) -> tuple[Aggregate, ...]:
         moment = occurred_at or now()
         self.consortium().check_active(agency, on=moment.date())
         self.plan().task(task_code, on=moment.date())
@@ -224,10 +260,14 @@ class Ledger(Application[UUID]):
             starts_on=starts_on, ends_on=ends_on, catalogue_version=CURRENT_CATALOGUE.version,
             occurred_at=moment, actor=agency,
         )
-        self._save_new(program, f"programme {code}")
-        return program.id
+        if self.exists(program.id):
+            raise AlreadyExistsError(f"programme {code} already exists")
+        return (program,)
 
-    def report_outcome(
+    def report_outcome(self, *args: Any, **kwargs: Any) -> None:
+        self.save(*self.decide_report_outcome(*args, **kwargs))
+
+    def decide_report_outcome(
         self,
         program_code: str,
         agency: str,
@@ -238,7 +278,7 @@ class Ledger(Application[UUID]):
         evidence: Evidence | None = None,
         submission_id: str | None = None,
         occurred_at: datetime | None = None,
-    ) -> None:
+    ) -> tuple[Aggregate, ...]:
         moment = occurred_at or now()
         self.consortium().check_active(agency, on=moment.date())
         program = self.program(program_code)
@@ -246,9 +286,12 @@ class Ledger(Application[UUID]):
             report_id=report_id, metric=metric, quarter=quarter, value=value, evidence=evidence,
             submission_id=submission_id, occurred_at=moment, actor=agency,
         )
-        self.save(program)
+        return (program,)
 
-    def correct_outcome(
+    def correct_outcome(self, *args: Any, **kwargs: Any) -> None:
+        self.save(*self.decide_correct_outcome(*args, **kwargs))
+
+    def decide_correct_outcome(
         self,
         program_code: str,
         agency: str,
@@ -259,7 +302,7 @@ class Ledger(Application[UUID]):
         evidence: Evidence | None = None,
         submission_id: str | None = None,
         occurred_at: datetime | None = None,
-    ) -> None:
+    ) -> tuple[Aggregate, ...]:
         moment = occurred_at or now()
         self.consortium().check_active(agency, on=moment.date())
         program = self.program(program_code)
@@ -267,12 +310,44 @@ class Ledger(Application[UUID]):
             report_id=report_id, corrects=corrects, value=value, reason=reason, evidence=evidence,
             submission_id=submission_id, occurred_at=moment, actor=agency,
         )
-        self.save(program)
+        return (program,)
 
-    def join_partner(self, program_code: str, agency: str, partner: Partner) -> None:
+    def join_partner(self, *args: Any, **kwargs: Any) -> None:
+        self.save(*self.decide_join_partner(*args, **kwargs))
+
+    def decide_join_partner(
+        self, program_code: str, agency: str, partner: Partner, occurred_at: datetime | None = None
+    ) -> tuple[Aggregate, ...]:
+        moment = occurred_at or now()
+        self.consortium().check_active(agency, on=moment.date())
         program = self.program(program_code)
-        program.join_partner(partner, occurred_at=now(), actor=agency)
-        self.save(program)
+        program.join_partner(partner, occurred_at=moment, actor=agency)
+        return (program,)
+
+    def change_status(self, *args: Any, **kwargs: Any) -> None:
+        self.save(*self.decide_change_status(*args, **kwargs))
+
+    def decide_change_status(
+        self,
+        program_code: str,
+        agency: str,
+        status: str,
+        reason: str = "",
+        occurred_at: datetime | None = None,
+    ) -> tuple[Aggregate, ...]:
+        """Suspend, resume or complete a programme."""
+        moment = occurred_at or now()
+        self.consortium().check_active(agency, on=moment.date())
+        program = self.program(program_code)
+        if status == "suspended":
+            program.suspend(reason or "not given", occurred_at=moment, actor=agency)
+        elif status == "resumed":
+            program.resume(occurred_at=moment, actor=agency)
+        elif status == "completed":
+            program.complete(moment.date(), occurred_at=moment, actor=agency)
+        else:
+            raise ValueError(f"unknown programme status {status!r}")
+        return (program,)
 
     # -- promotion reviews ------------------------------------------------------
 
@@ -324,8 +399,10 @@ class Ledger(Application[UUID]):
 
     # -- the outbox -------------------------------------------------------------
 
-    def notifications(self, start: int, limit: int) -> list[Notification]:
-        return list(self.notification_log.select(start=start, limit=limit))
+    def notifications(
+        self, start: int, limit: int, topics: tuple[str, ...] = ()
+    ) -> list[Notification]:
+        return list(self.notification_log.select(start=start, limit=limit, topics=topics))
 
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IMPACT_KAFKA_HEAP", "kafka_heap"),
         description="-Xms/-Xmx of the local broker; 1g suits a 2-core, 24 GiB machine.",
     )
+    postgres_port: int = Field(
+        default=54329,
+        validation_alias=AliasChoices("IMPACT_POSTGRES_PORT", "postgres_port"),
+        description="Port of the local PostgreSQL server (impact postgres up) on 127.0.0.1.",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT",
         validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
@@ -64,6 +69,14 @@ class Settings(BaseSettings):
     )
     events_topic: str = Field(
         default="impact.events", validation_alias=AliasChoices("IMPACT_EVENTS_TOPIC", "events_topic")
+    )
+    submissions_topic: str = Field(
+        default="impact.submissions",
+        validation_alias=AliasChoices("IMPACT_SUBMISSIONS_TOPIC", "submissions_topic"),
+    )
+    rejections_topic: str = Field(
+        default="impact.submissions.rejected",
+        validation_alias=AliasChoices("IMPACT_REJECTIONS_TOPIC", "rejections_topic"),
     )
     events_partitions: int = Field(
         default=3, validation_alias=AliasChoices("IMPACT_EVENTS_PARTITIONS", "events_partitions")

@@ -15,7 +15,10 @@ from impact.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 1_048_576
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+"""Largest record on the events and rejections topics: a rejection carries the original
+submission (at most SUBMISSIONS_MAX_BYTES) base64-encoded."""
+SUBMISSIONS_MAX_BYTES = 512 * 1024
 
 
 @contextmanager
@@ -43,10 +46,16 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
         "max.message.bytes": str(MAX_MESSAGE_BYTES),
         "min.insync.replicas": str(min(2, settings.replication_factor)),
     }
+    submissions = {
+        **forever,
+        "max.message.bytes": str(SUBMISSIONS_MAX_BYTES),
+        # The broker stamps arrival time: key validity is judged by it, not by the sender.
+        "message.timestamp.type": "LogAppendTime",
+    }
     return [
         TopicSpec(settings.events_topic, settings.events_partitions, forever),
-        TopicSpec("impact.submissions", settings.events_partitions, forever),
-        TopicSpec("impact.submissions.rejected", 1, forever),
+        TopicSpec(settings.submissions_topic, settings.events_partitions, submissions),
+        TopicSpec(settings.rejections_topic, 1, forever),
     ]
 
 

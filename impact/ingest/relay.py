@@ -18,10 +18,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 from kafka import KafkaConsumer, TopicPartition
 
 from impact.contract import envelope_for
+from impact.domain.submission import Rejection
 from impact.errors import LogError
 from impact.ingest.kafka import committed_reader, ensure_topics, kafka_errors, transactional_producer
 from impact.ledger import Ledger
@@ -61,13 +66,14 @@ def _tail_notification_id(consumer: KafkaConsumer, tp: TopicPartition, end: int,
         window *= 8
 
 
-def highest_published(settings: Settings) -> int:
-    """The highest notification id committed to the events topic (0 when empty)."""
+def highest_published(settings: Settings, topic: str | None = None) -> int:
+    """The highest notification id committed to a topic (the events topic by default; 0 when empty)."""
+    topic = topic or settings.events_topic
     consumer = committed_reader(settings, client_id="impact-relay-resume")
     try:
-        with kafka_errors(f"reading the tail of {settings.events_topic}"):
-            partitions = consumer.partitions_for_topic(settings.events_topic) or set()
-            tps = [TopicPartition(settings.events_topic, p) for p in sorted(partitions)]
+        with kafka_errors(f"reading the tail of {topic}"):
+            partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
             consumer.assign(tps)
             ends = consumer.end_offsets(tps)
             begins = consumer.beginning_offsets(tps)
@@ -80,14 +86,123 @@ def highest_published(settings: Settings) -> int:
         consumer.close()
 
 
-class Relay:
-    """Publishes every stored domain event to ``impact.events``, once, in order."""
+Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
-    def __init__(self, ledger: Ledger, settings: Settings, batch_size: int = 500) -> None:
+
+@dataclass(frozen=True)
+class Route:
+    """Which stored events go to which topic, and as what record."""
+
+    topic: str
+    transactional_id: str
+    to_record: Callable[[Notification, Any], Record]
+    event_topics: tuple[str, ...] = ()
+
+
+def envelope_record(notification: Notification, event: Any) -> Record:
+    envelope = envelope_for(notification.id, event)
+    return (
+        str(envelope.aggregate_id).encode(),
+        envelope.to_bytes(),
+        [("type", envelope.type.encode())],
+    )
+
+
+def rejection_record(notification: Notification, event: Any) -> Record:
+    """A rejection as agencies read it on ``impact.submissions.rejected``."""
+    message = {
+        "rejection_id": str(event.originator_id),
+        "code": event.code,
+        "message": event.message,
+        "source": {
+            "topic": event.source_topic,
+            "partition": event.source_partition,
+            "offset": event.source_offset,
+        },
+        "submission_id": event.submission_id,
+        "agency": event.agency,
+        "original_base64": event.original,
+        "original_size": event.original_size,
+        "recorded_at": event.timestamp.isoformat(),
+    }
+    key = f"{event.source_topic}:{event.source_partition}:{event.source_offset}".encode()
+    return key, orjson.dumps(message), [("code", event.code.encode())]
+
+
+def events_route(settings: Settings) -> Route:
+    return Route(settings.events_topic, settings.relay_transactional_id, envelope_record)
+
+
+def rejections_route(settings: Settings) -> Route:
+    return Route(
+        settings.rejections_topic,
+        f"{settings.relay_transactional_id}-rejections",
+        rejection_record,
+        event_topics=(get_topic(Rejection.Recorded),),
+    )
+
+
+class Relay:
+    """Publishes stored domain events to a topic (``impact.events`` by default), once, in order."""
+
+    def __init__(
+        self, ledger: Ledger, settings: Settings, batch_size: int = 500, route: Route | None = None
+    ) -> None:
         self.ledger = ledger
         self.settings = settings
         self.batch_size = batch_size
+        self.route = route or events_route(settings)
         self.stats = RelayStats()
+
+    def start(self) -> None:
+        """Create topics, fence older relays with the same id, find where to resume."""
+        ensure_topics(self.settings)
+        self._producer = transactional_producer(self.settings, self.route.transactional_id)
+        try:
+            self._position = highest_published(self.settings, self.route.topic)
+        except BaseException:
+            self.close()
+            raise
+        self.stats.resumed_after = self.stats.last_notification_id = self._position
+        log.info("relay to %s resumes after notification %d", self.route.topic, self._position)
+
+    def close(self) -> None:
+        producer, self._producer = getattr(self, "_producer", None), None
+        if producer is not None:
+            producer.close(timeout=5)
+
+    def publish_available(self, on_batch: Callable[[RelayStats], None] | None = None) -> int:
+        """Publish everything stored after the position; return how many were published."""
+        published = 0
+        while True:
+            page = self.ledger.notifications(self._position + 1, self.batch_size, self.route.event_topics)
+            if not page:
+                return published
+            self._publish(page)
+            published += len(page)
+            if on_batch:
+                on_batch(self.stats)
+
+    def _publish(self, page: list[Notification]) -> None:
+        producer, route = self._producer, self.route
+        with kafka_errors(f"publishing notifications {page[0].id}..{page[-1].id} to {route.topic}"):
+            producer.begin_transaction()
+            try:
+                for notification in page:
+                    event = self.ledger.mapper.to_domain_event(notification)
+                    key, value, headers = route.to_record(notification, event)
+                    producer.send(
+                        route.topic, key=key, value=value,
+                        headers=[(NOTIFICATION_HEADER, str(notification.id).encode()), *headers],
+                    )
+                producer.commit_transaction()
+            except BaseException:
+                _abort_quietly(producer)
+                raise
+        self._position = page[-1].id
+        self.stats.published += len(page)
+        self.stats.batches += 1
+        self.stats.last_notification_id = self._position
 
     def run(
         self,
@@ -96,47 +211,16 @@ class Relay:
         on_batch: Callable[[RelayStats], None] | None = None,
         stop: Callable[[], bool] = lambda: False,
     ) -> RelayStats:
-        ensure_topics(self.settings)
-        producer = transactional_producer(self.settings, self.settings.relay_transactional_id)
+        self.start()
         try:
-            position = highest_published(self.settings)
-            self.stats.resumed_after = self.stats.last_notification_id = position
-            log.info("relay resumes after notification %d", position)
             while not stop():
-                page = self.ledger.notifications(position + 1, self.batch_size)
-                if not page:
-                    if until_idle:
-                        break
+                if not self.publish_available(on_batch) and until_idle:
+                    break
+                if not until_idle:
                     time.sleep(poll_interval)
-                    continue
-                with kafka_errors(f"publishing notifications {page[0].id}..{page[-1].id}"):
-                    producer.begin_transaction()
-                    try:
-                        for notification in page:
-                            event = self.ledger.mapper.to_domain_event(notification)
-                            envelope = envelope_for(notification.id, event)
-                            producer.send(
-                                self.settings.events_topic,
-                                key=str(envelope.aggregate_id).encode(),
-                                value=envelope.to_bytes(),
-                                headers=[
-                                    (NOTIFICATION_HEADER, str(notification.id).encode()),
-                                    ("type", envelope.type.encode()),
-                                ],
-                            )
-                        producer.commit_transaction()
-                    except BaseException:
-                        _abort_quietly(producer)
-                        raise
-                position = page[-1].id
-                self.stats.published += len(page)
-                self.stats.batches += 1
-                self.stats.last_notification_id = position
-                if on_batch:
-                    on_batch(self.stats)
             return self.stats
         finally:
-            producer.close(timeout=5)
+            self.close()
 
 
 def _abort_quietly(producer: object) -> None:

@@ -1,0 +1,122 @@
+"""What agencies send to ``impact.submissions``: signed submissions.
+
+On the wire a message is JSON (UTF-8)::
+
+    {"submission": {...one of the kinds below...},
+     "signature": {"algorithm": "ed25519", "key_id": "...", "value": "<base64>"}}
+
+The signature is Ed25519 over the RFC 8785 canonical form (JCS) of the
+``submission`` object exactly as sent. ``submission_id`` is chosen by the sender
+and stable: sending the same submission again is safe.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from impact.domain.program import Evidence, Partner, Target
+from impact.domain.quarter import QuarterText
+
+MAX_SUBMISSION_BYTES = 256 * 1024
+SUBMISSION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
+AGENCY = r"^[A-Z][A-Z0-9]{1,15}$"
+PROGRAM = r"^P-[A-Z0-9]{2,16}-[0-9A-Z-]{1,24}$"
+
+Quantity = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=28, decimal_places=6)]
+
+
+class _Submission(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = Field(description="Version of this submission format.")
+    submission_id: str = Field(pattern=SUBMISSION_ID)
+    agency: str = Field(pattern=AGENCY, description="The sending agency; must own the key.")
+    submitted_at: datetime = Field(description="Business time of the fact being submitted.")
+
+    @property
+    def routing_key(self) -> str:
+        return getattr(self, "program_code", None) or self.submission_id
+
+
+class RegisterProgram(_Submission):
+    """An agency registers a programme under a task of the plan."""
+
+    kind: Literal["program.register"]
+    program_code: str = Field(pattern=PROGRAM)
+    task_code: str
+    title_ko: str = Field(min_length=1, max_length=300)
+    title_en: str = Field(min_length=1, max_length=300)
+    budget_krw: int = Field(ge=0, le=10**14)
+    starts_on: date
+    ends_on: date | None = None
+    targets: tuple[Target, ...] = ()
+    origin_proposals: tuple[str, ...] = ()
+
+
+class ReportOutcome(_Submission):
+    """An outcome of a programme for a quarter."""
+
+    kind: Literal["outcome.report"]
+    program_code: str = Field(pattern=PROGRAM)
+    report_id: str = Field(pattern=SUBMISSION_ID)
+    metric: str
+    quarter: QuarterText
+    value: Quantity
+    evidence: Evidence | None = None
+
+
+class CorrectOutcome(_Submission):
+    """A correction of an earlier report; the original stays in the log."""
+
+    kind: Literal["outcome.correct"]
+    program_code: str = Field(pattern=PROGRAM)
+    report_id: str = Field(pattern=SUBMISSION_ID)
+    corrects: str = Field(pattern=SUBMISSION_ID)
+    value: Quantity
+    reason: str = Field(min_length=1, max_length=2000)
+    evidence: Evidence | None = None
+
+
+class JoinPartner(_Submission):
+    """A partner (another agency, a civic group, an enterprise) joins a programme."""
+
+    kind: Literal["program.partner"]
+    program_code: str = Field(pattern=PROGRAM)
+    partner: Partner
+
+
+class ChangeProgramStatus(_Submission):
+    """A programme is suspended, resumed or completed."""
+
+    kind: Literal["program.status"]
+    program_code: str = Field(pattern=PROGRAM)
+    status: Literal["suspended", "resumed", "completed"]
+    reason: str = Field(default="", max_length=2000)
+
+
+AgencySubmission = Annotated[
+    RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus,
+    Field(discriminator="kind"),
+]
+SUBMISSION_KINDS = ("program.register", "outcome.report", "outcome.correct", "program.partner", "program.status")
+
+submission_adapter: TypeAdapter[Any] = TypeAdapter(AgencySubmission)
+
+
+class Signature(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    algorithm: Literal["ed25519"] = "ed25519"
+    key_id: str = Field(min_length=1, max_length=128)
+    value: str = Field(min_length=1, max_length=200, description="base64 of the 64-byte signature.")
+
+
+class SignedSubmission(BaseModel):
+    """The message on ``impact.submissions``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    submission: AgencySubmission
+    signature: Signature

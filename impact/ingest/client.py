@@ -1,0 +1,111 @@
+"""The agency client: validate a submission against the contract, sign it, publish it."""
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaProducer
+from pydantic import ValidationError
+
+from impact.contract.submissions import MAX_SUBMISSION_BYTES, submission_adapter
+from impact.errors import ContractError
+from impact.ingest.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors
+from impact.settings import Settings
+from impact.signing import AgencyKeyPair, canonical
+
+
+class SubmissionError(ContractError):
+    """A submission fails the contract before it is sent."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    submission_id: str
+    partition: int
+    offset: int
+
+
+def read_submissions(path: Path) -> Iterator[dict[str, Any]]:
+    """Submissions from a JSON file (one object or an array) or a JSON Lines file."""
+    text = path.read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    if path.suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped.rstrip()):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SubmissionError(f"{path}:{number}: not JSON: {exc}") from None
+        return
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(f"{path}: not JSON: {exc}") from None
+    yield from (document if isinstance(document, list) else [document])
+
+
+def sign_submission(key: AgencyKeyPair, submission: dict[str, Any]) -> bytes:
+    """Validate, then sign: the signed message bytes, ready for the topic."""
+    try:
+        parsed = submission_adapter.validate_python(submission)
+    except ValidationError as exc:
+        where = submission.get("submission_id", "?") if isinstance(submission, dict) else "?"
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise SubmissionError(f"submission {where}: {details}") from None
+    if parsed.agency != key.agency:
+        raise SubmissionError(
+            f"submission {parsed.submission_id} is from {parsed.agency}, but the key is {key.agency}'s"
+        )
+    message = orjson.dumps({
+        "submission": submission,
+        "signature": {"algorithm": "ed25519", "key_id": key.key_id, "value": key.sign(canonical(submission))},
+    })
+    if len(message) > MAX_SUBMISSION_BYTES:
+        raise SubmissionError(
+            f"submission {parsed.submission_id} is {len(message)} bytes; the limit is {MAX_SUBMISSION_BYTES}"
+        )
+    return message
+
+
+def routing_key(submission: dict[str, Any]) -> bytes:
+    return str(submission.get("program_code") or submission.get("submission_id")).encode()
+
+
+class AgencyClient:
+    def __init__(self, settings: Settings, key: AgencyKeyPair) -> None:
+        self.settings = settings
+        self.key = key
+
+    def send(self, submissions: Iterable[dict[str, Any]]) -> list[Sent]:
+        """Validate and sign all of them first; send only if every one is valid."""
+        prepared = [
+            (str(s.get("submission_id")), routing_key(s), sign_submission(self.key, s)) for s in submissions
+        ]
+        return self.send_raw(prepared)
+
+    def send_raw(self, messages: Iterable[tuple[str, bytes, bytes]]) -> list[Sent]:
+        """Publish (label, key, value) triples as they are; for tests and tools."""
+        ensure_topics(self.settings)
+        with kafka_errors(f"publishing to {self.settings.submissions_topic}"):
+            producer = KafkaProducer(
+                acks="all", enable_idempotence=True, linger_ms=5,
+                max_request_size=SUBMISSIONS_MAX_BYTES, **self.settings.kafka_client_config(),
+            )
+            try:
+                futures = [
+                    (label, producer.send(self.settings.submissions_topic, key=key, value=value))
+                    for label, key, value in messages
+                ]
+                producer.flush()
+                sent = []
+                for label, future in futures:
+                    metadata = future.get(timeout=30)
+                    sent.append(Sent(label, metadata.partition, metadata.offset))
+                return sent
+            finally:
+                producer.close(timeout=5)

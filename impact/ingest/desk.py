@@ -1,0 +1,250 @@
+"""The submissions desk: what happens to one message from ``impact.submissions``.
+
+``SubmissionDesk.process`` decodes, validates, checks the signature against the
+agency's registered key, checks the agency may do this, and asks the ledger to
+decide. It returns either the aggregates to store (the command's and a
+``Submission.Accepted``) or a ``Rejection`` with a code and a message a person can
+act on. The caller stores the result together with the position it read.
+"""
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from impact.contract.submissions import (
+    MAX_SUBMISSION_BYTES,
+    SUBMISSION_KINDS,
+    ChangeProgramStatus,
+    CorrectOutcome,
+    JoinPartner,
+    RegisterProgram,
+    ReportOutcome,
+    SignedSubmission,
+)
+from impact.domain.base import Aggregate
+from impact.domain.errors import DomainError, NotFoundError
+from impact.domain.submission import Rejection, Submission
+from eventsourcing.persistence import PersistenceError
+
+from impact.errors import ContractError, InfrastructureError
+from impact.ledger import Ledger
+from impact.signing import canonical, verify
+
+DESK = "submissions-desk"
+
+
+@dataclass(frozen=True)
+class Source:
+    topic: str
+    partition: int
+    offset: int
+    timestamp: datetime
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The desk's answer: aggregates to store, and whether it was a rejection."""
+
+    aggregates: tuple[Aggregate, ...]
+    rejected: bool
+    code: str = "accepted"
+    message: str = ""
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "message"
+        parts.append(f"{where}: {error['msg']}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+DOMAIN_CODES = {NotFoundError: "unknown_program"}
+
+
+class SubmissionDesk:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def process(self, value: bytes | None, source: Source) -> Outcome:
+        agency: str | None = None
+        submission_id: str | None = None
+        try:
+            document = self._decode(value)
+            head = document.get("submission") if isinstance(document, dict) else None
+            if isinstance(head, dict):
+                agency = head.get("agency") if isinstance(head.get("agency"), str) else None
+                sid = head.get("submission_id")
+                submission_id = sid if isinstance(sid, str) else None
+            signed = self._validate(document)
+            aggregates = self._decide(signed, document["submission"], source)
+            return Outcome(aggregates, rejected=False, message=f"applied {signed.submission.kind}")
+        except (PersistenceError, InfrastructureError):
+            raise  # the desk cannot decide now; the message is read again after recovery
+        except Exception as exc:
+            refusal = exc if isinstance(exc, Refused) else Refused(
+                "invalid", f"the submission could not be applied: {exc}"
+            )
+            rejection = Rejection(
+                source_topic=source.topic, source_partition=source.partition,
+                source_offset=source.offset, code=refusal.code, message=refusal.message,
+                submission_id=submission_id[:128] if submission_id else None,
+                agency=agency[:16] if agency else None,
+                original=base64.b64encode(value or b"").decode(), original_size=len(value or b""),
+                occurred_at=source.timestamp, actor=DESK,
+            )
+            return Outcome((rejection,), rejected=True, code=refusal.code, message=refusal.message)
+
+    # -- steps ------------------------------------------------------------------
+
+    def _decode(self, value: bytes | None) -> Any:
+        if not value:
+            raise Refused("empty", "the message is empty; send one signed submission as JSON")
+        if len(value) > MAX_SUBMISSION_BYTES:
+            raise Refused(
+                "oversized",
+                f"the message has {len(value)} bytes; a submission may have at most "
+                f"{MAX_SUBMISSION_BYTES}. Split it, or link large evidence by URI and SHA-256",
+            )
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Refused("not_utf8", f"the message is not UTF-8 (byte {exc.start}); encode JSON as UTF-8") from None
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise Refused("malformed_json", f"the message is not valid JSON: {exc}") from None
+
+    def _validate(self, document: Any) -> SignedSubmission:
+        if not isinstance(document, dict) or "submission" not in document:
+            raise Refused("invalid", 'the message must be an object with "submission" and "signature"')
+        if "signature" not in document or not document["signature"]:
+            raise Refused("missing_signature", "the submission is not signed; sign it with the agency's key")
+        head = document["submission"]
+        if isinstance(head, dict):
+            if head.get("kind") not in SUBMISSION_KINDS:
+                raise Refused(
+                    "unknown_kind",
+                    f"kind {head.get('kind')!r} is not one of {', '.join(SUBMISSION_KINDS)}",
+                )
+            if head.get("schema_version") != 1:
+                raise Refused(
+                    "unsupported_schema_version",
+                    f"schema_version {head.get('schema_version')!r} is not supported; send 1",
+                )
+        try:
+            return SignedSubmission.model_validate(document)
+        except ValidationError as exc:
+            raise Refused("invalid", _validation_message(exc)) from None
+
+    def _check_signature(self, signed: SignedSubmission, raw: Any, source: Source) -> str:
+        submission, signature = signed.submission, signed.signature
+        consortium = self.ledger.consortium()
+        member = consortium.members.get(submission.agency)
+        if member is None:
+            raise Refused("unknown_agency", f"{submission.agency} is not a member of the consortium")
+        if member.left_on is not None and source.timestamp.date() >= member.left_on:
+            raise Refused(
+                "not_a_member",
+                f"{submission.agency} left the consortium on {member.left_on}; it can no longer submit",
+            )
+        key = consortium.keys.get((submission.agency, signature.key_id))
+        if key is None:
+            owners = [a for (a, k) in consortium.keys if k == signature.key_id]
+            if owners:
+                raise Refused(
+                    "key_of_another_agency",
+                    f"key {signature.key_id} belongs to {owners[0]}, not {submission.agency}",
+                )
+            raise Refused(
+                "unknown_key",
+                f"{submission.agency} has no registered key {signature.key_id}; register it first",
+            )
+        if submission.submitted_at > source.timestamp + timedelta(days=1):
+            raise Refused(
+                "invalid",
+                f"submitted_at {submission.submitted_at:%Y-%m-%d} is in the future of the message's "
+                f"arrival ({source.timestamp:%Y-%m-%d})",
+            )
+        if not key.valid_at(source.timestamp):
+            raise Refused("key_not_valid", f"key {signature.key_id} of {submission.agency} was not valid at {source.timestamp:%Y-%m-%d %H:%M}Z")
+        try:
+            data = canonical(raw)
+        except ContractError as exc:
+            raise Refused("invalid", str(exc)) from None
+        if not verify(key.public_key, signature.value, data):
+            raise Refused("bad_signature", f"the signature does not verify with key {signature.key_id} of {submission.agency}")
+        return hashlib.sha256(data).hexdigest()
+
+    def _decide(self, signed: SignedSubmission, raw: Any, source: Source) -> tuple[Aggregate, ...]:
+        submission = signed.submission
+        digest = self._check_signature(signed, raw, source)
+        record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
+        if self.ledger.exists(record_id):
+            earlier = self.ledger.repository.get(record_id)
+            if earlier.digest == digest:
+                raise Refused(
+                    "duplicate",
+                    f"submission {submission.submission_id} was already applied on "
+                    f"{earlier.accepted_at:%Y-%m-%d}; nothing changed",
+                )
+            raise Refused(
+                "submission_id_reused",
+                f"submission id {submission.submission_id} was used before for different content; "
+                f"give a new submission a new id",
+            )
+        try:
+            aggregates = self._command(submission)
+        except DomainError as exc:
+            code = DOMAIN_CODES.get(type(exc), exc.code)
+            raise Refused(code, str(exc)) from None
+        record = Submission(
+            submission_id=submission.submission_id, agency=submission.agency,
+            submission_kind=submission.kind, digest=digest, key_id=signed.signature.key_id,
+            signature=signed.signature.value, source=str(source),
+            occurred_at=submission.submitted_at, actor=submission.agency,
+        )
+        return (*aggregates, record)
+
+    def _command(self, s: Any) -> tuple[Aggregate, ...]:
+        ledger, at = self.ledger, s.submitted_at
+        if isinstance(s, RegisterProgram):
+            return ledger.decide_register_program(
+                s.program_code, s.agency, s.task_code, s.title_ko, s.title_en, s.budget_krw,
+                s.starts_on, s.ends_on, s.targets, s.origin_proposals, occurred_at=at,
+            )
+        if isinstance(s, ReportOutcome):
+            return ledger.decide_report_outcome(
+                s.program_code, s.agency, s.report_id, s.metric, s.quarter, s.value,
+                evidence=s.evidence, submission_id=s.submission_id, occurred_at=at,
+            )
+        if isinstance(s, CorrectOutcome):
+            return ledger.decide_correct_outcome(
+                s.program_code, s.agency, s.report_id, s.corrects, s.value, s.reason,
+                evidence=s.evidence, submission_id=s.submission_id, occurred_at=at,
+            )
+        if isinstance(s, JoinPartner):
+            return ledger.decide_join_partner(s.program_code, s.agency, s.partner, occurred_at=at)
+        if isinstance(s, ChangeProgramStatus):
+            return ledger.decide_change_status(s.program_code, s.agency, s.status, s.reason, occurred_at=at)
+        raise Refused("unknown_kind", f"kind {s.kind} has no handler")
+
+
+def now() -> datetime:
+    return datetime.now(tz=UTC)

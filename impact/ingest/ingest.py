@@ -1,0 +1,147 @@
+"""The ingest: ``impact.submissions`` → the submissions desk → the event store, exactly once.
+
+How nothing is lost or applied twice:
+
+* Each message's result (the events it caused and a ``Submission.Accepted``, or a
+  ``Rejection.Recorded``) is stored in one transaction with a tracking record
+  "partition P consumed up to offset O" (eventsourcing's process recorder). After
+  a crash the ingest resumes from the tracking records, so a message is applied
+  once whatever happened to the consumer.
+* Kafka consumer-group offsets are committed after the store, for monitoring only;
+  the tracking records are the truth.
+* Rejections are facts in the event store, then published to
+  ``impact.submissions.rejected`` by a relay (once, in order), so an agency reads
+  every rejection with its reason and the original bytes, and nothing is dropped.
+* A message that cannot be decided now (the event store is down) stops the ingest
+  before anything is stored; it is read again on restart. A malformed message is a
+  rejection, never a blocked partition.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from kafka import OffsetAndMetadata, TopicPartition
+
+from impact.domain.errors import AlreadyExistsError
+from impact.ingest.desk import Source, SubmissionDesk
+from impact.ingest.kafka import committed_reader, ensure_topics, kafka_errors
+from impact.ingest.relay import Relay, rejections_route
+from impact.ledger import Ledger
+from impact.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestStats:
+    applied: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    codes: dict[str, int] = field(default_factory=dict)
+    rejections_published: int = 0
+
+
+def tracking_name(topic: str, partition: int) -> str:
+    return f"{topic}:{partition}"
+
+
+class Ingest:
+    def __init__(self, ledger: Ledger, settings: Settings, batch_size: int = 500) -> None:
+        self.ledger = ledger
+        self.settings = settings
+        self.topic = settings.submissions_topic
+        self.batch_size = batch_size
+        self.desk = SubmissionDesk(ledger)
+        self.stats = IngestStats()
+
+    def run(
+        self,
+        until_idle: bool = False,
+        on_message: Callable[[str, Any], None] | None = None,
+        stop: Callable[[], bool] = lambda: False,
+        max_idle_polls: int = 2,
+    ) -> IngestStats:
+        ensure_topics(self.settings)
+        self._rejections = Relay(self.ledger, self.settings, route=rejections_route(self.settings))
+        self._rejections.start()
+        consumer = committed_reader(
+            self.settings, client_id="impact-ingest", group_id="impact-ingest",
+        )
+        try:
+            tps = self._assign(consumer)
+            idle = 0
+            while not stop():
+                with kafka_errors(f"reading {self.topic}"):
+                    fetched = consumer.poll(timeout_ms=500, max_records=self.batch_size)
+                if not fetched:
+                    self._publish_rejections()
+                    if until_idle and self._caught_up(consumer, tps):
+                        idle += 1
+                        if idle >= max_idle_polls:
+                            break
+                    continue
+                idle = 0
+                offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+                for tp, records in sorted(fetched.items()):
+                    for record in records:
+                        self._handle(tp, record, on_message)
+                        offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+                with kafka_errors("committing ingest offsets"):
+                    consumer.commit(offsets)
+                self._publish_rejections()
+            return self.stats
+        finally:
+            consumer.close()
+            self._rejections.close()
+
+    def _assign(self, consumer: Any) -> list[TopicPartition]:
+        with kafka_errors(f"assigning {self.topic}"):
+            partitions = consumer.partitions_for_topic(self.topic) or set()
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            for tp in tps:
+                position = self.ledger.tracked_position(tracking_name(tp.topic, tp.partition))
+                if position is None:
+                    consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, position)
+            return tps
+
+    def _caught_up(self, consumer: Any, tps: list[TopicPartition]) -> bool:
+        with kafka_errors(f"reading the end of {self.topic}"):
+            ends = consumer.end_offsets(tps)
+            return all(consumer.position(tp) >= ends[tp] for tp in tps)
+
+    def _handle(self, tp: TopicPartition, record: Any, on_message: Callable[[str, Any], None] | None) -> None:
+        source = Source(
+            tp.topic, tp.partition, record.offset,
+            datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
+        )
+        outcome = self.desk.process(record.value, source)
+        tracking = Tracking(
+            application_name=tracking_name(tp.topic, tp.partition), notification_id=record.offset + 1
+        )
+        try:
+            self.ledger.save_tracked(tracking, *outcome.aggregates)
+        except AlreadyExistsError:
+            # Another ingest stored this position first (or an aggregate moved on):
+            # read the position again rather than apply anything twice.
+            if (self.ledger.tracked_position(tracking.application_name) or 0) >= tracking.notification_id:
+                self.stats.skipped += 1
+                return
+            raise
+        if outcome.rejected:
+            self.stats.rejected += 1
+            self.stats.codes[outcome.code] = self.stats.codes.get(outcome.code, 0) + 1
+            log.info("rejected %s: %s %s", source, outcome.code, outcome.message)
+        else:
+            self.stats.applied += 1
+        if on_message:
+            on_message(outcome.code, outcome)
+
+    def _publish_rejections(self) -> None:
+        self.stats.rejections_published += self._rejections.publish_available()

@@ -1,0 +1,90 @@
+"""The submissions desk decides each message: applied, or rejected with a code and a reason."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from impact.ingest.desk import Source, SubmissionDesk
+from tests.submissions import bad_inputs, registered_key, registration, report, signed
+
+ARRIVAL = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def source(offset: int) -> Source:
+    return Source("impact.submissions", 0, offset, ARRIVAL)
+
+
+@pytest.fixture
+def desk(ledger):
+    return SubmissionDesk(ledger)
+
+
+@pytest.fixture
+def bpa(ledger):
+    pair = registered_key(ledger, "BPA")
+    ledger.register_program("P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1))
+    return pair
+
+
+def apply(ledger, desk, message, offset=0):
+    outcome = desk.process(message, source(offset))
+    ledger.save(*outcome.aggregates)
+    return outcome
+
+
+def test_a_signed_registration_and_report_are_applied(ledger, desk, bpa):
+    assert not apply(ledger, desk, signed(bpa, registration("BPA", "P-BPA-02"))).rejected
+    assert not apply(ledger, desk, signed(bpa, report("BPA", "P-BPA-02")), 1).rejected
+    program = ledger.program("P-BPA-02")
+    assert program.title_ko == "청년 일자리 🌊"
+    assert str(program.current_value("jobs_created", "2019Q1")) == "12"
+
+
+def test_every_class_of_bad_input_is_rejected_with_its_own_code(ledger, desk, bpa):
+    kamco = registered_key(ledger, "KAMCO")
+    for offset, (code, message) in enumerate(bad_inputs(ledger, bpa, kamco)):
+        outcome = apply(ledger, desk, message, offset)
+        assert outcome.rejected, code
+        assert outcome.code == code, f"{code}: got {outcome.code}: {outcome.message}"
+        assert outcome.message
+    assert ledger.program("P-BPA-01").reports == {}
+
+
+def test_the_same_submission_twice_changes_nothing_and_says_so(ledger, desk, bpa):
+    message = signed(bpa, report("BPA", "P-BPA-01"))
+    assert not apply(ledger, desk, message, 0).rejected
+    again = apply(ledger, desk, message, 1)
+    assert (again.rejected, again.code) == (True, "duplicate")
+    assert "nothing changed" in again.message
+    assert ledger.program("P-BPA-01").version == 2
+
+
+def test_a_submission_id_reused_for_different_content_is_refused(ledger, desk, bpa):
+    apply(ledger, desk, signed(bpa, report("BPA", "P-BPA-01", sid="s-1")), 0)
+    reused = apply(ledger, desk, signed(bpa, report("BPA", "P-BPA-01", "2019Q2", sid="s-1")), 1)
+    assert reused.code == "submission_id_reused"
+
+
+def test_a_member_that_left_cannot_submit_any_more(ledger, desk, bpa):
+    ledger.retire_member("BPA", date(2025, 1, 1), actor="BUSAN")
+    outcome = apply(ledger, desk, signed(bpa, report("BPA", "P-BPA-01")))
+    assert outcome.code == "not_a_member"
+
+
+def test_korean_text_and_emoji_pass_and_are_kept(ledger, desk, bpa):
+    submission = registration("BPA", "P-BPA-03", title_ko="부산 바다 지킴이 🐢🌊 캠페인")
+    assert not apply(ledger, desk, signed(bpa, submission)).rejected
+    assert ledger.program("P-BPA-03").title_ko == "부산 바다 지킴이 🐢🌊 캠페인"
+
+
+def test_a_rejection_keeps_the_original_bytes_and_its_place(ledger, desk, bpa):
+    import base64
+
+    from impact.domain.submission import Rejection
+
+    outcome = apply(ledger, desk, b"\xffnot json", 42)
+    assert outcome.code == "not_utf8"
+    recorded = [e for _, e in ledger.iter_events() if isinstance(e, Rejection.Recorded)]
+    assert len(recorded) == 1
+    assert base64.b64decode(recorded[0].original) == b"\xffnot json"
+    assert (recorded[0].source_partition, recorded[0].source_offset) == (0, 42)
