@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IMPACT_REPLICATION_FACTOR", "replication_factor"),
         description="Replication of the project's topics; 3 on a production cluster.",
     )
+    relay_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("IMPACT_RELAY_BATCH_SIZE", "relay_batch_size"),
+        description="Notifications per Kafka transaction of the relay.",
+    )
     relay_transactional_id: str = Field(
         default="impact-relay",
         validation_alias=AliasChoices("IMPACT_RELAY_TRANSACTIONAL_ID", "relay_transactional_id"),

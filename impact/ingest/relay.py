@@ -146,11 +146,12 @@ class Relay:
     """Publishes stored domain events to a topic (``impact.events`` by default), once, in order."""
 
     def __init__(
-        self, ledger: Ledger, settings: Settings, batch_size: int = 500, route: Route | None = None
+        self, ledger: Ledger, settings: Settings, batch_size: int | None = None,
+        route: Route | None = None,
     ) -> None:
         self.ledger = ledger
         self.settings = settings
-        self.batch_size = batch_size
+        self.batch_size = batch_size or settings.relay_batch_size
         self.route = route or events_route(settings)
         self.stats = RelayStats()
 

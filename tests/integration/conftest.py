@@ -28,6 +28,8 @@ def settings(broker: Settings, tmp_path: Path, chdb_path: Path) -> Settings:
         state_dir=tmp_path / "state",
         kafka_bootstrap_servers=broker.kafka_bootstrap_servers,
         events_topic=f"test.events.{tag}",
+        submissions_topic=f"test.submissions.{tag}",
+        rejections_topic=f"test.rejected.{tag}",
         relay_transactional_id=f"test-relay-{tag}",
         clickhouse_dsn=f"chdb://{chdb_path}",
         clickhouse_database=f"test_{tag}",

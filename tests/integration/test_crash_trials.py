@@ -1,0 +1,126 @@
+"""kill -9 the ingest and the relay at random points; after recovery nothing is lost or doubled.
+
+Each trial starts the real ``impact`` process against the real broker, waits until it
+is visibly part-way through its work, kills it with SIGKILL, and starts it again. The
+final state is then checked against what was sent or stored.
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from impact.bootstrap import build_ledger
+from impact.domain.submission import Rejection, Submission
+from impact.ingest.client import AgencyClient
+from impact.ingest.ingest import tracking_name
+from impact.ingest.relay import highest_published
+from tests.integration.kafka_reading import read_rejections
+from tests.integration.test_relay import assert_exactly_once_and_contiguous
+from tests.submissions import registered_key, registration, report, signed
+
+pytestmark = pytest.mark.integration
+
+IMPACT = str(Path(sys.executable).parent / "impact")
+TRIALS = 4
+
+
+def environment(settings):
+    return {
+        **os.environ,
+        "IMPACT_STATE_DIR": str(settings.state_dir),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "IMPACT_EVENTS_TOPIC": settings.events_topic,
+        "IMPACT_SUBMISSIONS_TOPIC": settings.submissions_topic,
+        "IMPACT_REJECTIONS_TOPIC": settings.rejections_topic,
+        "IMPACT_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
+        "IMPACT_RELAY_BATCH_SIZE": "40",
+        "CLICKHOUSE_DSN": f"chdb://{settings.state_dir / 'clickhouse'}",
+    }
+
+
+def kill_part_way(args, settings, progress, total, rng, timeout=60.0):
+    """Start ``impact args``, SIGKILL it once progress() moved past where it started."""
+    start = progress()
+    process = subprocess.Popen([IMPACT, *args], env=environment(settings),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while progress() == start and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.4))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    return start, progress()
+
+
+def test_ingest_killed_at_random_points_applies_every_submission_once(ledger, settings):
+    rng = random.Random(2018_11_28)
+    bpa = registered_key(ledger, "BPA")
+    codes = [f"P-BPA-{i:03d}" for i in range(40)]
+    messages = []
+    for code in codes:
+        messages.append((code, code.encode(), signed(bpa, registration("BPA", code))))
+        for quarter in ("2019Q1", "2019Q2", "2019Q3", "2019Q4"):
+            messages.append((code, code.encode(), signed(bpa, report("BPA", code, quarter))))
+    bad = [(f"bad-{i}", b"bad", b"{not json" + str(i).encode()) for i in range(10)]
+    everything = messages + bad
+    rng.shuffle(bad)
+    AgencyClient(settings, bpa).send_raw(messages[:100] + bad[:5] + messages[100:] + bad[5:])
+
+    def applied() -> int:
+        fresh = build_ledger(settings)
+        return sum(
+            fresh.tracked_position(tracking_name(settings.submissions_topic, p)) or 0
+            for p in range(settings.events_partitions)
+        )
+
+    mid_way = 0
+    for _ in range(TRIALS):
+        before, after = kill_part_way(["ingest"], settings, applied, len(everything), rng)
+        mid_way += before < after < len(everything)
+    final = subprocess.run([IMPACT, "ingest", "--until-idle"], env=environment(settings),
+                           capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+
+    fresh = build_ledger(settings)
+    events = [e for _, e in fresh.iter_events()]
+    accepted = Counter(e.submission_id for e in events if isinstance(e, Submission.Accepted))
+    assert len(accepted) == len(messages) and set(accepted.values()) == {1}
+    assert sum(isinstance(e, Rejection.Recorded) for e in events) == len(bad)
+    for code in codes:
+        program = fresh.program(code)
+        assert len(program.reports) == 4, code
+    rejections = read_rejections(settings)
+    assert len(rejections) == len(bad)
+    assert len({(r["source"]["partition"], r["source"]["offset"]) for r in rejections}) == len(bad)
+    assert mid_way >= 1, "no trial killed the ingest part-way; the trial proved nothing"
+    print(f"ingest crash trials: {TRIALS} kills, {mid_way} part-way, {len(everything)} messages")
+
+
+def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settings):
+    from tests.integration.slice import record_programmes
+
+    rng = random.Random(1128)
+    record_programmes(ledger, 300)
+    total = ledger.max_notification_id()
+
+    mid_way = 0
+    for _ in range(TRIALS):
+        before, after = kill_part_way(
+            ["relay"], settings, lambda: highest_published(settings), total, rng
+        )
+        mid_way += before < after < total
+    final = subprocess.run([IMPACT, "relay", "--until-idle"], env=environment(settings),
+                           capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    assert_exactly_once_and_contiguous(ledger, settings)
+    assert mid_way >= 1, "no trial killed the relay part-way; the trial proved nothing"
+    print(f"relay crash trials: {TRIALS} kills, {mid_way} part-way, {total} events")

@@ -1,0 +1,75 @@
+"""Submissions through the real broker: every valid one applied once, every bad one rejected."""
+
+import random
+
+import pytest
+
+from impact.domain.submission import Rejection, Submission
+from impact.ingest.client import AgencyClient
+from impact.ingest.ingest import Ingest
+from tests.integration.kafka_reading import read_rejections
+from tests.submissions import bad_inputs, registered_key, registration, report, signed
+
+pytestmark = pytest.mark.integration
+
+
+def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go_through(ledger, settings):
+    bpa, kamco = registered_key(ledger, "BPA"), registered_key(ledger, "KAMCO")
+    bad = bad_inputs(ledger, bpa, kamco)
+    registrations = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 12)]
+    reports = [signed(bpa, report("BPA", f"P-BPA-{i:02d}")) for i in range(2, 12)]
+    # Programmes exist first; then their reports arrive shuffled among the bad messages.
+    client = AgencyClient(settings, bpa)
+    client.send_raw([(f"reg-{i}", b"k", m) for i, m in enumerate(registrations)])
+    assert Ingest(ledger, settings).run(until_idle=True).applied == len(registrations)
+    mixed = [(f"rep-{i}", b"k", m) for i, m in enumerate(reports)] + [
+        (code, b"k", message) for code, message in bad
+    ]
+    random.Random(7).shuffle(mixed)
+    client.send_raw(mixed)
+
+    stats = Ingest(ledger, settings).run(until_idle=True)
+
+    assert stats.applied == len(reports)
+    assert stats.rejected == len(bad)
+    rejections = read_rejections(settings)
+    assert sorted(r["code"] for r in rejections) == sorted(code for code, _ in bad)
+    assert all(r["message"] and r["source"]["topic"] == settings.submissions_topic for r in rejections)
+    for i in range(2, 12):
+        assert str(ledger.program(f"P-BPA-{i:02d}").current_value("jobs_created", "2019Q1")) == "12"
+
+
+def test_the_same_messages_read_again_change_nothing(ledger, settings):
+    bpa = registered_key(ledger, "BPA")
+    message = signed(bpa, registration("BPA", "P-BPA-01"))
+    AgencyClient(settings, bpa).send_raw([("a", b"k", message), ("b", b"k", message)])
+    first = Ingest(ledger, settings).run(until_idle=True)
+    again = Ingest(ledger, settings).run(until_idle=True)
+    assert (first.applied, first.rejected, first.codes) == (1, 1, {"duplicate": 1})
+    assert (again.applied, again.rejected) == (0, 0)
+    kinds = [type(e).__qualname__ for _, e in ledger.iter_events()]
+    assert kinds.count("Submission.Accepted") == 1
+    assert kinds.count("Rejection.Recorded") == 1
+    assert len(read_rejections(settings)) == 1
+
+
+def test_the_agency_client_refuses_an_invalid_submission_before_sending(ledger, settings):
+    from impact.ingest.client import SubmissionError
+
+    bpa = registered_key(ledger, "BPA")
+    with pytest.raises(SubmissionError, match="value"):
+        AgencyClient(settings, bpa).send([report("BPA", "P-BPA-01", value="NaN")])
+    with pytest.raises(SubmissionError, match="key is BPA's"):
+        AgencyClient(settings, bpa).send([report("KAMCO", "P-KAMCO-01")])
+
+
+def count(ledger, cls):
+    return sum(isinstance(e, cls) for _, e in ledger.iter_events())
+
+
+def test_submissions_signed_by_the_client_are_applied(ledger, settings):
+    bpa = registered_key(ledger, "BPA")
+    AgencyClient(settings, bpa).send([registration("BPA", "P-BPA-01"), report("BPA", "P-BPA-01")])
+    stats = Ingest(ledger, settings).run(until_idle=True)
+    assert stats.applied == 2
+    assert count(ledger, Submission.Accepted) == 2 and count(ledger, Rejection.Recorded) == 0
