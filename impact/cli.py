@@ -37,6 +37,8 @@ proposal_app = typer.Typer(help="Citizen proposals: submit, review, decide.", no
 program_app = typer.Typer(help="Programmes: register, report outcomes, correct them.", no_args_is_help=True)
 app.add_typer(proposal_app, name="proposal")
 app.add_typer(program_app, name="program")
+council_app = typer.Typer(help="The council: decisions on a quarter's candidates.", no_args_is_help=True)
+app.add_typer(council_app, name="council")
 schema_app = typer.Typer(help="The public contract as JSON Schema files.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
@@ -84,6 +86,8 @@ def init() -> None:
     ledger = build_ledger(Settings())
     did = ledger.found()
     out.print("founded the consortium and declared the plan" if did else "already founded")
+    if ledger.ensure_baseline_policy():
+        out.print("adopted scoring policy v1, in force since the founding quarter")
 
 
 # -- proposals ----------------------------------------------------------------------
@@ -266,12 +270,17 @@ def relay(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
 ) -> None:
     """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
+    from impact.ingest.kafka import keep_running
     from impact.ingest.relay import Relay
 
     settings = Settings()
-    stats = Relay(build_ledger(settings), settings).run(
-        until_idle=until_idle,
-        on_batch=lambda s: err.print(f"relayed {s.published} (up to notification {s.last_notification_id})"),
+    relay = Relay(build_ledger(settings), settings)
+    stats = keep_running(
+        lambda: relay.run(
+            until_idle=until_idle,
+            on_batch=lambda s: err.print(f"relayed {s.published} (up to notification {s.last_notification_id})"),
+        ),
+        "the relay",
     )
     out.print(f"relay: {stats.published} events published after notification {stats.resumed_after}")
 
@@ -286,37 +295,145 @@ def load() -> None:
     out.print(f"loaded {meta['loaded'].value} records; ClickHouse holds {meta['distinct_events'].value} events")
 
 
-def _ranking_table(quarter: Quarter, rows: list[Any]) -> Table:
-    table = Table(title=f"Promotion review {quarter}: ranked programmes")
+COMPONENT_COLUMNS = (("performance", "사업성과\nperform."), ("ripple", "파급효과\nripple"),
+                     ("efficiency", "효율성\nefficiency"), ("evidence", "증빙\nevidence"))
+
+
+def _ranking_table(review: Any, titles: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title=f"Promotion review {review.quarter}: ranked programmes "
+                        f"(policy v{review.policy.version})")
     for col, justify in (("rank", "right"), ("programme", "left"), ("agency", "left"),
-                         ("title", "left"), ("score", "right"), ("targets met", "right"),
-                         ("outcomes", "right")):
+                         ("title", "left"), ("score", "right"),
+                         *((label, "right") for _, label in COMPONENT_COLUMNS), ("eligible", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in rows:
-        table.add_row(str(r.rank), r.program_code, r.agency, f"{r.title_ko}\n{r.title_en}",
-                      str(r.score), f"{r.targets_met}/{r.targets}", str(r.outcomes))
+    for c in review.candidates:
+        t = titles.get(c.program_code, {})
+        table.add_row(
+            str(c.rank), c.program_code, t.get("agency", ""),
+            f"{t.get('title_ko', '')}\n{t.get('title_en', '')}", str(c.score),
+            *(f"{c.components[k]:.2f}" for k, _ in COMPONENT_COLUMNS),
+            "yes" if c.eligible else f"no: {c.failed_gate}",
+        )
     return table
+
+
+def _review_json(review: Any, titles: dict[str, dict[str, Any]], **more: Any) -> str:
+    data = review.as_json()
+    ranking = data.pop("candidates")
+    for item in ranking:
+        t = titles.get(item["program_code"], {})
+        item.update(agency=t.get("agency", ""), title_ko=t.get("title_ko", ""),
+                    title_en=t.get("title_en", ""))
+    return json.dumps({**data, **more, "ranking": ranking}, ensure_ascii=False, indent=2)
 
 
 @app.command()
 def review(
     quarter: Annotated[str, typer.Argument(help="Quarter, e.g. 2019Q1.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Replay as known at this recorded time (ISO 8601); records nothing.",
+        show_default=False)] = None,
 ) -> None:
-    """Run the quarterly review in-process and print the ranked programmes."""
-    from impact.domain.scoring import POLICIES
-    from impact.orchestration.run import run_review
-    from impact.projections.ranking import rank_quarter
+    """Score a quarter in-process, record the review as an event, and print the ranking.
+
+    Run again on the same log, it finds the same inputs digest and records nothing new.
+    With --as-of it replays the review as it was known then, e.g. to reproduce a past one.
+    """
+    from impact.orchestration.run import partition_key_of, run_load, run_review
+    from impact.projections.scoring import programme_titles, recorded_review, review_quarter
     from impact.projections.store import ProjectionStore
 
     q = _quarter(quarter)
     settings = Settings()
-    run_review(settings, q.first_day.isoformat())
-    rows = rank_quarter(ProjectionStore(settings), q, POLICIES[max(POLICIES)])
-    if as_json:
-        print(json.dumps({"quarter": str(q), "ranking": [r.as_json() for r in rows]}, ensure_ascii=False, indent=2))
+    store = ProjectionStore(settings)
+    if as_of is not None:
+        run_load(settings)
+        replay = review_quarter(store, q, as_of=_when(as_of))
+        recorded = recorded_review(store, q)
+        same = recorded is not None and recorded.inputs_digest == replay.inputs_digest
+        note = (f"replayed {q} as of {replay.as_of.isoformat()}: nothing recorded; "
+                + ("no review of it is recorded" if recorded is None else
+                   f"{'same as' if same else 'differs from'} the recorded review "
+                   f"(digest {recorded.inputs_digest[:12]}…)"))
+        titles = programme_titles(store)
+        if as_json:
+            print(_review_json(replay, titles, recorded=False, replay=True,
+                               matches_recorded=same if recorded else None))
+        else:
+            out.print(_ranking_table(replay, titles))
+            out.print(f"inputs digest {replay.inputs_digest}")
+        err.print(note)
+        return
+    result = run_review(settings, partition_key_of(q))
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("quarterly_scores")[0].metadata.items()}
+    done = review_quarter(store, q, as_of=datetime.fromisoformat(str(meta["as_of"])))
+    titles = programme_titles(store)
+    if meta["recorded"]:
+        note = f"recorded the review of {q} (policy v{done.policy.version}); the next load publishes it"
+    elif meta["decided"]:
+        note = f"the council has decided on the review of {q}; its recorded scores stand, nothing recorded"
     else:
-        out.print(_ranking_table(q, rows))
+        note = f"the review of {q} is unchanged since it was recorded (same inputs digest): nothing recorded"
+    if as_json:
+        print(_review_json(done, titles, recorded=bool(meta["recorded"]), decided=bool(meta["decided"])))
+        err.print(note)
+    else:
+        out.print(_ranking_table(done, titles))
+        out.print(f"inputs digest {done.inputs_digest} · as of {done.as_of.isoformat()}")
+        out.print(note)
+
+
+@app.command()
+def report(
+    quarter: Annotated[str, typer.Argument(help="Quarter, e.g. 2019Q1.")],
+    out_file: Annotated[str, typer.Option("--out", help="The HTML file to write.")],
+) -> None:
+    """Write the council's report of a quarter: one self-contained HTML page (Korean and English)."""
+    from pathlib import Path
+
+    from impact.orchestration.run import run_load
+    from impact.projections.store import ProjectionStore
+    from impact.report import build_report
+
+    q = _quarter(quarter)
+    settings = Settings()
+    run_load(settings)
+    html = build_report(ProjectionStore(settings), q)
+    path = Path(out_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    out.print(f"wrote the council report of {q} to {path} ({len(html.encode()) // 1024} KiB)")
+
+
+@council_app.command("decide")
+def council_decide(
+    quarter: Annotated[str, typer.Argument(help="The review's quarter, e.g. 2019Q1.")],
+    program: Annotated[str, typer.Argument(help="Programme code, e.g. P-BPA-01.")],
+    reason: Annotated[str, typer.Option(help="Why the council decided so.")],
+    promote: Annotated[bool, typer.Option("--promote", help="Make it a joint project.")] = False,
+    defer: Annotated[bool, typer.Option("--defer", help="Decide again in a later quarter.")] = False,
+    decline: Annotated[bool, typer.Option("--decline", help="Do not promote it.")] = False,
+    meeting: Annotated[str | None, typer.Option(help="Meeting reference (default: council-QUARTER).")] = None,
+    participant: Annotated[list[str], typer.Option(
+        help="Agency of the joint project (repeat; default: every active agency).")] = [],  # noqa: B006
+    actor: Annotated[str, typer.Option()] = "council",
+    occurred_at: OccurredAt = None,
+) -> None:
+    """Record the council's decision on a scored programme of a quarter's review."""
+    chosen = [name for name, flag in (("promote", promote), ("defer", defer), ("decline", decline)) if flag]
+    if len(chosen) != 1:
+        raise typer.BadParameter("choose exactly one of --promote, --defer or --decline")
+    q = str(_quarter(quarter))
+    joint = build_ledger(Settings()).decide(
+        q, program, chosen[0], reason, meeting or f"council-{q}",  # type: ignore[arg-type]
+        participants=tuple(participant), actor=actor, occurred_at=_when(occurred_at),
+    )
+    if joint:
+        out.print(f"{program} promoted in the review of {q}: a joint project of {', '.join(joint)}")
+    else:
+        out.print(f"{program}: {chosen[0]} recorded in the review of {q}")
+    out.print("the next load publishes the decision to impact.events")
 
 
 @app.command()

@@ -72,6 +72,7 @@ def ingest(
 ) -> None:
     """Apply submissions from impact.submissions; rejections go to impact.submissions.rejected."""
     from impact.ingest.ingest import Ingest
+    from impact.ingest.kafka import keep_running
 
     settings = Settings()
 
@@ -79,7 +80,8 @@ def ingest(
         if code != "accepted":
             err.print(f"rejected ({code}): {getattr(outcome, 'message', '')}")
 
-    stats = Ingest(build_ledger(settings), settings).run(until_idle=until_idle, on_message=show)
+    desk = Ingest(build_ledger(settings), settings)
+    stats = keep_running(lambda: desk.run(until_idle=until_idle, on_message=show), "the ingest")
     out.print(
         f"ingest: {stats.applied} applied, {stats.rejected} rejected"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(stats.codes.items()))})" if stats.codes else "")

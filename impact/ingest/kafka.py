@@ -1,10 +1,11 @@
 """The Kafka adapter: client factories, topic creation, and error translation."""
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -28,6 +29,37 @@ def kafka_errors(what: str) -> Iterator[None]:
         yield
     except KafkaError as exc:
         raise LogError(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+T = TypeVar("T")
+
+
+def keep_running(
+    work: Callable[[], T],
+    what: str,
+    give_up_after: float = 120.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``work``; when Kafka fails it, start it again after a pause.
+
+    ``work`` must resume from positions kept with the data (the relay and the ingest
+    do), so starting again neither loses nor repeats anything. An outage longer than
+    ``give_up_after`` seconds of consecutive failures is raised.
+    """
+    delay, failing_since = 0.5, None
+    while True:
+        started = time.monotonic()
+        try:
+            return work()
+        except LogError as exc:
+            now = time.monotonic()
+            if failing_since is None or now - started > give_up_after:
+                failing_since = started
+            if now - failing_since > give_up_after:
+                raise
+            log.warning("%s: %s; starting again in %.1f s", what, exc, delay)
+            sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 @dataclass(frozen=True)
@@ -68,7 +100,8 @@ def ensure_topics(settings: Settings) -> list[str]:
     """Create the project's topics that are missing; return the names created."""
     admin = admin_client(settings)
     try:
-        existing = set(admin.list_topics())
+        with kafka_errors("listing topics"):
+            existing = set(admin.list_topics())
         wanted = [t for t in ledger_topics(settings) if t.name not in existing]
         created: list[str] = []
         for spec in wanted:

@@ -4,6 +4,7 @@ They share the session's broker and one chDB path (chDB opens one path per proce
 so isolation comes from names: a fresh events topic, transactional id and database.
 """
 
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from impact.bootstrap import build_ledger
+from impact.broker import LocalBroker
 from impact.ledger import Ledger
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
@@ -49,3 +51,27 @@ def store(settings: Settings) -> Iterator[ProjectionStore]:
     projection_store = ProjectionStore(settings)
     yield projection_store
     projection_store.command("DROP DATABASE IF EXISTS {db}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def scratch(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A second, disposable broker with free ports, for tests that stop or break one."""
+    port = free_port()
+    controller_port = free_port()
+    while controller_port == port:
+        controller_port = free_port()
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("scratch-state"),
+        kafka_bootstrap_servers=f"127.0.0.1:{port}",
+        kafka_controller_port=controller_port,
+    )
+    local = LocalBroker(settings)
+    local.fetch(libs_from=LocalBroker(broker).libs_dir)
+    yield local
+    local.down()

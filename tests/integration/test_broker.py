@@ -24,14 +24,9 @@ from impact.broker import LocalBroker
 from impact.cli_infra import app
 from impact.errors import BrokerError
 from impact.settings import Settings
+from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pom_kafka_version(settings: Settings) -> str:
@@ -50,24 +45,6 @@ def dead_pid() -> int:
 
 def admin(settings: Settings) -> KafkaAdminClient:
     return KafkaAdminClient(**settings.kafka_client_config(), client_id="test-broker")
-
-
-@pytest.fixture(scope="module")
-def scratch(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    """A second, disposable broker; stopped at the end of the module."""
-    port = free_port()
-    controller_port = free_port()
-    while controller_port == port:
-        controller_port = free_port()
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("scratch-state"),
-        kafka_bootstrap_servers=f"127.0.0.1:{port}",
-        kafka_controller_port=controller_port,
-    )
-    local = LocalBroker(settings)
-    local.fetch(libs_from=LocalBroker(broker).libs_dir)
-    yield local
-    local.down()
 
 
 def scratch_env(scratch: LocalBroker) -> dict[str, str]:
