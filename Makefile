@@ -1,6 +1,8 @@
 # Entry points for developers and CI. Every target is idempotent and quick when set up:
 # pip runs only when pyproject.toml is newer than .venv/.installed, Maven only when
 # infra/kafka/pom.xml changed, and `up` returns at once when the broker answers.
+# `pg-up` installs Debian's postgresql package only when its server binaries are missing
+# (as root: apt-get) and returns at once when the local PostgreSQL answers.
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -11,7 +13,7 @@ IMPACT ?= $(BIN)/impact
 INFRA ?= $(IMPACT) infra
 PYTEST_ARGS ?=
 
-.PHONY: setup up down test demo
+.PHONY: setup up pg-up down pg-down test demo
 
 setup: $(INSTALLED)
 	$(INFRA) fetch
@@ -26,10 +28,19 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 up: setup
 	$(INFRA) up
 
-down:
-	@if [ -x $(BIN)/python ]; then $(INFRA) down; else echo "no $(VENV): no broker to stop"; fi
+pg-up: setup
+	$(IMPACT) postgres up
 
-test: up
+# Stops both, even when stopping one fails; fails if either did.
+down:
+	@if [ -x $(BIN)/python ]; then \
+		rc=0; $(INFRA) down || rc=$$?; $(IMPACT) postgres down || rc=$$?; exit $$rc; \
+	else echo "no $(VENV): no broker or PostgreSQL to stop"; fi
+
+pg-down:
+	@if [ -x $(BIN)/python ]; then $(IMPACT) postgres down; else echo "no $(VENV): no PostgreSQL to stop"; fi
+
+test: up pg-up
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
 	exit $$rc

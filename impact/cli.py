@@ -17,6 +17,7 @@ from impact.cli_agency import ingest as ingest_command
 from impact.cli_agency import keys_app
 from impact.cli_agency import submit as submit_command
 from impact.cli_infra import app as infra_app
+from impact.cli_postgres import app as postgres_app
 from impact.domain.program import Evidence, Target
 from impact.domain.proposal import ReviewComment
 from impact.domain.quarter import Quarter
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(infra_app, name="infra")
+app.add_typer(postgres_app, name="postgres")
 app.add_typer(keys_app, name="keys")
 app.command("submit")(submit_command)
 app.command("ingest")(ingest_command)

@@ -23,7 +23,7 @@ from eventsourcing.persistence import (
 
 from impact.domain.base import Aggregate
 from impact.domain.consortium import FOUNDING_MEMBERS, AgencyKey, Consortium, Member
-from impact.domain.errors import AlreadyExistsError, NotFoundError, ReviewStateError
+from impact.domain.errors import AlreadyExistsError, ConflictError, NotFoundError, ReviewStateError
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.domain.plan import DECLARED_ON, STRATEGIES_2018, TASKS_2018, Plan
 from impact.domain.program import Evidence, Partner, Program, Target
@@ -69,10 +69,20 @@ class Ledger(Application[UUID]):
             raise NotFoundError(f"{what} does not exist")
         return aggregate
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Store new events; a lost race becomes a ConflictError the caller can act on."""
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            names = ", ".join(f"{type(o).__name__} {getattr(o, 'code', o.id)}" for o in objs if o is not None)
+            raise ConflictError(
+                f"{names} changed meanwhile (another process saved first); read it again and retry"
+            ) from None
+
     def _save_new(self, aggregate: Aggregate, what: str) -> None:
         try:
             self.save(aggregate)
-        except IntegrityError:
+        except ConflictError:
             raise AlreadyExistsError(f"{what} already exists") from None
 
     def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> None:

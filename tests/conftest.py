@@ -25,3 +25,19 @@ def broker() -> Iterator[Settings]:
     elif not local.status().answering:
         pytest.fail(f"KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} does not answer")
     yield settings
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """The DSN of the project-local PostgreSQL server (role and database ``impact``).
+
+    ``make test`` starts it before pytest (``make pg-up``); like ``broker``, the fixture
+    starts it itself when it is not running (installing it with apt-get as root when the
+    server binaries are missing) and leaves it running afterwards (``make down`` stops it).
+    Tests that need a database of their own create one through this role, which may.
+    """
+    from impact.postgres_local import LocalPostgres
+
+    local = LocalPostgres(Settings())
+    local.up()
+    yield local.dsn

@@ -20,6 +20,12 @@ class AlreadyExistsError(DomainError):
     code = "already_exists"
 
 
+class ConflictError(DomainError):
+    """Someone else changed the same thing meanwhile; read it again and retry."""
+
+    code = "conflict"
+
+
 class NotAMemberError(DomainError):
     code = "not_a_member"
 
