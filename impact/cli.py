@@ -244,7 +244,7 @@ def program_correct(
 ) -> None:
     """Correct an earlier report; the original stays in the log."""
     ledger = build_ledger(Settings())
-    rid = report_id or f"{corrects}#c{ledger.program(program).version + 1}"
+    rid = report_id or f"{corrects}-c{ledger.program(program).version + 1}"
     ledger.correct_outcome(program, agency, rid, corrects, _decimal(value, "value"), reason,
                            occurred_at=_when(occurred_at))
     out.print(f"{program}: report {corrects} corrected to {value} (report {rid})")
