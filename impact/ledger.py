@@ -29,7 +29,7 @@ from impact.domain.plan import DECLARED_ON, STRATEGIES_2018, TASKS_2018, Plan
 from impact.domain.program import Evidence, Partner, Program, Target
 from impact.domain.proposal import Channel, Proposal, ReviewComment, SealedPersonalData
 from impact.domain.review import Decision, PromotionReview, ScoredCandidate
-from impact.domain.scoring import POLICIES
+from impact.domain.scoring import BASELINE_EFFECTIVE_FROM, POLICY_V1, ScoringPolicy
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
 
 A = TypeVar("A", bound=Aggregate)
@@ -167,6 +167,22 @@ class Ledger(Application[UUID]):
         consortium = self.consortium()
         consortium.register_key(key, occurred_at=now(), actor=actor)
         self.save(consortium)
+
+    def adopt_policy(
+        self, policy: ScoringPolicy, effective_from: str, actor: str = "council",
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """The council adopts a scoring policy for the quarters from ``effective_from`` on."""
+        consortium = self.consortium()
+        consortium.adopt_policy(policy, effective_from, occurred_at=occurred_at or now(), actor=actor)
+        self.save(consortium)
+
+    def ensure_baseline_policy(self, actor: str = "council") -> bool:
+        """Adopt policy v1 (in force since founding) if no policy was ever adopted. True if it did."""
+        if self.consortium().adopted_policies():
+            return False
+        self.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, actor=actor)
+        return True
 
     # -- proposals --------------------------------------------------------------
 
@@ -361,6 +377,12 @@ class Ledger(Application[UUID]):
 
     # -- promotion reviews ------------------------------------------------------
 
+    def decisions_of(self, quarter: str) -> dict[str, Decision]:
+        """The council's decisions in the review of a quarter (none if it was never opened)."""
+        if not self.exists(PromotionReview.create_id(quarter=quarter)):
+            return {}
+        return dict(self.review(quarter).decisions)
+
     def record_review_scores(
         self,
         quarter: str,
@@ -369,20 +391,36 @@ class Ledger(Application[UUID]):
         inputs_digest: str,
         actor: str = "promotion-review",
         occurred_at: datetime | None = None,
-    ) -> None:
-        """Open the quarter's review if needed and record its scored candidates."""
-        if policy_version not in POLICIES:
-            raise NotFoundError(f"scoring policy v{policy_version} does not exist")
+    ) -> bool:
+        """Open the quarter's review if needed and record its scored candidates.
+
+        Returns False, recording nothing, when the review already holds these very
+        scores from the same inputs under the same policy. A ledger that never adopted
+        a policy adopts the baseline v1 (in force since founding) with the first review.
+        """
         moment = occurred_at or now()
+        consortium = self.consortium()
+        if not consortium.adopted_policies():
+            consortium.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=moment, actor=actor)
+        if policy_version not in {p.version for _, p in consortium.adopted_policies()}:
+            raise NotFoundError(f"scoring policy v{policy_version} was never adopted")
         review_id = PromotionReview.create_id(quarter=quarter)
         if self.exists(review_id):
             review = self.review(quarter)
+            if review.policy_version != policy_version:
+                raise ReviewStateError(
+                    f"review {quarter} was opened under scoring policy v{review.policy_version}; "
+                    f"it cannot be scored under v{policy_version}"
+                )
+            if review.inputs_digest == inputs_digest and tuple(review.candidates.values()) == candidates:
+                return False
         else:
             review = PromotionReview(
                 quarter=quarter, policy_version=policy_version, occurred_at=moment, actor=actor
             )
         review.record_scores(candidates, inputs_digest, occurred_at=moment, actor=actor)
-        self.save(review)
+        self.save(consortium, review)
+        return True
 
     def decide(
         self,
@@ -394,18 +432,32 @@ class Ledger(Application[UUID]):
         participants: tuple[str, ...] = (),
         actor: str = "council",
         occurred_at: datetime | None = None,
-    ) -> None:
-        """Record a council decision; a promotion makes the programme a joint project."""
+    ) -> tuple[str, ...]:
+        """Record a council decision; a promotion makes the programme a joint project.
+
+        Returns the participants of the joint project (empty unless promoted): those
+        named, or every agency active on the day of the decision.
+        """
         moment = occurred_at or now()
         review = self.review(quarter)
+        candidate = review.candidates.get(program_code)
+        if decision == "promote" and candidate is not None and not candidate.eligible:
+            raise ReviewStateError(
+                f"{program_code} did not pass the gates of review {quarter} "
+                f"({candidate.failed_gate}); it can be deferred or declined, not promoted"
+            )
         review.decide(program_code, decision, reason, meeting_ref, occurred_at=moment, actor=actor)
         if decision != "promote":
             self.save(review)
-            return
+            return ()
         program = self.program(program_code)
-        chosen = participants or tuple(self.consortium().agencies_on(moment.date()))
+        consortium = self.consortium()
+        for agency in participants:
+            consortium.check_active(agency, on=moment.date())
+        chosen = participants or tuple(consortium.agencies_on(moment.date()))
         program.promote(quarter, chosen, occurred_at=moment, actor=actor)
         self.save(review, program)
+        return program.joint_participants
 
     # -- the outbox -------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
 from impact.domain.errors import AlreadyExistsError, NotAMemberError, NotFoundError
+from impact.domain.quarter import QuarterText
+from impact.domain.scoring import ScoringPolicy
 
 AgencyCode = str
 MemberKind = Literal["agency", "city"]
@@ -77,6 +79,12 @@ class Consortium(Aggregate):
         key_id: str
         revoked_at: datetime
 
+    class PolicyAdopted(Aggregate.Event):
+        """The council adopts a version of the promotion-score policy for quarters from one on."""
+
+        policy: ScoringPolicy
+        effective_from: QuarterText
+
     @staticmethod
     def create_id(**_: object) -> UUID:
         return natural_id("consortium", "busan")
@@ -85,6 +93,7 @@ class Consortium(Aggregate):
     def __init__(self, members: tuple[Member, ...], occurred_at: datetime, actor: str) -> None:
         self.members: dict[str, Member] = {m.code: m for m in members}
         self.keys: dict[tuple[str, str], AgencyKey] = {}
+        self.policies: list[tuple[str, ScoringPolicy]] = []
 
     # -- commands ---------------------------------------------------------------
 
@@ -116,7 +125,28 @@ class Consortium(Aggregate):
             agency=agency, key_id=key_id, revoked_at=revoked_at, occurred_at=occurred_at, actor=actor
         )
 
+    def adopt_policy(
+        self, policy: ScoringPolicy, effective_from: str, occurred_at: datetime, actor: str
+    ) -> None:
+        if any(p.version == policy.version for _, p in self.adopted_policies()):
+            raise AlreadyExistsError(
+                f"scoring policy v{policy.version} was already adopted; give the new one a new version"
+            )
+        self._policy_adopted(
+            policy=policy, effective_from=effective_from, occurred_at=occurred_at, actor=actor
+        )
+
     # -- queries ----------------------------------------------------------------
+
+    def adopted_policies(self) -> list[tuple[str, ScoringPolicy]]:
+        return list(self.policies)
+
+    def policy_for(self, quarter: str) -> ScoringPolicy:
+        """The policy in force for a quarter: the latest adopted whose quarter has begun."""
+        in_force = [(q, i, p) for i, (q, p) in enumerate(self.adopted_policies()) if q <= quarter]
+        if not in_force:
+            raise NotFoundError(f"no scoring policy is in force for {quarter}; adopt one first")
+        return max(in_force, key=lambda t: (t[0], t[1]))[2]
 
     def member(self, code: str) -> Member:
         try:
@@ -156,6 +186,12 @@ class Consortium(Aggregate):
     @event(KeyRegistered)
     def _key_registered(self, key: AgencyKey, occurred_at: datetime, actor: str) -> None:
         self.keys[(key.agency, key.key_id)] = key
+
+    @event(PolicyAdopted)
+    def _policy_adopted(
+        self, policy: ScoringPolicy, effective_from: str, occurred_at: datetime, actor: str
+    ) -> None:
+        self.policies.append((effective_from, policy))
 
     @event(KeyRevoked)
     def _key_revoked(

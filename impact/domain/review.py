@@ -21,6 +21,7 @@ class ScoredCandidate(Model):
     score: Decimal
     components: dict[str, Decimal]
     eligible: bool = True
+    failed_gate: str | None = Field(default=None, description="The gate that kept it out, if any.")
 
 
 class PromotionReview(Aggregate):

@@ -1,26 +1,383 @@
-"""The promotion-score policy: versioned data adopted by an event.
+"""The promotion score: a versioned policy, and ``score_quarter`` over one quarter's inputs.
 
-A baseline policy (DESIGN §5): performance, ripple, efficiency and evidence, each
-in [0, 1], weighted into a score in [0, 100]; gates decide who may be a candidate.
+The plan asks whether a programme's performance (사업성과) and ripple effect (파급효과)
+are excellent enough for it to become a joint project (DESIGN §5). Four components,
+each in [0, 1], are weighted into a score in [0, 100]:
+
+* performance = Σ w_m · min(actual_m / target_m, cap) / cap  ÷  Σ w_m, over the targets
+  the programme set itself for the quarter (a target not reported counts 0; for a
+  metric where lower is better the ratio is target / actual);
+* ripple = a weighted sum of
+  reach (people reached by beneficiary metrics, over the most any programme reached),
+  breadth (other agencies and partners involved, over ``breadth_saturation``, at most 1),
+  spill-over (mean over its spill-over metrics of value / the highest value reported),
+  citizen origin (1 when born from an adopted citizen proposal),
+  trend ((1 + mean growth against the previous quarter) / 2, each growth in [-1, 1], over
+  the metrics where higher is better);
+* efficiency = mean over its outcome metrics of (value per KRW) / (best value per KRW
+  among programmes of the same task reporting that metric); the KRW is the quarter's
+  ``budget_spent_krw`` when reported, otherwise the registered budget;
+* evidence = share of its reported outcomes backed by an evidence hash, minus
+  ``correction_penalty`` per correction, at least 0.
+
+Gates keep a programme out of the candidates (it is still scored, with the failing gate
+named): fewer than ``min_quarters`` quarters with data, suspended, completed, already a
+joint project. The ranking puts eligible programmes first, by score, ties by code.
+
+Arithmetic is Decimal throughout, in a fixed context; each component is rounded to 4
+places and the score, computed from the rounded components, to 2 (half up). The inputs
+have a digest (sha256 of their RFC 8785 canonical JSON), so the same inputs under the
+same policy give the same bytes.
 """
 
-from decimal import Decimal
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+import rfc8785
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from impact.domain.base import Model
+from impact.domain.quarter import QuarterText
+from impact.domain.review import ScoredCandidate
+
+COMPONENT_PLACES = Decimal("0.0001")
+SCORE_PLACES = Decimal("0.01")
+ARITHMETIC = Context(prec=28, rounding=ROUND_HALF_UP)
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+MAIN_COMPONENTS = ("performance", "ripple", "efficiency", "evidence")
+RIPPLE_PARTS = ("reach", "breadth", "spillover", "citizen_origin", "trend")
+COMPONENTS: tuple[str, ...] = (*MAIN_COMPONENTS, *RIPPLE_PARTS)
+
+Gate = Literal["too_few_quarters", "suspended", "completed", "already_joint"]
+
+
+def plain(value: Decimal) -> Decimal:
+    """The same number without trailing zeros or exponent: ``6150.500000`` → ``6150.5``."""
+    normal = value.normalize()
+    return Decimal(format(normal, "f")) if normal else ZERO
+
+
+Quantity = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(plain)]
+
+
+# -- the policy ----------------------------------------------------------------------
+
+
+class RippleWeights(Model):
+    reach: Decimal = Decimal("0.30")
+    breadth: Decimal = Decimal("0.25")
+    spillover: Decimal = Decimal("0.20")
+    citizen_origin: Decimal = Decimal("0.15")
+    trend: Decimal = Decimal("0.10")
 
 
 class ScoringPolicy(Model):
-    version: int
+    """A version of the promotion-score policy; adopted by ``Consortium.PolicyAdopted``."""
+
+    version: int = Field(ge=1)
     weight_performance: Decimal = Decimal("0.40")
     weight_ripple: Decimal = Decimal("0.30")
     weight_efficiency: Decimal = Decimal("0.15")
     weight_evidence: Decimal = Decimal("0.15")
-    attainment_cap: Decimal = Field(default=Decimal("1.5"), description="Per-metric cap on actual/target.")
-    min_quarters: int = Field(default=1, description="Quarters with data needed to be a candidate.")
-    candidates: int = Field(default=5, description="How many top programmes the council sees.")
+    ripple: RippleWeights = RippleWeights()
+    attainment_cap: Decimal = Field(default=Decimal("1.5"), gt=0, description="Per-metric cap on actual/target.")
+    metric_weights: dict[str, Decimal] = Field(
+        default_factory=dict, description="Weight of a metric in performance; 1 when not named."
+    )
+    breadth_saturation: int = Field(
+        default=6, ge=1, description="Other agencies plus partners at which breadth is full."
+    )
+    trend_without_history: Decimal = Field(
+        default=Decimal("0.5"), description="Trend of a programme with nothing to compare against."
+    )
+    efficiency_without_peers: Decimal = Field(
+        default=Decimal("0.5"), description="Efficiency of a programme with no peer in its task."
+    )
+    correction_penalty: Decimal = Field(default=Decimal("0.10"), ge=0)
+    min_quarters: int = Field(default=1, ge=0, description="Quarters with data needed to be a candidate.")
+    candidates: int = Field(default=5, ge=1, description="How many top programmes the council sees.")
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> "ScoringPolicy":
+        main = self.weight_performance + self.weight_ripple + self.weight_efficiency + self.weight_evidence
+        ripple = sum((getattr(self.ripple, p) for p in RIPPLE_PARTS), ZERO)
+        if main != ONE or ripple != ONE:
+            raise ValueError(
+                f"policy v{self.version}: component weights must add up to 1 (they add up to "
+                f"{main}) and so must the ripple weights (they add up to {ripple})"
+            )
+        return self
+
+    def weights(self) -> dict[str, Decimal]:
+        """The weight of every component in the score (ripple parts: within ripple)."""
+        return {
+            "performance": self.weight_performance, "ripple": self.weight_ripple,
+            "efficiency": self.weight_efficiency, "evidence": self.weight_evidence,
+            **{p: getattr(self.ripple, p) for p in RIPPLE_PARTS},
+        }
+
+    def metric_weight(self, metric: str) -> Decimal:
+        return self.metric_weights.get(metric, ONE)
 
 
 POLICY_V1 = ScoringPolicy(version=1)
 POLICIES: dict[int, ScoringPolicy] = {1: POLICY_V1}
+BASELINE_EFFECTIVE_FROM = "2018Q4"
+"""v1 is in force from the quarter the consortium was founded in (28 Nov 2018)."""
+
+
+# -- the inputs ----------------------------------------------------------------------
+
+
+class TargetInput(Model):
+    metric: str
+    target: Quantity
+    actual: Quantity | None
+    lower_is_better: bool = False
+
+
+class OutcomeInput(Model):
+    """A programme's current value of one metric for the quarter, as known then."""
+
+    metric: str
+    value: Quantity
+    previous: Quantity | None = Field(description="Its value for the previous quarter, if reported.")
+    evidenced: bool
+    reach: bool = False
+    spillover: bool = False
+    lower_is_better: bool = False
+    per_krw: bool = Field(default=True, description="A quantity that can be set against money spent.")
+
+
+class ProgramQuarterInputs(Model):
+    """Everything the score of one programme for one quarter depends on."""
+
+    program_code: str
+    agency: str
+    task_code: str
+    status: Literal["active", "suspended", "completed"] = "active"
+    joint: bool = False
+    agencies: tuple[str, ...] = Field(description="Owner, joint participants and agency partners.")
+    partners: int = Field(default=0, ge=0, description="Partners that are not agencies.")
+    citizen_origin: bool = False
+    budget_krw: int = Field(ge=0)
+    budget_spent_krw: Quantity | None = None
+    quarters_with_data: int = Field(ge=0)
+    corrections: int = Field(default=0, ge=0)
+    targets: tuple[TargetInput, ...] = ()
+    outcomes: tuple[OutcomeInput, ...] = ()
+
+    @field_validator("agencies")
+    @classmethod
+    def _agencies_sorted(cls, agencies: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(agencies)))
+
+    @field_validator("targets", "outcomes")
+    @classmethod
+    def _by_metric(cls, items: tuple[Any, ...]) -> tuple[Any, ...]:
+        metrics = [i.metric for i in items]
+        if len(set(metrics)) != len(metrics):
+            raise ValueError("a metric appears twice for one programme and quarter")
+        return tuple(sorted(items, key=lambda i: i.metric))
+
+
+class QuarterInputs(Model):
+    quarter: QuarterText
+    programmes: tuple[ProgramQuarterInputs, ...]
+
+    @field_validator("programmes")
+    @classmethod
+    def _sorted_by_code(
+        cls, programmes: tuple[ProgramQuarterInputs, ...]
+    ) -> tuple[ProgramQuarterInputs, ...]:
+        codes = [p.program_code for p in programmes]
+        if len(set(codes)) != len(codes):
+            raise ValueError("a programme appears twice in the quarter's inputs")
+        return tuple(sorted(programmes, key=lambda p: p.program_code))
+
+    def canonical_json(self) -> bytes:
+        """RFC 8785 canonical JSON: sorted keys, decimals as strings."""
+        return rfc8785.dumps(self.model_dump(mode="json"))
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+
+# -- the score -----------------------------------------------------------------------
+
+
+def _round(value: Decimal) -> Decimal:
+    return min(ONE, max(ZERO, value)).quantize(COMPONENT_PLACES)
+
+
+def _mean(values: Sequence[Decimal]) -> Decimal | None:
+    return sum(values, ZERO) / len(values) if values else None
+
+
+def performance(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
+    weighted = total = ZERO
+    cap = policy.attainment_cap
+    for t in p.targets:
+        if t.target <= 0:
+            continue
+        weight = policy.metric_weight(t.metric)
+        if t.actual is None:
+            ratio = ZERO
+        elif t.lower_is_better:
+            ratio = cap if t.actual == 0 else t.target / t.actual
+        else:
+            ratio = t.actual / t.target
+        weighted += weight * min(ratio, cap) / cap
+        total += weight
+    return weighted / total if total else ZERO
+
+
+def reach_value(p: ProgramQuarterInputs) -> Decimal:
+    return sum((o.value for o in p.outcomes if o.reach), ZERO)
+
+
+def trend(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
+    growths = []
+    for o in p.outcomes:
+        if o.previous is None or o.lower_is_better:  # spending less is not more impact
+            continue
+        if o.previous == 0:
+            growth = ONE if o.value > 0 else ZERO
+        else:
+            growth = (o.value - o.previous) / o.previous
+        growths.append(min(ONE, max(-ONE, growth)))
+    mean = _mean(growths)
+    return policy.trend_without_history if mean is None else (ONE + mean) / 2
+
+
+def budget_basis(p: ProgramQuarterInputs) -> Decimal:
+    if p.budget_spent_krw is not None and p.budget_spent_krw > 0:
+        return p.budget_spent_krw
+    return Decimal(p.budget_krw)
+
+
+def _intensities(p: ProgramQuarterInputs) -> dict[str, Decimal]:
+    """Outcome per KRW, per metric that can be set against money."""
+    basis = budget_basis(p)
+    if basis <= 0:
+        return {}
+    return {o.metric: o.value / basis for o in p.outcomes if o.per_krw and not o.lower_is_better}
+
+
+class _Peers:
+    """What each programme is compared against: everyone in the quarter, or its task."""
+
+    def __init__(self, programmes: Iterable[ProgramQuarterInputs]) -> None:
+        self.reach_max = ZERO
+        self.spillover_max: dict[str, Decimal] = {}
+        self.intensity_max: dict[tuple[str, str], Decimal] = {}
+        self.intensity_count: dict[tuple[str, str], int] = {}
+        for p in programmes:
+            self.reach_max = max(self.reach_max, reach_value(p))
+            for o in p.outcomes:
+                if o.spillover:
+                    self.spillover_max[o.metric] = max(self.spillover_max.get(o.metric, ZERO), o.value)
+            for metric, value in _intensities(p).items():
+                key = (p.task_code, metric)
+                self.intensity_max[key] = max(self.intensity_max.get(key, ZERO), value)
+                self.intensity_count[key] = self.intensity_count.get(key, 0) + 1
+
+    def reach(self, p: ProgramQuarterInputs) -> Decimal:
+        return reach_value(p) / self.reach_max if self.reach_max > 0 else ZERO
+
+    def spillover(self, p: ProgramQuarterInputs) -> Decimal:
+        shares = [
+            o.value / self.spillover_max[o.metric]
+            for o in p.outcomes
+            if o.spillover and self.spillover_max[o.metric] > 0
+        ]
+        return _mean(shares) or ZERO
+
+    def efficiency(self, p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
+        shares = []
+        for metric, value in _intensities(p).items():
+            key = (p.task_code, metric)
+            if self.intensity_count[key] >= 2 and self.intensity_max[key] > 0:
+                shares.append(value / self.intensity_max[key])
+        mean = _mean(shares)
+        return policy.efficiency_without_peers if mean is None else mean
+
+
+def breadth(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
+    others = len(set(p.agencies) - {p.agency}) + p.partners
+    return Decimal(others) / Decimal(policy.breadth_saturation)
+
+
+def evidence(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
+    if not p.outcomes:
+        return ZERO
+    backed = Decimal(sum(1 for o in p.outcomes if o.evidenced)) / Decimal(len(p.outcomes))
+    return backed - policy.correction_penalty * p.corrections
+
+
+def failed_gate(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Gate | None:
+    if p.quarters_with_data < policy.min_quarters:
+        return "too_few_quarters"
+    if p.status == "suspended":
+        return "suspended"
+    if p.status == "completed":
+        return "completed"
+    if p.joint:
+        return "already_joint"
+    return None
+
+
+def components_of(
+    p: ProgramQuarterInputs, peers: _Peers, policy: ScoringPolicy
+) -> dict[str, Decimal]:
+    parts = {
+        "reach": _round(peers.reach(p)),
+        "breadth": _round(breadth(p, policy)),
+        "spillover": _round(peers.spillover(p)),
+        "citizen_origin": ONE.quantize(COMPONENT_PLACES) if p.citizen_origin else ZERO.quantize(COMPONENT_PLACES),
+        "trend": _round(trend(p, policy)),
+    }
+    ripple = sum((getattr(policy.ripple, name) * parts[name] for name in RIPPLE_PARTS), ZERO)
+    return {
+        "performance": _round(performance(p, policy)),
+        "ripple": _round(ripple),
+        "efficiency": _round(peers.efficiency(p, policy)),
+        "evidence": _round(evidence(p, policy)),
+        **parts,
+    }
+
+
+def score_of(components: Mapping[str, Decimal], policy: ScoringPolicy) -> Decimal:
+    weights = policy.weights()
+    total = sum((weights[name] * components[name] for name in MAIN_COMPONENTS), ZERO)
+    return (100 * total).quantize(SCORE_PLACES)
+
+
+def score_quarter(inputs: QuarterInputs, policy: ScoringPolicy) -> tuple[ScoredCandidate, ...]:
+    """Score and rank every programme of the quarter; eligible ones first."""
+    with localcontext(ARITHMETIC):
+        peers = _Peers(inputs.programmes)
+        scored: list[tuple[bool, Decimal, str, dict[str, Decimal], Gate | None]] = []
+        for p in inputs.programmes:
+            components = components_of(p, peers, policy)
+            gate = failed_gate(p, policy)
+            scored.append((gate is None, score_of(components, policy), p.program_code, components, gate))
+    scored.sort(key=lambda s: (not s[0], -s[1], s[2]))
+    return tuple(
+        ScoredCandidate(
+            program_code=code, rank=rank, score=score, components=components,
+            eligible=eligible, failed_gate=gate,
+        )
+        for rank, (eligible, score, code, components, gate) in enumerate(scored, start=1)
+    )
+
+
+def canonical_candidates(candidates: Sequence[ScoredCandidate]) -> bytes:
+    """The ranking as canonical JSON bytes: what "same bytes" means for a review."""
+    data: list[Any] = [c.model_dump(mode="json") for c in candidates]
+    return rfc8785.dumps(data)

@@ -1,14 +1,16 @@
-"""Assets: the log published, loaded into ClickHouse, projected, and ranked per quarter."""
+"""Assets: the log published, loaded into ClickHouse, projected, scored per quarter, reported."""
+
+from pathlib import Path
 
 import dagster as dg
 
 from impact.domain.quarter import Quarter
-from impact.domain.scoring import POLICIES
 from impact.ingest.relay import Relay
 from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
 from impact.projections.loader import Loader
-from impact.projections.ranking import rank_quarter
 from impact.projections.schema import create_schema
+from impact.projections.scoring import recorded_review, review_quarter, save_scores
+from impact.report import build_report, report_file_name
 
 quarterly = dg.TimeWindowPartitionsDefinition(
     start="2019-01-01", cron_schedule="0 0 1 1,4,7,10 *", fmt="%Y-%m-%d", timezone="Asia/Seoul"
@@ -18,6 +20,19 @@ quarterly = dg.TimeWindowPartitionsDefinition(
 def quarter_of(partition_key: str) -> Quarter:
     year, month, _ = (int(x) for x in partition_key.split("-"))
     return Quarter(year, (month - 1) // 3 + 1)
+
+
+def partition_key_of(quarter: Quarter) -> str:
+    return quarter.first_day.isoformat()
+
+
+class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
+    """Where the council reports are written, one self-contained HTML file per quarter."""
+
+    directory: str
+
+    def path_for(self, quarter: Quarter) -> Path:
+        return Path(self.directory) / report_file_name(quarter)
 
 
 @dg.asset(group_name="log", description="Every stored domain event, published to impact.events once.")
@@ -52,7 +67,9 @@ def raw_events(
 
 
 @dg.asset(group_name="projections", deps=[raw_events],
-          description="Programmes, targets and outcomes (every version kept) as views.")
+          description="Views over the raw events: outcomes with every version (as known at any "
+                      "time), target attainment, programme state, the proposal funnel, roll-ups "
+                      "per agency, strategy and task, policies, reviews and decisions.")
 def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
     store = clickhouse.store()
     create_schema(store)
@@ -62,21 +79,62 @@ def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(group_name="review", deps=[projections], partitions_def=quarterly,
-          description="Programmes ranked for the quarter under the policy in force.")
-def quarterly_ranking(
-    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource
+          description="Every programme of the quarter scored under the policy in force, with its "
+                      "components, stored in quarterly_scores and recorded as a domain event.")
+def quarterly_scores(
+    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource,
+    event_store: EventStoreResource, kafka: KafkaResource,
 ) -> dg.MaterializeResult:
     quarter = quarter_of(context.partition_key)
-    policy = POLICIES[max(POLICIES)]
-    ranking = rank_quarter(clickhouse.store(), quarter, policy)
+    store = clickhouse.store()
+    ledger = event_store.ledger()
+    frozen = bool(ledger.decisions_of(str(quarter)))
+    recorded = recorded_review(store, quarter) if frozen else None
+    # Once the council has decided on a review, its scores stand: replay them as of then.
+    review = review_quarter(store, quarter, as_of=recorded.as_of if recorded else None)
+    save_scores(store, review)
+    is_new = False if frozen else ledger.record_review_scores(
+        str(quarter), review.policy.version, review.candidates, review.inputs_digest,
+        occurred_at=review.as_of,
+    )
+    if frozen:
+        context.log.info(f"review {quarter} has council decisions; its recorded scores stand")
+    if is_new:
+        # Publish and load the review event now, so the report can cite the recorded review.
+        settings = kafka.settings(event_store_dsn=event_store.dsn)
+        Relay(ledger, settings).run(until_idle=True)
+        Loader(store, settings).run(until_idle=True)
     table = "\n".join(
-        f"| {r.rank} | {r.program_code} | {r.agency} | {r.score} |" for r in ranking
+        f"| {c.rank} | {c.program_code} | {c.score} | {'yes' if c.eligible else c.failed_gate} |"
+        for c in review.candidates
     )
     return dg.MaterializeResult(
         metadata={
             "quarter": str(quarter),
-            "policy_version": policy.version,
-            "programmes": len(ranking),
-            "ranking": dg.MetadataValue.md("| rank | programme | agency | score |\n|---|---|---|---|\n" + table),
+            "policy_version": review.policy.version,
+            "inputs_digest": review.inputs_digest,
+            "as_of": review.as_of.isoformat(),
+            "recorded": is_new,
+            "decided": frozen,
+            "programmes": len(review.candidates),
+            "eligible": sum(1 for c in review.candidates if c.eligible),
+            "ranking": dg.MetadataValue.md(
+                "| rank | programme | score | eligible |\n|---|---|---|---|\n" + table
+            ),
         }
+    )
+
+
+@dg.asset(group_name="review", deps=[quarterly_scores], partitions_def=quarterly,
+          description="The council's report for the quarter: one self-contained HTML page.")
+def council_report(
+    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, reports: ReportsResource
+) -> dg.MaterializeResult:
+    quarter = quarter_of(context.partition_key)
+    html = build_report(clickhouse.store(), quarter)
+    path = reports.path_for(quarter)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(path)), "bytes": len(html.encode())}
     )

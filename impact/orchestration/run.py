@@ -2,14 +2,23 @@
 
 import dagster as dg
 
+from impact.bootstrap import build_ledger
 from impact.orchestration.assets import (
+    council_report,
+    partition_key_of,
     projections,
     published_events,
+    quarter_of,
     quarterly,
-    quarterly_ranking,
+    quarterly_scores,
     raw_events,
 )
-from impact.orchestration.resources import resources_from
+from impact.orchestration.checks import (
+    counts_reconcile_with_event_store,
+    every_candidate_has_all_components,
+    offsets_contiguous,
+)
+from impact.orchestration.definitions import all_resources
 from impact.settings import Settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -21,28 +30,35 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def run_load(settings: Settings) -> dg.ExecuteInProcessResult:
-    """Relay, load and project: everything stored so far reaches ClickHouse."""
+def _materialize(assets: list, settings: Settings, what: str, **kw: object) -> dg.ExecuteInProcessResult:
     result = dg.materialize(
-        [published_events, raw_events, projections],
-        resources=resources_from(settings), instance=_instance(), run_config=QUIET,
+        assets, resources=all_resources(settings), instance=_instance(), run_config=QUIET,
+        raise_on_error=True, **kw,  # type: ignore[arg-type]
     )
     if not result.success:
-        raise RuntimeError("the load job failed; see the log above")
+        raise RuntimeError(f"the {what} job failed; see the log above")
     return result
 
 
-def run_review(settings: Settings, partition_key: str) -> dg.ExecuteInProcessResult:
-    """Load everything, then rank one quarter (partition key: the quarter's first day)."""
+def run_load(settings: Settings, check: bool = True) -> dg.ExecuteInProcessResult:
+    """Relay, load and project: everything stored so far reaches ClickHouse (then check it)."""
+    checks = [offsets_contiguous, counts_reconcile_with_event_store] if check else []
+    return _materialize([published_events, raw_events, projections, *checks], settings, "load")
+
+
+def run_review(
+    settings: Settings, partition_key: str, report: bool = False
+) -> dg.ExecuteInProcessResult:
+    """Load everything, then score one quarter and record the review (partition key: its first day).
+
+    The review needs a scoring policy in the log: v1 is adopted on first use.
+    """
+    build_ledger(settings).ensure_baseline_policy()
     run_load(settings)
-    result = dg.materialize(
-        [quarterly_ranking],
-        resources=resources_from(settings), instance=_instance(), run_config=QUIET,
-        partition_key=partition_key,
-    )
-    if not result.success:
-        raise RuntimeError("the review job failed; see the log above")
-    return result
+    assets = [quarterly_scores, every_candidate_has_all_components]
+    if report:
+        assets.append(council_report)
+    return _materialize(assets, settings, "review", partition_key=partition_key)
 
 
-__all__ = ["quarterly", "run_load", "run_review"]
+__all__ = ["partition_key_of", "quarter_of", "quarterly", "run_load", "run_review"]

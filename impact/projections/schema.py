@@ -6,9 +6,25 @@ through ``LIMIT 1 BY event_id`` so a record that reached the topic twice would
 still count once, whatever the merges have done. A record that is not a valid
 envelope is kept too, with ``error`` saying why, so one INSERT per batch covers
 every offset and the resume point is exact.
+
+Views named ``*_as_of`` are parameterized (``SELECT … FROM outcomes_as_of(as_of = T)``):
+they answer "what was known at recorded time T", keeping every version of every
+outcome; the plain view of the same name is the same query for all time.
+``program_state_as_of`` also takes the business time ``until`` (a quarter's end) and
+the review ``quarter`` (joint only if promoted by an earlier quarter's review).
+``quarterly_scores`` is the one table besides ``raw_events``: the scores the Dagster
+asset computed, one partition per quarter, rebuilt whenever the quarter is reviewed.
 """
 
+from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.projections.store import ProjectionStore
+
+AS_OF = "{as_of:DateTime64(6, 'UTC')}"
+UNTIL = "{until:DateTime64(6, 'UTC')}"
+END_OF_TIME = "2299-12-31 00:00:00"
+"""What the plain views pass as ``as_of``/``until``: everything known, for all time."""
+
+LOWER_IS_BETTER = ", ".join(f"'{m.code}'" for m in CURRENT_CATALOGUE.metrics if m.better == "lower")
 
 RAW_EVENTS = """
 CREATE TABLE IF NOT EXISTS {db}.raw_events (
@@ -48,6 +64,8 @@ VIEWS = {
             JSONExtractString(payload, 'title_en') AS title_en,
             JSONExtractInt(payload, 'budget_krw') AS budget_krw,
             JSONExtract(payload, 'origin_proposals', 'Array(String)') AS origin_proposals,
+            toDate32OrNull(JSONExtractString(payload, 'starts_on')) AS starts_on,
+            toDate32OrNull(JSONExtractString(payload, 'ends_on')) AS ends_on,
             occurred_at AS registered_at,
             recorded_at
         FROM {db}.events WHERE type = 'Program.Registered'
@@ -57,7 +75,8 @@ VIEWS = {
             aggregate_id AS program_id,
             JSONExtractString(t, 'metric') AS metric,
             JSONExtractString(t, 'quarter') AS quarter,
-            toDecimal128(JSONExtractString(t, 'value'), 6) AS target
+            toDecimal128(JSONExtractString(t, 'value'), 6) AS target,
+            recorded_at
         FROM {db}.events
         ARRAY JOIN JSONExtractArrayRaw(payload, 'targets') AS t
         WHERE type = 'Program.Registered'
@@ -71,24 +90,240 @@ VIEWS = {
             JSONExtractString(payload, 'quarter') AS quarter,
             toDecimal128(JSONExtractString(payload, 'value'), 6) AS value,
             JSONHas(payload, 'evidence') AND JSONType(payload, 'evidence') = 'Object' AS has_evidence,
+            JSONExtractString(payload, 'evidence', 'sha256') AS evidence_sha256,
+            type = 'Program.OutcomeCorrected' AS is_correction,
             aggregate_version, notification_id, occurred_at, recorded_at, actor
         FROM {db}.events
         WHERE type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')
     """,
-    "outcomes_current": """
+    # Every outcome as known at a recorded time: the latest version recorded by then.
+    "outcomes_as_of": f"""
         SELECT program_id, metric, quarter,
                argMax(value, aggregate_version) AS value,
+               argMax(has_evidence, aggregate_version) AS has_evidence,
                count() AS versions,
+               countIf(is_correction) AS corrections,
                max(recorded_at) AS last_recorded_at
-        FROM {db}.outcome_versions
+        FROM {{db}}.outcome_versions
+        WHERE recorded_at <= {AS_OF}
         GROUP BY program_id, metric, quarter
     """,
+    "outcomes_current": f"SELECT * FROM {{db}}.outcomes_as_of(as_of = '{END_OF_TIME}')",
+    "program_lifecycle": """
+        SELECT
+            aggregate_id AS program_id, type, aggregate_version, occurred_at, recorded_at, actor,
+            JSONExtractString(payload, 'reason') AS reason,
+            JSONExtractString(payload, 'partner', 'kind') AS partner_kind,
+            JSONExtractString(payload, 'partner', 'name') AS partner_name,
+            JSONExtractString(payload, 'partner', 'code') AS partner_code,
+            JSONExtractString(payload, 'quarter') AS promoted_quarter,
+            JSONExtract(payload, 'participants', 'Array(String)') AS participants
+        FROM {db}.events
+        WHERE type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',
+                       'Program.PartnerJoined', 'Program.Promoted')
+    """,
+    # A programme's state in the business time before ``until``, as known at ``as_of``;
+    # joint if promoted by the review of a quarter before ``quarter``.
+    "program_state_as_of": f"""
+        WITH
+            lifecycle AS (
+                SELECT program_id,
+                       argMax(multiIf(type = 'Program.Suspended', 'suspended',
+                                      type = 'Program.Completed', 'completed', 'active'),
+                              aggregate_version) AS last_status
+                FROM {{db}}.program_lifecycle
+                WHERE type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed')
+                  AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
+                GROUP BY program_id
+            ),
+            promoted AS (
+                SELECT program_id,
+                       argMax(participants, aggregate_version) AS joint_participants,
+                       argMax(promoted_quarter, aggregate_version) AS joint_quarter
+                FROM {{db}}.program_lifecycle
+                WHERE type = 'Program.Promoted'
+                  AND promoted_quarter < {{quarter:String}} AND recorded_at <= {AS_OF}
+                GROUP BY program_id
+            ),
+            partnered AS (
+                SELECT program_id,
+                       arraySort(groupUniqArrayIf(partner_code,
+                                 partner_kind = 'agency' AND partner_code != '')) AS agency_partners,
+                       countIf(NOT (partner_kind = 'agency' AND partner_code != '')) AS other_partners,
+                       groupArray(partner_name) AS partner_names
+                FROM {{db}}.program_lifecycle
+                WHERE type = 'Program.PartnerJoined'
+                  AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
+                GROUP BY program_id
+            )
+        SELECT p.program_id AS program_id, p.code AS code, p.agency AS agency,
+               p.task_code AS task_code, splitByChar('-', p.task_code)[1] AS strategy,
+               p.title_ko AS title_ko, p.title_en AS title_en, p.budget_krw AS budget_krw,
+               p.origin_proposals AS origin_proposals, p.starts_on AS starts_on,
+               p.ends_on AS ends_on, p.registered_at AS registered_at,
+               if(l.last_status = '', 'active', l.last_status) AS status,
+               j.joint_participants AS joint_participants, j.joint_quarter AS promoted_quarter,
+               arraySort(arrayDistinct(arrayConcat([p.agency], j.joint_participants,
+                                                   d.agency_partners))) AS agencies,
+               d.other_partners AS other_partners, d.partner_names AS partner_names
+        FROM {{db}}.programs AS p
+        LEFT JOIN lifecycle AS l ON l.program_id = p.program_id
+        LEFT JOIN promoted AS j ON j.program_id = p.program_id
+        LEFT JOIN partnered AS d ON d.program_id = p.program_id
+        WHERE p.recorded_at <= {AS_OF} AND p.registered_at < {UNTIL}
+    """,
+    "program_state": (
+        f"SELECT * FROM {{db}}.program_state_as_of("
+        f"as_of = '{END_OF_TIME}', until = '{END_OF_TIME}', quarter = '9999Q4')"
+    ),
+    "target_attainment_as_of": f"""
+        SELECT t.program_id AS program_id, t.metric AS metric, t.quarter AS quarter,
+               t.target AS target, o.value AS actual, o.versions > 0 AS reported,
+               t.metric IN ({LOWER_IS_BETTER or "''"}) AS lower_is_better,
+               if(t.target > 0 AND reported, toFloat64(o.value) / toFloat64(t.target), NULL)
+                   AS attainment,
+               reported AND if(lower_is_better, o.value <= t.target, o.value >= t.target) AS met
+        FROM {{db}}.program_targets AS t
+        LEFT JOIN {{db}}.outcomes_as_of(as_of = {AS_OF}) AS o
+            ON o.program_id = t.program_id AND o.metric = t.metric AND o.quarter = t.quarter
+        WHERE t.recorded_at <= {AS_OF}
+    """,
+    "target_attainment": f"SELECT * FROM {{db}}.target_attainment_as_of(as_of = '{END_OF_TIME}')",
+    # Submitted → reviewed → adopted → programme → joint project, one row per proposal.
+    "proposal_funnel": """
+        WITH
+            proposals AS (
+                SELECT aggregate_id AS proposal_id,
+                       anyIf(JSONExtractString(payload, 'code'), type = 'Proposal.Submitted') AS code,
+                       anyIf(JSONExtractString(payload, 'title'), type = 'Proposal.Submitted') AS title,
+                       anyIf(JSONExtractString(payload, 'channel'), type = 'Proposal.Submitted')
+                           AS channel,
+                       minIfOrNull(occurred_at, type = 'Proposal.Submitted') AS submitted_at,
+                       minIfOrNull(occurred_at, type = 'Proposal.Reviewed') AS reviewed_at,
+                       minIfOrNull(occurred_at, type = 'Proposal.Adopted') AS adopted_at,
+                       anyIf(JSONExtractString(payload, 'task_code'), type = 'Proposal.Adopted')
+                           AS task_code,
+                       countIf(type = 'Proposal.Rejected') > 0 AS rejected,
+                       countIf(type = 'Proposal.Merged') > 0 AS merged
+                FROM {db}.events WHERE aggregate_type = 'proposal'
+                GROUP BY aggregate_id
+            ),
+            born AS (
+                SELECT origin, arraySort(groupArray(s.code)) AS programmes,
+                       arraySort(groupArrayIf(s.code, length(s.joint_participants) > 0))
+                           AS joint_projects
+                FROM {db}.program_state AS s
+                ARRAY JOIN s.origin_proposals AS origin
+                GROUP BY origin
+            )
+        SELECT p.*, b.programmes AS programmes, b.joint_projects AS joint_projects,
+               multiIf(length(b.joint_projects) > 0, 'joint_project',
+                       length(b.programmes) > 0, 'programme',
+                       p.adopted_at IS NOT NULL, 'adopted',
+                       p.rejected, 'rejected', p.merged, 'merged',
+                       p.reviewed_at IS NOT NULL, 'reviewed', 'submitted') AS stage
+        FROM proposals AS p
+        LEFT JOIN born AS b ON b.origin = p.code
+    """,
+    "proposal_funnel_summary": """
+        SELECT count() AS submitted,
+               countIf(reviewed_at IS NOT NULL) AS reviewed,
+               countIf(adopted_at IS NOT NULL) AS adopted,
+               countIf(length(programmes) > 0) AS programme,
+               countIf(length(joint_projects) > 0) AS joint_project
+        FROM {db}.proposal_funnel
+    """,
+    # One row per programme and quarter with outcomes or targets: the base of the roll-ups.
+    "program_quarter_summary": """
+        SELECT q.program_id AS program_id, s.code AS code, s.agency AS agency,
+               s.strategy AS strategy, s.task_code AS task_code, s.budget_krw AS budget_krw,
+               q.quarter AS quarter, q.outcomes AS outcomes, q.evidenced AS evidenced,
+               q.corrections AS corrections, q.targets AS targets, q.targets_met AS targets_met
+        FROM (
+            SELECT program_id, quarter, sum(o) AS outcomes, sum(e) AS evidenced,
+                   sum(c) AS corrections, sum(t) AS targets, sum(m) AS targets_met
+            FROM (
+                SELECT program_id, quarter, toUInt64(1) AS o, toUInt64(has_evidence) AS e,
+                       toUInt64(corrections) AS c, toUInt64(0) AS t, toUInt64(0) AS m
+                FROM {db}.outcomes_current
+                UNION ALL
+                SELECT program_id, quarter, toUInt64(0), toUInt64(0), toUInt64(0),
+                       toUInt64(1), toUInt64(met)
+                FROM {db}.target_attainment
+            )
+            GROUP BY program_id, quarter
+        ) AS q
+        INNER JOIN {db}.program_state AS s ON s.program_id = q.program_id
+    """,
+    **{
+        f"rollup_by_{level}": f"""
+            SELECT {column} AS {level}, quarter,
+                   uniqExact(program_id) AS programmes, sum(budget_krw) AS budget_krw,
+                   sum(outcomes) AS outcomes, sum(evidenced) AS evidenced,
+                   sum(corrections) AS corrections, sum(targets) AS targets,
+                   sum(targets_met) AS targets_met
+            FROM {{db}}.program_quarter_summary
+            GROUP BY {column}, quarter
+        """
+        for level, column in (("agency", "agency"), ("strategy", "strategy"), ("task", "task_code"))
+    },
+    "scoring_policies": """
+        SELECT JSONExtractInt(payload, 'policy', 'version') AS version,
+               JSONExtractString(payload, 'effective_from') AS effective_from,
+               JSONExtractRaw(payload, 'policy') AS policy,
+               occurred_at, recorded_at, actor
+        FROM {db}.events WHERE type = 'Consortium.PolicyAdopted'
+    """,
+    "review_opened": """
+        SELECT aggregate_id AS review_id, JSONExtractString(payload, 'quarter') AS quarter,
+               JSONExtractInt(payload, 'policy_version') AS policy_version
+        FROM {db}.events WHERE type = 'PromotionReview.Opened'
+    """,
+    "review_scores_recorded": """
+        SELECT r.quarter AS quarter, e.aggregate_version AS review_version,
+               JSONExtractInt(e.payload, 'policy_version') AS policy_version,
+               JSONExtractString(e.payload, 'inputs_digest') AS inputs_digest,
+               JSONExtractRaw(e.payload, 'candidates') AS candidates,
+               e.occurred_at AS occurred_at, e.recorded_at AS recorded_at
+        FROM {db}.events AS e
+        INNER JOIN {db}.review_opened AS r ON r.review_id = e.aggregate_id
+        WHERE e.type = 'PromotionReview.CandidatesScored'
+    """,
+    "review_decisions": """
+        SELECT r.quarter AS quarter, JSONExtractString(e.payload, 'program_code') AS program_code,
+               JSONExtractString(e.payload, 'decision') AS decision,
+               JSONExtractString(e.payload, 'reason') AS reason,
+               JSONExtractString(e.payload, 'meeting_ref') AS meeting_ref,
+               e.occurred_at AS occurred_at, e.recorded_at AS recorded_at, e.actor AS actor
+        FROM {db}.events AS e
+        INNER JOIN {db}.review_opened AS r ON r.review_id = e.aggregate_id
+        WHERE e.type = 'PromotionReview.Decided'
+    """,
 }
+
+QUARTERLY_SCORES = """
+CREATE TABLE IF NOT EXISTS {db}.quarterly_scores (
+    quarter LowCardinality(String),
+    program_code String,
+    rank UInt32,
+    score Decimal(9, 2),
+    eligible Bool,
+    failed_gate String,
+    components Map(LowCardinality(String), Decimal(10, 4)),
+    policy_version UInt32,
+    inputs_digest String,
+    as_of DateTime64(6, 'UTC'),
+    scored_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = MergeTree
+PARTITION BY quarter
+ORDER BY (quarter, rank)
+"""
 
 
 def create_schema(store: ProjectionStore) -> None:
     store.command("CREATE DATABASE IF NOT EXISTS {db}")
     store.command(RAW_EVENTS)
+    store.command(QUARTERLY_SCORES)
     for name, body in VIEWS.items():
         store.command(f"CREATE OR REPLACE VIEW {{db}}.{name} AS {body}")
 

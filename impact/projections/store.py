@@ -41,7 +41,13 @@ def client_for(dsn: str) -> Client:
 
                 Path(dsn[len("chdb://") :]).mkdir(parents=True, exist_ok=True)
             with clickhouse_errors(f"opening ClickHouse at {dsn.split('@')[-1]}"):
-                client = clickhouse_connect.get_client(dsn=dsn)
+                # The query condition cache can be poisoned through a filtered view (an outer
+                # WHERE that matches nothing records "no marks match" under the view's own
+                # predicate), so later reads of raw_events silently miss rows: ClickHouse
+                # issues #111363 and #104203. Correct counts matter more than that cache.
+                client = clickhouse_connect.get_client(
+                    dsn=dsn, settings={"use_query_condition_cache": 0}
+                )
             _clients[dsn] = client
         return client
 

@@ -62,7 +62,8 @@ def test_a_citizen_proposal_becomes_a_programme_whose_outcome_is_ranked(run):
     ranking = json.loads(run("review", "2019Q1", "--json").stdout)
     assert ranking["quarter"] == "2019Q1"
     assert [(r["rank"], r["program_code"]) for r in ranking["ranking"]] == [(1, "P-BPA-01"), (2, "P-KAMCO-01")]
-    assert ranking["ranking"][0]["score"] == "123.01"
+    # 100 × (.40 × 0.8201 performance + .30 × .2 ripple (citizen origin, flat trend) + .15 × .5 efficiency)
+    assert ranking["ranking"][0]["score"] == "46.30"
 
     table = run("review", "2019Q1").stdout
     assert "P-BPA-01" in table and "플라스틱 ZERO 캠페인" in table

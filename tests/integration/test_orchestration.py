@@ -1,14 +1,15 @@
 """The Dagster definitions load, and the jobs run in-process against Kafka and ClickHouse."""
 
+from decimal import Decimal
+
 import dagster as dg
 import pytest
 
 from impact.domain.quarter import Quarter
-from impact.domain.scoring import POLICY_V1
 from impact.orchestration.assets import quarter_of
 from impact.orchestration.definitions import build_definitions
 from impact.orchestration.run import run_review
-from impact.projections.ranking import rank_quarter
+from impact.projections.scoring import review_quarter
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -31,7 +32,8 @@ def test_the_review_job_relays_loads_and_ranks_a_quarter(ledger, settings, store
     record_programmes(ledger, 3)
     result = run_review(settings, "2019-01-01")
     assert result.success
-    ranking = rank_quarter(store, Quarter(2019, 1), POLICY_V1)
+    ranking = review_quarter(store, Quarter(2019, 1)).candidates
     assert [r.program_code for r in ranking] == ["P-BPA-02", "P-KIBO-01", "P-KAMCO-00"]
     assert [r.score for r in ranking] == sorted((r.score for r in ranking), reverse=True)
-    assert ranking[0].score == 30
+    # 100 × (.40 × (3/10)/1.5 + .30 × (.30 reach 1 + .10 trend .5) + .15 × efficiency 1 + .15 × 0)
+    assert ranking[0].score == Decimal("33.50")

@@ -1,0 +1,104 @@
+"""Does ClickHouse hold what Kafka holds, and Kafka what the event store holds?
+
+Offsets of a transactional topic are not dense: every commit (and abort) writes a
+control record that takes an offset but is never handed to a consumer. So "the loaded
+offsets are contiguous" means: no offset is stored twice, and every gap between the
+stored offsets of a partition holds no committed data record in Kafka. A gap is
+checked by seeking a ``read_committed`` reader into it: the first record it hands
+out must lie at or beyond the gap's end.
+"""
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from kafka import TopicPartition
+
+from impact.ingest.kafka import committed_reader, kafka_errors
+from impact.projections.store import ProjectionStore
+from impact.settings import Settings
+
+
+@dataclass(frozen=True)
+class PartitionSpan:
+    partition: int
+    first: int
+    last: int
+    rows: int
+    distinct_offsets: int
+    gaps: tuple[tuple[int, int], ...]
+    """Half-open ranges of offsets [start, end) that no stored row has, between first and last."""
+
+    @property
+    def doubled(self) -> int:
+        return self.rows - self.distinct_offsets
+
+    @property
+    def dense(self) -> bool:
+        return self.rows == self.last - self.first + 1
+
+
+def loaded_spans(store: ProjectionStore, topic: str) -> list[PartitionSpan]:
+    rows = store.rows(
+        "SELECT partition, min(offset), max(offset), count(), uniqExact(offset),"
+        " arraySort(groupUniqArray(offset)) FROM {db}.raw_events WHERE topic = {t:String}"
+        " GROUP BY partition ORDER BY partition",
+        t=topic,
+    )
+    spans = []
+    for partition, first, last, count, distinct, offsets in rows:
+        gaps = tuple(
+            (int(a) + 1, int(b)) for a, b in pairwise(offsets) if b - a > 1
+        )
+        spans.append(PartitionSpan(int(partition), int(first), int(last), int(count), int(distinct), gaps))
+    return spans
+
+
+def records_in(settings: Settings, ranges: dict[int, list[tuple[int, int]]]) -> dict[int, list[int]]:
+    """For each partition, the offsets of committed data records inside the given ranges."""
+    found: dict[int, list[int]] = {}
+    if not any(ranges.values()):
+        return found
+    consumer = committed_reader(settings, client_id="impact-reconcile", max_poll_records=1)
+    try:
+        with kafka_errors(f"probing offsets of {settings.events_topic}"):
+            for partition, spans in sorted(ranges.items()):
+                tp = TopicPartition(settings.events_topic, partition)
+                consumer.assign([tp])
+                for start, end in spans:
+                    offset = _first_record_from(consumer, tp, start, end)
+                    if offset is not None and offset < end:
+                        found.setdefault(partition, []).append(offset)
+    finally:
+        consumer.close()
+    return found
+
+
+def _first_record_from(consumer: object, tp: TopicPartition, start: int, end: int) -> int | None:
+    consumer.seek(tp, start)  # type: ignore[attr-defined]
+    for _ in range(6):
+        batch = consumer.poll(timeout_ms=500)  # type: ignore[attr-defined]
+        for records in batch.values():
+            if records:
+                return int(records[0].offset)
+        if consumer.position(tp) >= end:  # type: ignore[attr-defined]
+            return None
+    return None
+
+
+def kafka_end_offsets(settings: Settings) -> dict[int, int]:
+    consumer = committed_reader(settings, client_id="impact-reconcile-ends")
+    try:
+        with kafka_errors(f"reading the end offsets of {settings.events_topic}"):
+            partitions = consumer.partitions_for_topic(settings.events_topic) or set()
+            tps = [TopicPartition(settings.events_topic, p) for p in sorted(partitions)]
+            return {tp.partition: int(o) for tp, o in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def unloaded_records(settings: Settings, next_positions: dict[int, int]) -> dict[int, list[int]]:
+    """Committed records in Kafka at or after the position ClickHouse would load next."""
+    ends = kafka_end_offsets(settings)
+    return records_in(settings, {
+        p: [(next_positions.get(p, 0), end)] for p, end in ends.items() if end > next_positions.get(p, 0)
+    })
