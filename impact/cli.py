@@ -439,11 +439,22 @@ def council_decide(
 
 
 @app.command()
-def demo() -> None:
-    """The main job: the thin slice of the programme, end to end, through Kafka and ClickHouse."""
+def demo(
+    scale: Annotated[int, typer.Option(help="Multiply programmes and outcomes (load tests).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the scenario generator.")] = 20181128,
+    until: Annotated[str | None, typer.Option(help="Stop after the council of this quarter, e.g. 2019Q4.")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start clean: delete the ledger's state and topics.")] = False,
+) -> None:
+    """The main job: Busan 2018-2021 through Kafka, the ledger, ClickHouse and Dagster, with the review."""
+    from impact.broker import LocalBroker
     from impact.demo import run_demo
 
-    run_demo(Settings(), out)
+    settings = Settings()
+    local = LocalBroker(settings)
+    if local.is_local and not local.status().answering:
+        with out.status("starting the local Kafka broker"):
+            local.up()
+    run_demo(settings, out, seed=seed, scale=scale, until=until, fresh=fresh)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """Running the ledger's Dagster jobs in-process, as the CLI and tests do."""
 
+import functools
+
 import dagster as dg
 
 from impact.bootstrap import build_ledger
@@ -24,7 +26,10 @@ from impact.settings import Settings
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+@functools.cache
 def _instance() -> dg.DagsterInstance:
+    """One instance per process: a fresh ephemeral one per run leaves SQLite connections
+    to be closed by the garbage collector on another thread, which SQLite refuses."""
     import os
 
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()

@@ -18,6 +18,13 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from impact.domain.consortium import AgencyKey, Member
+from impact.domain.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    ProposalAlreadyDecidedError,
+    ReviewStateError,
+)
+from impact.domain.submission import Submission
 from impact.domain.proposal import ReviewComment
 from impact.domain.review import ScoredCandidate
 from impact.ingest.client import AgencyClient, routing_key, sign_submission
@@ -28,7 +35,8 @@ from impact.scenario.generator import Act, Scenario
 from impact.settings import Settings
 from impact.signing import AgencyKeyPair, public_key_text
 
-PROMOTION_THRESHOLD = Decimal(70)
+PROMOTION_THRESHOLD = Decimal(72)
+DEFERRALS_BEFORE_PROMOTION = 2
 COUNCIL_ACTOR = "council"
 
 
@@ -73,17 +81,51 @@ class ScenarioRunner:
         self.pending: list[tuple[str, bytes, bytes]] = []
         self.report = RunReport()
         self.ingest = Ingest(ledger, settings)
+        self.deferred: Counter[str] = self._deferred_so_far()
 
-    def run(self, start_after: int = -1) -> RunReport:
+    def _deferred_so_far(self) -> Counter[str]:
+        """How often the council deferred each programme in reviews already recorded (on resume)."""
+        deferred: Counter[str] = Counter()
         for act in self.scenario.acts:
-            if act.seq <= start_after:
-                continue
-            getattr(self, "_" + act.kind.replace(".", "_"))(act)
+            if act.kind == "review":
+                try:
+                    review = self.ledger.review(act.data["quarter"])
+                except NotFoundError:  # not reviewed yet
+                    break
+                deferred.update(code for code, d in review.decisions.items() if d == "defer")
+        return deferred
+
+    def run(self, resume_after: int = -1) -> RunReport:
+        """Play the acts in order; ``resume_after`` is the seq of the last act already played."""
+        acts = self.scenario.acts
+        start = next((i + 1 for i, a in enumerate(acts) if a.seq == resume_after), 0)
+        self.resuming = start > 0
+        for act in acts[start:]:
+            self._play(act)
             self.report.acts += 1
             if self.on_act:
                 self.on_act(act)
         self._flush()
         return self.report
+
+    def _play(self, act: Act) -> None:
+        """Play one act. Resuming an interrupted run, an act may have been played already
+        (progress is saved at each review): such acts are recognised and skipped until the
+        next review, which is where the previous run saved its progress."""
+        handler = getattr(self, "_" + act.kind.replace(".", "_"))
+        if not self.resuming:
+            handler(act)
+            return
+        if act.kind == "submission" and self.ledger.exists(
+            Submission.create_id(agency=act.data["agency"], submission_id=act.data["submission"]["submission_id"])
+        ):
+            return
+        try:
+            handler(act)
+        except (AlreadyExistsError, ProposalAlreadyDecidedError, ReviewStateError):
+            return
+        if act.kind == "review":
+            self.resuming = False
 
     # -- staff ------------------------------------------------------------------
 
@@ -181,21 +223,28 @@ class ScenarioRunner:
         self.report.reviews += 1
 
     def _council(self, act: Act) -> None:
+        """The council's habit: it looks at the top three eligible candidates; it promotes
+        the first one when it scores at least the threshold and was deferred twice before
+        (it wants to see good quarters last), declines one whose evidence is thin, and
+        defers the rest. At most one promotion per meeting."""
         quarter = act.data["quarter"]
         review = self.ledger.review(quarter)
         ranked = sorted((c for c in review.candidates.values() if c.eligible), key=lambda c: c.rank)[:3]
-        recent = {q for _, q in self.report.promoted[-1:]}
         for position, candidate in enumerate(ranked):
-            if candidate.program_code in review.decisions:
+            code = candidate.program_code
+            if code in review.decisions:
                 continue
-            if position == 0 and candidate.score >= PROMOTION_THRESHOLD and not recent:
+            if (position == 0 and candidate.score >= PROMOTION_THRESHOLD
+                    and self.deferred[code] >= DEFERRALS_BEFORE_PROMOTION):
                 decision, reason = "promote", "사업성과와 파급효과가 우수하여 공동사업으로 확대"
             elif candidate.components.get("evidence", Decimal(1)) < Decimal("0.5"):
                 decision, reason = "decline", "증빙 자료 부족"
             else:
                 decision, reason = "defer", "다음 분기 성과를 보고 재검토"
-            self.ledger.decide(quarter, candidate.program_code, decision, reason, act.data["meeting"],  # type: ignore[arg-type]
+            self.ledger.decide(quarter, code, decision, reason, act.data["meeting"],  # type: ignore[arg-type]
                                actor=COUNCIL_ACTOR, occurred_at=act.at)
             self.report.decisions[decision] += 1
+            if decision == "defer":
+                self.deferred[code] += 1
             if decision == "promote":
-                self.report.promoted.append((candidate.program_code, quarter))
+                self.report.promoted.append((code, quarter))

@@ -8,8 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
-IMPACT = shutil.which("impact", path=str(Path(sys.executable).parent)) or "impact"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # Injected into a copy of the report only: the report itself carries no script. It asks the
@@ -27,26 +24,6 @@ PROBE = """<script>
   const box = chart.getBoundingClientRect();
   document.body.setAttribute('data-trend-chart', Math.round(box.width) + 'x' + Math.round(box.height));
 </script></body>"""
-
-
-@pytest.fixture
-def run(broker, tmp_path):
-    tag = uuid.uuid4().hex[:10]
-    env = {
-        **os.environ,
-        "IMPACT_STATE_DIR": str(tmp_path / "state"),
-        "CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
-        "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap_servers,
-        "IMPACT_EVENTS_TOPIC": f"e2e.events.{tag}",
-        "IMPACT_RELAY_TRANSACTIONAL_ID": f"e2e-relay-{tag}",
-    }
-
-    def impact(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([IMPACT, *args], env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"impact {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done
-
-    return impact
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

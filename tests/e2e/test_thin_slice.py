@@ -1,39 +1,11 @@
 """A user drives the thin slice through the ``impact`` command, against the real broker."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
-IMPACT = shutil.which("impact", path=str(Path(sys.executable).parent)) or "impact"
-
-
-@pytest.fixture
-def run(broker, tmp_path):
-    tag = uuid.uuid4().hex[:10]
-    env = {
-        **os.environ,
-        "IMPACT_STATE_DIR": str(tmp_path / "state"),
-        "CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
-        "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap_servers,
-        "IMPACT_EVENTS_TOPIC": f"e2e.events.{tag}",
-        "IMPACT_RELAY_TRANSACTIONAL_ID": f"e2e-relay-{tag}",
-    }
-
-    def impact(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([IMPACT, *args], env=env, capture_output=True, text=True, timeout=300)
-        if ok:
-            assert done.returncode == 0, f"impact {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done
-
-    return impact
 
 
 def test_a_citizen_proposal_becomes_a_programme_whose_outcome_is_ranked(run):
@@ -78,10 +50,3 @@ def test_bad_input_gets_a_clear_error_and_a_non_zero_exit(run):
     bad_quarter = run("review", "2019Q5", ok=False)
     assert bad_quarter.returncode == 2
     assert "write it like 2021Q4" in bad_quarter.stderr
-
-
-def test_the_main_job_runs_and_a_second_run_says_it_resumed(run):
-    first = run("demo").stdout
-    assert "started clean" in first and "P-BPA-01" in first
-    second = run("demo").stdout
-    assert "resumed" in second and "P-BPA-01" in second
