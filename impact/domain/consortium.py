@@ -1,8 +1,8 @@
 """The consortium: member agencies with dates, their signing keys, and the council."""
 
 from datetime import date, datetime
-from uuid import UUID
 from typing import Literal
+from uuid import UUID
 
 from eventsourcing.domain import event
 from pydantic import Field

@@ -15,7 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from impact.domain.quarter import Quarter
-from impact.scenario.catalogue import BASE_TARGET, FIELD_PROGRAMMES, NAMED, PROPOSAL_TOPICS, ProgrammeSketch
+from impact.scenario.catalogue import (
+    BASE_TARGET,
+    FIELD_PROGRAMMES,
+    NAMED,
+    PROPOSAL_TOPICS,
+    ProgrammeSketch,
+)
 
 FIRST_QUARTER = Quarter(2019, 1)
 LAST_QUARTER = Quarter(2021, 4)

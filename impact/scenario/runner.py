@@ -24,9 +24,9 @@ from impact.domain.errors import (
     ProposalAlreadyDecidedError,
     ReviewStateError,
 )
-from impact.domain.submission import Submission
 from impact.domain.proposal import ReviewComment
 from impact.domain.review import ScoredCandidate
+from impact.domain.submission import Submission
 from impact.ingest.client import AgencyClient, routing_key, sign_submission
 from impact.ingest.ingest import Ingest
 from impact.ledger import Ledger

@@ -8,11 +8,9 @@ the already fetched jars, so the session broker on 9092 is never disturbed.
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,6 @@ from impact.broker import LocalBroker
 from impact.cli_infra import app
 from impact.errors import BrokerError
 from impact.settings import Settings
-from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
 

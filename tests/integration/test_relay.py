@@ -14,7 +14,7 @@ def assert_exactly_once_and_contiguous(ledger, settings):
     ids = [e.notification_id for _, _, e in published]
     assert sorted(ids) == list(range(1, ledger.max_notification_id() + 1))
     per_aggregate: dict = {}
-    for partition, offset, envelope in sorted(published, key=lambda x: (x[0], x[1])):
+    for partition, _, envelope in sorted(published, key=lambda x: (x[0], x[1])):
         versions = per_aggregate.setdefault(envelope.aggregate_id, [])
         versions.append((partition, envelope.aggregate_version))
     for versions in per_aggregate.values():

@@ -1,7 +1,6 @@
 """Properties of reports and corrections, over many random histories (hypothesis)."""
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st

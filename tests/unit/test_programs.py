@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from impact.domain.consortium import Member
 from impact.domain.errors import (
     AlreadyExistsError,
     NotAMemberError,
@@ -14,7 +15,6 @@ from impact.domain.errors import (
     UnknownTaskError,
     ValueOutOfRangeError,
 )
-from impact.domain.consortium import Member
 from impact.domain.program import Target
 from impact.errors import ImpactError
 
