@@ -290,6 +290,14 @@ class Ledger(Application[UUID]):
             raise AlreadyExistsError(f"programme {code} already exists")
         return (program,)
 
+    def _acting_on(
+        self, program_code: str, agency: str, occurred_at: datetime | None
+    ) -> tuple[Program, datetime]:
+        """The programme an agency acts on, once it is known to be an active member then."""
+        moment = occurred_at or now()
+        self.consortium().check_active(agency, on=moment.date())
+        return self.program(program_code), moment
+
     def report_outcome(self, *args: Any, **kwargs: Any) -> None:
         self.save(*self.decide_report_outcome(*args, **kwargs))
 
@@ -305,9 +313,7 @@ class Ledger(Application[UUID]):
         submission_id: str | None = None,
         occurred_at: datetime | None = None,
     ) -> tuple[Aggregate, ...]:
-        moment = occurred_at or now()
-        self.consortium().check_active(agency, on=moment.date())
-        program = self.program(program_code)
+        program, moment = self._acting_on(program_code, agency, occurred_at)
         program.report_outcome(
             report_id=report_id, metric=metric, quarter=quarter, value=value, evidence=evidence,
             submission_id=submission_id, occurred_at=moment, actor=agency,
@@ -329,9 +335,7 @@ class Ledger(Application[UUID]):
         submission_id: str | None = None,
         occurred_at: datetime | None = None,
     ) -> tuple[Aggregate, ...]:
-        moment = occurred_at or now()
-        self.consortium().check_active(agency, on=moment.date())
-        program = self.program(program_code)
+        program, moment = self._acting_on(program_code, agency, occurred_at)
         program.correct_outcome(
             report_id=report_id, corrects=corrects, value=value, reason=reason, evidence=evidence,
             submission_id=submission_id, occurred_at=moment, actor=agency,
@@ -344,9 +348,7 @@ class Ledger(Application[UUID]):
     def decide_join_partner(
         self, program_code: str, agency: str, partner: Partner, occurred_at: datetime | None = None
     ) -> tuple[Aggregate, ...]:
-        moment = occurred_at or now()
-        self.consortium().check_active(agency, on=moment.date())
-        program = self.program(program_code)
+        program, moment = self._acting_on(program_code, agency, occurred_at)
         program.join_partner(partner, occurred_at=moment, actor=agency)
         return (program,)
 
@@ -362,9 +364,7 @@ class Ledger(Application[UUID]):
         occurred_at: datetime | None = None,
     ) -> tuple[Aggregate, ...]:
         """Suspend, resume or complete a programme."""
-        moment = occurred_at or now()
-        self.consortium().check_active(agency, on=moment.date())
-        program = self.program(program_code)
+        program, moment = self._acting_on(program_code, agency, occurred_at)
         if status == "suspended":
             program.suspend(reason or "not given", occurred_at=moment, actor=agency)
         elif status == "resumed":

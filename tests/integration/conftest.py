@@ -4,6 +4,7 @@ They share the session's broker and one chDB path (chDB opens one path per proce
 so isolation comes from names: a fresh events topic, transactional id and database.
 """
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -75,3 +76,18 @@ def scratch(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     local.fetch(libs_from=LocalBroker(broker).libs_dir)
     yield local
     local.down()
+
+
+def process_environment(settings: Settings, **more: str) -> dict[str, str]:
+    """The environment an ``impact`` subprocess needs to work on the same ledger as ``settings``."""
+    return {
+        **os.environ,
+        "IMPACT_STATE_DIR": str(settings.state_dir),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "IMPACT_EVENTS_TOPIC": settings.events_topic,
+        "IMPACT_SUBMISSIONS_TOPIC": settings.submissions_topic,
+        "IMPACT_REJECTIONS_TOPIC": settings.rejections_topic,
+        "IMPACT_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
+        "CLICKHOUSE_DSN": f"chdb://{settings.state_dir / 'clickhouse'}",
+        **more,
+    }

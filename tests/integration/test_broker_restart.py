@@ -1,6 +1,5 @@
 """A broker stopped and started in the middle of a run: the ingest and the relay recover by themselves."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from impact.domain.submission import Submission
 from impact.ingest.client import AgencyClient
 from impact.ingest.relay import highest_published
 from impact.settings import Settings
+from tests.integration.conftest import process_environment
 from tests.integration.test_relay import assert_exactly_once_and_contiguous
 from tests.submissions import registered_key, registration, report, signed
 
@@ -49,15 +49,7 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
     ledger = build_ledger(settings)
     ledger.found()
     bpa = registered_key(ledger, "BPA")
-    env = {
-        **os.environ,
-        "IMPACT_STATE_DIR": str(settings.state_dir),
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "IMPACT_EVENTS_TOPIC": settings.events_topic,
-        "IMPACT_SUBMISSIONS_TOPIC": settings.submissions_topic,
-        "IMPACT_REJECTIONS_TOPIC": settings.rejections_topic,
-        "IMPACT_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
-    }
+    env = process_environment(settings)
     client = AgencyClient(settings, bpa)
     first = [f"P-BPA-{i:03d}" for i in range(20)]
     later = [f"P-BPA-{i:03d}" for i in range(20, 40)]

@@ -5,7 +5,6 @@ is visibly part-way through its work, kills it with SIGKILL, and starts it again
 final state is then checked against what was sent or stored.
 """
 
-import os
 import random
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from impact.domain.submission import Rejection, Submission
 from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import tracking_name
 from impact.ingest.relay import highest_published
+from tests.integration.conftest import process_environment
 from tests.integration.kafka_reading import read_rejections
 from tests.integration.test_relay import assert_exactly_once_and_contiguous
 from tests.submissions import registered_key, registration, report, signed
@@ -32,17 +32,7 @@ TRIALS = 4
 
 
 def environment(settings):
-    return {
-        **os.environ,
-        "IMPACT_STATE_DIR": str(settings.state_dir),
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "IMPACT_EVENTS_TOPIC": settings.events_topic,
-        "IMPACT_SUBMISSIONS_TOPIC": settings.submissions_topic,
-        "IMPACT_REJECTIONS_TOPIC": settings.rejections_topic,
-        "IMPACT_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
-        "IMPACT_RELAY_BATCH_SIZE": "40",
-        "CLICKHOUSE_DSN": f"chdb://{settings.state_dir / 'clickhouse'}",
-    }
+    return process_environment(settings, IMPACT_RELAY_BATCH_SIZE="40")
 
 
 def kill_part_way(args, settings, progress, total, rng, timeout=60.0):
