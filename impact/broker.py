@@ -19,8 +19,6 @@ production ``KAFKA_BOOTSTRAP_SERVERS`` points at a replicated cluster and none o
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import logging
 import os
@@ -30,13 +28,14 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
 from impact.errors import BrokerError, ConfigurationError
-from impact.settings import Settings
+from impact.local_service import TAIL_LINES as TAIL_LINES
+from impact.local_service import LocalService, proc_args, proc_pids, tail_text
+from impact.local_service import port_owner as _port_owner  # noqa: F401  (others import it from here)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ MIN_JAVA = 17
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 STAMP_NAME = ".pom.sha256"
-TAIL_LINES = 20
 
 _HEAP = re.compile(r"^[1-9]\d*[kKmMgG]?$")
 _KAFKA_JAR = re.compile(r"^kafka_\d+\.\d+-(?P<version>\d[\w.\-]*)\.jar$")
@@ -86,17 +84,12 @@ class BrokerStatus:
         return f"{version} not running (bootstrap {self.bootstrap})"
 
 
-class LocalBroker:
-    """Assemble, format, start, stop and inspect the single-node broker in ``settings.kafka_dir``.
+class LocalBroker(LocalService):
+    """Assemble, format, start, stop and inspect the broker in ``settings.kafka_dir``."""
 
-    Every method is idempotent. ``progress`` receives short messages for a person (the CLI
-    prints them); they are also logged at INFO on this module's logger.
-    """
-
-    def __init__(self, settings: Settings, *, progress: Callable[[str], None] | None = None):
-        self.settings = settings
-        self._progress = progress
-        self._java_path: str | None = None
+    _error = BrokerError
+    _title = "Kafka broker"
+    _java_path: str | None = None  # _java() caches it: checking the version starts a JVM
 
     # -- paths ---------------------------------------------------------------------------
 
@@ -208,38 +201,9 @@ class LocalBroker:
             )
             return self.status()
 
-    def down(self, timeout: float = 30) -> bool:
-        """Stop the broker by its pid (SIGTERM, then SIGKILL after ``timeout``).
-
-        Returns whether a running broker was stopped; not running is fine.
-        """
-        with self._lock():
-            pid = self._live_pid()
-            if pid is None:
-                self.pid_path.unlink(missing_ok=True)
-                logger.debug("broker not running")
-                return False
-            started = time.monotonic()
-            self._say(f"Stopping Kafka broker (pid {pid}) ...")
-            self._signal(pid, signal.SIGTERM)
-            if not self._wait_gone(pid, timeout):
-                logger.warning(
-                    "broker pid %s ignored SIGTERM for %s s; sending SIGKILL", pid, timeout
-                )
-                self._signal(pid, signal.SIGKILL)
-                if not self._wait_gone(pid, 10):
-                    raise BrokerError(f"Kafka broker pid {pid} survived SIGKILL; stop it by hand")
-            self.pid_path.unlink(missing_ok=True)
-            self._say(f"Kafka broker stopped ({time.monotonic() - started:.1f} s)")
-            return True
-
     def status(self) -> BrokerStatus:
         """Inspect without changing anything."""
-        pid = self._read_pid()
-        if pid is not None and not self._is_our_broker(pid):
-            pid = None
-        if pid is None:
-            pid = self._find_our_broker()
+        pid = self._current_pid()
         host, port = self.settings.broker_ports()
         cluster_id = None
         with contextlib.suppress(OSError):
@@ -261,20 +225,6 @@ class LocalBroker:
             return None
         match = _KAFKA_JAR.match(jar.name)
         return match.group("version") if match else None
-
-    def log_tail(self, lines: int = TAIL_LINES) -> str:
-        """The last lines of server.log and stdout.log, for error messages."""
-        parts = []
-        for name in ("server.log", "stdout.log"):
-            path = self.logs_dir / name
-            try:
-                text = path.read_text(errors="replace")
-            except OSError:
-                continue
-            tail = [line for line in text.splitlines() if line.strip()][-lines:]
-            if tail:
-                parts.append(f"--- last lines of {path} ---\n" + "\n".join(tail))
-        return "\n".join(parts) if parts else f"(no log output in {self.logs_dir})"
 
     # -- fetch ---------------------------------------------------------------------------
 
@@ -326,7 +276,7 @@ class LocalBroker:
             raise BrokerError(
                 f"Maven could not assemble the Kafka jars (exit {result.returncode}). "
                 "Check network access to Maven Central and ~/.m2/settings.xml.\n"
-                + _tail_text(result.stdout)
+                + tail_text(result.stdout)
             )
         (partial / STAMP_NAME).write_text(want + "\n")
         self._remove_libs()
@@ -402,7 +352,7 @@ class LocalBroker:
             if result.returncode != 0 or not re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id):
                 raise BrokerError(
                     f"{STORAGE_TOOL} random-uuid failed (exit {result.returncode}):\n"
-                    + _tail_text(result.stdout)
+                    + tail_text(result.stdout)
                 )
             self.cluster_id_path.write_text(cluster_id + "\n")
 
@@ -417,7 +367,7 @@ class LocalBroker:
         if result.returncode != 0 or not meta.is_file():
             raise BrokerError(
                 f"Formatting {self.data_dir} failed (exit {result.returncode}):\n"
-                + _tail_text(result.stdout)
+                + tail_text(result.stdout)
             )
         self._say(
             f"Formatted {self.data_dir} (cluster {cluster_id}, {time.monotonic() - started:.1f} s)"
@@ -483,7 +433,7 @@ class LocalBroker:
         delay = 0.1
         while True:
             exit_code = process.poll() if process is not None else None
-            if exit_code is not None or (process is None and not self._is_our_broker(pid)):
+            if exit_code is not None or (process is None and not self._is_ours(pid)):
                 self.pid_path.unlink(missing_ok=True)
                 code = f" with code {exit_code}" if exit_code is not None else ""
                 raise BrokerError(
@@ -538,62 +488,26 @@ class LocalBroker:
             with contextlib.suppress(Exception):
                 admin.close()
 
-    # -- processes -----------------------------------------------------------------------
+    # -- what LocalService asks for -----------------------------------------------------
 
-    def _read_pid(self) -> int | None:
-        try:
-            text = self.pid_path.read_text().strip()
-        except OSError:
-            return None
-        return int(text) if text.isdigit() else None
+    @property
+    def _home(self) -> Path:
+        return self.kafka_dir
 
-    def _live_pid(self) -> int | None:
-        """The pid of our running broker, tidying a stale pid file on the way."""
-        pid = self._read_pid()
-        if pid is not None and self._is_our_broker(pid):
-            return pid
-        if pid is not None or self.pid_path.exists():
-            logger.info("removing stale pid file %s (pid %s is not our broker)", self.pid_path, pid)
-            self.pid_path.unlink(missing_ok=True)
-        found = self._find_our_broker()
-        if found is not None:
-            logger.info("found our broker running as pid %s without a pid file", found)
-            self.pid_path.write_text(f"{found}\n")
-        return found
+    @property
+    def _log_files(self) -> tuple[Path, ...]:
+        return (self.logs_dir / "server.log", self.logs_dir / "stdout.log")
 
-    def _is_our_broker(self, pid: int) -> bool:
+    def _is_ours(self, pid: int) -> bool:
         """A live (not zombie) ``java ... kafka.Kafka <our server.properties>`` process."""
-        if pid <= 0:
-            return False
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return False
-        args = cmdline.split(b"\0")  # a zombie's cmdline is empty
+        args = proc_args(pid)  # a zombie's cmdline is empty
         return MAIN_CLASS.encode() in args and str(self.properties_path).encode() in args
 
-    def _find_our_broker(self) -> int | None:
-        with contextlib.suppress(OSError):
-            for entry in os.scandir("/proc"):
-                if entry.name.isdigit() and self._is_our_broker(int(entry.name)):
-                    return int(entry.name)
-        return None
+    def _find_ours(self) -> int | None:
+        return next((pid for pid in proc_pids() if self._is_ours(pid)), None)
 
-    def _wait_gone(self, pid: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)  # reap it if it was our child
-            if not self._is_our_broker(pid):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-
-    @staticmethod
-    def _signal(pid: int, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+    def _tidy_stopped(self) -> None:
+        self.pid_path.unlink(missing_ok=True)
 
     # -- checks --------------------------------------------------------------------------
 
@@ -633,7 +547,7 @@ class LocalBroker:
         result = self._run([java, "-version"], timeout=60, what="java -version")
         match = _JAVA_VERSION.search(result.stdout)
         if match is None:
-            raise BrokerError(f"Could not tell the version of {java}:\n{_tail_text(result.stdout)}")
+            raise BrokerError(f"Could not tell the version of {java}:\n{tail_text(result.stdout)}")
         major = int(match.group("major"))
         if major == 1 and match.group("minor"):
             major = int(match.group("minor"))
@@ -646,66 +560,15 @@ class LocalBroker:
         return java
 
     def _check_port_free(self, host: str, port: int, role: str) -> None:
-        try:
-            infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise BrokerError(f"Cannot resolve {host}: {exc}") from exc
-        family, kind, proto, _, address = infos[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(address)
-            except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
-                    raise BrokerError(f"Cannot listen on {host}:{port}: {exc}") from exc
-                owner = _port_owner(port)
-                raise BrokerError(
-                    f"Port {port} on {host} (the {role} listener) is already in use by "
-                    f"{owner or 'another process'}. Stop that process, or give this broker other "
-                    "ports with KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port> and "
-                    "IMPACT_KAFKA_CONTROLLER_PORT=<port>."
-                ) from exc
-
-    # -- helpers -------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Serialise fetch/format/up/down of one state folder across processes."""
-        self.kafka_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.kafka_dir / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _run(
-        self, command: list[str], timeout: float, what: str
-    ) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise BrokerError(f"{what} did not finish in {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise BrokerError(f"Could not run {command[0]}: {exc}") from exc
-
-    def _say(self, message: str) -> None:
-        logger.info("%s", message)
-        if self._progress is not None:
-            self._progress(message)
-
-
-def _tail_text(text: str | None, lines: int = TAIL_LINES) -> str:
-    kept = [line for line in (text or "").splitlines() if line.strip()][-lines:]
-    return "\n".join(kept) if kept else "(no output)"
+        self._ensure_port_free(
+            host,
+            port,
+            lambda owner: (
+                f"Port {port} on {host} (the {role} listener) is already in use by {owner}. "
+                "Stop that process, or give this broker other ports with "
+                "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port> and IMPACT_KAFKA_CONTROLLER_PORT=<port>."
+            ),
+        )
 
 
 def _read_properties(path: Path) -> dict[str, str]:
@@ -725,35 +588,3 @@ def _write_if_changed(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
-
-
-def _port_owner(port: int) -> str | None:
-    """Best effort: ``pid N (command)`` of the process listening on ``port`` (Linux /proc)."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for row in Path(table).read_text().splitlines()[1:]:
-                fields = row.split()
-                if (
-                    len(fields) > 9
-                    and fields[3] == "0A"
-                    and int(fields[1].rsplit(":", 1)[1], 16) == port
-                ):
-                    inodes.add(fields[9])
-    if not inodes:
-        return None
-    targets = {f"socket:[{inode}]" for inode in inodes}
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError):
-                for fd in os.scandir(f"/proc/{entry.name}/fd"):
-                    with contextlib.suppress(OSError):
-                        if os.readlink(fd.path) in targets:
-                            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
-                            command = " ".join(cmdline.decode(errors="replace").split("\0")).strip()
-                            if len(command) > 160:
-                                command = command[:80] + " ... " + command[-75:]
-                            return f"pid {entry.name} ({command})"
-    return None

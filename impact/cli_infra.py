@@ -2,64 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from impact.broker import BrokerStatus, LocalBroker
-from impact.errors import ImpactError
+from impact.broker import LocalBroker
+from impact.cli_service import EXIT_NOT_ANSWERING as EXIT_NOT_ANSWERING
+from impact.cli_service import EXIT_NOT_RUNNING as EXIT_NOT_RUNNING
+from impact.cli_service import progress, reported, run_down, run_up, service_app, status_command
 from impact.settings import Settings
 
-EXIT_NOT_RUNNING = 3
-EXIT_NOT_ANSWERING = 1
-
-app = typer.Typer(
-    help=(
-        "The local single-node Kafka broker for development and CI, assembled from Maven "
-        "Central into <state_dir>/kafka. Production points KAFKA_BOOTSTRAP_SERVERS at a "
-        "replicated cluster instead."
-    ),
-    no_args_is_help=True,
+app = service_app(
+    "The local single-node Kafka broker for development and CI, assembled from Maven "
+    "Central into <state_dir>/kafka. Production points KAFKA_BOOTSTRAP_SERVERS at a "
+    "replicated cluster instead.",
+    verbose_help="Log what the broker manager does.",
 )
 
 
-def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def _progress(message: str) -> None:
-    _console(stderr=True).print(Text(message, style="dim"))
-
-
 def _broker() -> LocalBroker:
-    return LocalBroker(Settings(), progress=_progress)
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Turn the ledger's own errors into one red message and exit code 1."""
-    try:
-        yield
-    except ImpactError as exc:
-        _console(stderr=True).print(Text("error: ", style="bold red") + Text(str(exc)))
-        raise typer.Exit(1) from exc
-
-
-@app.callback()
-def _main(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log what the broker manager does.")
-    ] = False,
-) -> None:
-    if verbose:
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    return LocalBroker(Settings(), progress=progress)
 
 
 @app.command()
@@ -72,7 +35,7 @@ def fetch(
     ] = None,
 ) -> None:
     """Copy the broker's jars from Maven Central into <state_dir>/kafka/libs (once per pom)."""
-    with _reported():
+    with reported():
         _broker().fetch(libs_from=libs_from)
 
 
@@ -81,9 +44,7 @@ def up(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker to answer.")] = 60,
 ) -> None:
     """Start the broker (fetching and formatting on first use); a no-op when it runs."""
-    with _reported():
-        status = _broker().up(timeout=timeout)
-    _console().print(status.describe())
+    run_up(_broker, timeout)
 
 
 @app.command()
@@ -93,29 +54,10 @@ def down(
     ] = 30,
 ) -> None:
     """Stop the broker; fine when it is not running. Its data stays."""
-    with _reported():
-        stopped = _broker().down(timeout=timeout)
-    if not stopped:
-        _console().print("Kafka broker was not running")
+    run_down(_broker, timeout, not_running="Kafka broker was not running")
 
 
-@app.command()
-def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
-) -> None:
-    """Show the broker's state.
-
-    Exit 0 when it answers, 3 when not running, 1 when it runs but does not answer.
-    """
-    with _reported():
-        current: BrokerStatus = _broker().status()
-    if as_json:
-        typer.echo(json.dumps(current.to_dict()))
-    else:
-        _console().print(current.describe())
-    if current.answering:
-        raise typer.Exit(0)
-    raise typer.Exit(EXIT_NOT_RUNNING if not current.running else EXIT_NOT_ANSWERING)
+status = app.command()(status_command(_broker, "Show the broker's state."))
 
 
 if __name__ == "__main__":

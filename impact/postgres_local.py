@@ -25,8 +25,6 @@ PostgreSQL and none of this runs.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
 import os
 import pwd
@@ -34,15 +32,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from impact.errors import InfrastructureError
-from impact.settings import Settings
+from impact.local_service import TAIL_LINES as TAIL_LINES
+from impact.local_service import LocalService, proc_args, proc_pids, tail_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +51,6 @@ OS_USER = "postgres"
 PACKAGE = "postgresql"
 BINARIES_GLOB = "/usr/lib/postgresql/*/bin"
 REQUIRED_BINARIES = ("initdb", "pg_ctl", "postgres")
-TAIL_LINES = 20
 
 # Passed to the server on each start (pg_ctl -o), so a changed port applies at the next up.
 SERVER_OPTIONS = (
@@ -118,16 +113,14 @@ class PostgresStatus:
         return f"{version} not running (port {self.port}, data {self.data_dir})"
 
 
-class LocalPostgres:
-    """Install, initialise, start, stop and inspect the cluster in ``<state_dir>/postgres``.
+class LocalPostgres(LocalService):
+    """Install, initialise, start, stop and inspect the cluster in ``<state_dir>/postgres``."""
 
-    Every method is idempotent. ``progress`` receives short messages for a person (the CLI
-    prints them); they are also logged at INFO on this module's logger.
-    """
-
-    def __init__(self, settings: Settings, *, progress: Callable[[str], None] | None = None):
-        self.settings = settings
-        self._progress = progress
+    _error = PostgresError
+    _title = "PostgreSQL"
+    # Fast shutdown rolls back sessions and checkpoints; immediate skips the checkpoint.
+    _stop_signals = (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL)
+    _poll_seconds = 0.05
 
     # -- paths and addresses -------------------------------------------------------------
 
@@ -239,38 +232,14 @@ class LocalPostgres:
 
         Returns whether a running server was stopped; not running is fine. Its data stays.
         """
-        if not self.root.is_dir():
+        if not self.root.is_dir():  # _lock() would make it
             logger.debug("no %s: no PostgreSQL to stop", self.root)
             return False
-        with self._lock():
-            pid = self._live_pid()
-            if pid is None:
-                self._kill_leftovers()
-                logger.debug("PostgreSQL not running")
-                return False
-            started = time.monotonic()
-            self._say(f"Stopping PostgreSQL (pid {pid}) ...")
-            self._signal(pid, signal.SIGINT)  # fast shutdown: roll back sessions, checkpoint
-            if not self._wait_gone(pid, timeout):
-                logger.warning(
-                    "PostgreSQL pid %s did not stop in %s s; immediate stop", pid, timeout
-                )
-                self._signal(pid, signal.SIGQUIT)
-                if not self._wait_gone(pid, 10):
-                    self._signal(pid, signal.SIGKILL)
-                    if not self._wait_gone(pid, 10):
-                        raise PostgresError(
-                            f"PostgreSQL pid {pid} survived SIGKILL; stop it by hand"
-                        )
-            self._kill_leftovers()
-            self._say(f"PostgreSQL stopped ({time.monotonic() - started:.1f} s)")
-            return True
+        return super().down(timeout)
 
     def status(self) -> PostgresStatus:
         """Inspect without changing anything."""
-        pid = self._read_pid()
-        if pid is not None and not self._is_our_server(pid):
-            pid = None
+        pid = self._current_pid()
         listening = self._listening_port() if pid is not None else None
         return PostgresStatus(
             running=pid is not None,
@@ -284,17 +253,6 @@ class LocalPostgres:
             dsn=self.dsn,
             listening_port=listening,
         )
-
-    def log_tail(self, lines: int = TAIL_LINES) -> str:
-        """The last lines of the server log, for error messages."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return f"(no log output in {self.log_path})"
-        tail = [line for line in text.splitlines() if line.strip()][-lines:]
-        if not tail:
-            return f"(no log output in {self.log_path})"
-        return f"--- last lines of {self.log_path} ---\n" + "\n".join(tail)
 
     # -- install -------------------------------------------------------------------------
 
@@ -327,7 +285,7 @@ class LocalPostgres:
         if result.returncode != 0:
             raise PostgresError(
                 f"`apt-get update` failed (exit {result.returncode}); check the network and "
-                f"/etc/apt/sources.list*.\n{_tail_text(result.stdout)}"
+                f"/etc/apt/sources.list*.\n{tail_text(result.stdout)}"
             )
         self._say(
             f"apt-get update done ({time.monotonic() - started:.1f} s); "
@@ -342,14 +300,14 @@ class LocalPostgres:
         if result.returncode != 0:
             raise PostgresError(
                 f"`apt-get install {PACKAGE}` failed (exit {result.returncode}).\n"
-                + _tail_text(result.stdout)
+                + tail_text(result.stdout)
             )
         found = self.bin_dir()
         if found is None:
             raise PostgresError(
                 f"`apt-get install {PACKAGE}` succeeded but {BINARIES_GLOB} holds no initdb, "
                 f"pg_ctl and postgres; check `dpkg -L postgresql-<major>`.\n"
-                + _tail_text(result.stdout)
+                + tail_text(result.stdout)
             )
         self._say(
             f"PostgreSQL {self.version()} installed in {found} ({time.monotonic() - started:.1f} s)"
@@ -440,10 +398,7 @@ class LocalPostgres:
             os.chown(partial, user.pw_uid, user.pw_gid)
         password = self._superuser_password()
         pwfile = self.root / ".initdb-pwfile"
-        pwfile.unlink(missing_ok=True)
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(password + "\n")
+        _write_private(pwfile, password + "\n")
         if user is not None:
             os.chown(pwfile, user.pw_uid, user.pw_gid)
         self._say(f"Initialising a PostgreSQL {self.version()} cluster in {self.data_dir} ...")
@@ -468,7 +423,7 @@ class LocalPostgres:
         if result.returncode != 0 or not (partial / "PG_VERSION").is_file():
             shutil.rmtree(partial, ignore_errors=True)
             raise PostgresError(
-                f"initdb failed (exit {result.returncode}):\n{_tail_text(result.stdout)}"
+                f"initdb failed (exit {result.returncode}):\n{tail_text(result.stdout)}"
             )
         partial.rename(self.data_dir)
         self._say(f"Initialised {self.data_dir} ({time.monotonic() - started:.1f} s)")
@@ -480,10 +435,7 @@ class LocalPostgres:
                 return text
         password = secrets.token_urlsafe(24)
         tmp = self.superuser_password_path.with_name(self.superuser_password_path.name + ".tmp")
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(password + "\n")
+        _write_private(tmp, password + "\n")
         tmp.replace(self.superuser_password_path)
         return password
 
@@ -513,15 +465,15 @@ class LocalPostgres:
             what="pg_ctl start",
         )  # fmt: skip
         pid = self._read_pid()
-        if result.returncode != 0 or pid is None or not self._is_our_server(pid):
-            if pid is not None and self._is_our_server(pid):
+        if result.returncode != 0 or pid is None or not self._is_ours(pid):
+            if pid is not None and self._is_ours(pid):
                 # It started but did not get ready in time: leave nothing half-up behind.
                 self._signal(pid, signal.SIGQUIT)
                 self._wait_gone(pid, 10)
             raise PostgresError(
                 f"PostgreSQL did not start on {HOST}:{self.port} (pg_ctl exit "
                 f"{result.returncode}). {_hint(self.log_tail())}\n"
-                f"{_tail_text(result.stdout)}\n{self.log_tail()}"
+                f"{tail_text(result.stdout)}\n{self.log_tail()}"
             )
         self._say(
             f"PostgreSQL answering on {HOST}:{self.port} "
@@ -535,7 +487,7 @@ class LocalPostgres:
         while True:
             if self._accepts_connections():
                 return
-            if not self._is_our_server(pid):
+            if not self._is_ours(pid):
                 raise PostgresError(
                     f"PostgreSQL (pid {pid}) exited while starting.\n{self.log_tail()}"
                 )
@@ -621,65 +573,46 @@ class LocalPostgres:
             )
         self._say(f"Role {ROLE} and database {DATABASE} ready")
 
+    # -- what LocalService asks for -----------------------------------------------------
+
+    @property
+    def _home(self) -> Path:
+        return self.root
+
+    @property
+    def _run_dir(self) -> Path:
+        # runuser keeps the working directory, which the postgres OS user may not enter.
+        return self.root
+
+    @property
+    def _log_files(self) -> tuple[Path, ...]:
+        return (self.log_path,)
+
+    def _is_ours(self, pid: int) -> bool:
+        """A live (not zombie) ``postgres -D <our data dir>`` process."""
+        args = proc_args(pid)
+        program = Path(args[0].decode(errors="replace")).name if args else ""
+        return program in ("postgres", "postmaster") and str(self.data_dir).encode() in args
+
+    def _tidy_stopped(self) -> None:
+        self._kill_leftovers()
+
     # -- processes -----------------------------------------------------------------------
-
-    def _pid_lines(self) -> list[str]:
-        try:
-            return self.pid_path.read_text().splitlines()
-        except OSError:
-            return []
-
-    def _read_pid(self) -> int | None:
-        lines = self._pid_lines()
-        return int(lines[0]) if lines and lines[0].strip().isdigit() else None
 
     def _listening_port(self) -> int | None:
         lines = self._pid_lines()
         return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
 
-    def _live_pid(self) -> int | None:
-        """The pid of our running server; a stale postmaster.pid is removed."""
-        pid = self._read_pid()
-        if pid is not None and self._is_our_server(pid):
-            return pid
-        if self.pid_path.exists():
-            logger.info("removing stale %s (pid %s is not our server)", self.pid_path, pid)
-            self.pid_path.unlink(missing_ok=True)
-        return None
-
-    def _is_our_server(self, pid: int) -> bool:
-        """A live (not zombie) ``postgres -D <our data dir>`` process."""
-        if pid <= 0:
-            return False
-        try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        if (
-            not args
-            or not args[0]
-            or Path(args[0].decode(errors="replace")).name
-            not in (
-                "postgres",
-                "postmaster",
-            )
-        ):
-            return False
-        return str(self.data_dir).encode() in args
-
     def _leftovers(self) -> list[int]:
         """Processes of this cluster whose postmaster is gone (backends keep shared memory)."""
         found = []
-        with contextlib.suppress(OSError):
-            for entry in os.scandir("/proc"):
-                if not entry.name.isdigit():
+        for pid in proc_pids():
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/cwd") != str(self.data_dir):
                     continue
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{entry.name}/cwd") != str(self.data_dir):
-                        continue
-                    cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
-                    if cmdline.startswith(b"postgres"):
-                        found.append(int(entry.name))
+                args = proc_args(pid)
+                if args and args[0].startswith(b"postgres"):
+                    found.append(pid)
         return found
 
     def _kill_leftovers(self) -> None:
@@ -697,40 +630,17 @@ class LocalPostgres:
         for pid in self._leftovers():
             self._signal(pid, signal.SIGKILL)
 
-    def _wait_gone(self, pid: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            if not self._is_our_server(pid):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-
-    @staticmethod
-    def _signal(pid: int, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
     # -- checks --------------------------------------------------------------------------
 
     def _check_port_free(self) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((HOST, self.port))
-            except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
-                    raise PostgresError(f"Cannot listen on {HOST}:{self.port}: {exc}") from exc
-                from impact.broker import _port_owner
-
-                owner = _port_owner(self.port)
-                raise PostgresError(
-                    f"Port {self.port} on {HOST} is already in use by "
-                    f"{owner or 'another process'}. Stop that process, or give the local "
-                    "PostgreSQL another port with IMPACT_POSTGRES_PORT=<port>."
-                ) from exc
+        self._ensure_port_free(
+            HOST,
+            self.port,
+            lambda owner: (
+                f"Port {self.port} on {HOST} is already in use by {owner}. Stop that process, "
+                "or give the local PostgreSQL another port with IMPACT_POSTGRES_PORT=<port>."
+            ),
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -739,46 +649,6 @@ class LocalPostgres:
         if user is None:
             return command
         return [_runuser() or "runuser", "-u", user.pw_name, "--", *command]
-
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Serialise install/up/down of one state folder across processes."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _run(
-        self,
-        command: list[str],
-        timeout: float,
-        what: str,
-        env: dict[str, str] | None = None,
-    ) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                command,
-                cwd=self.root,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise PostgresError(f"{what} did not finish in {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise PostgresError(f"Could not run {command[0]}: {exc}") from exc
-
-    def _say(self, message: str) -> None:
-        logger.info("%s", message)
-        if self._progress is not None:
-            self._progress(message)
 
 
 def _runuser() -> str | None:
@@ -808,6 +678,9 @@ def _hint(log: str) -> str:
     return "See the server log below."
 
 
-def _tail_text(text: str | None, lines: int = TAIL_LINES) -> str:
-    kept = [line for line in (text or "").splitlines() if line.strip()][-lines:]
-    return "\n".join(kept) if kept else "(no output)"
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret readable by its owner only, from the first byte on."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
