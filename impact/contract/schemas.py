@@ -45,15 +45,16 @@ def log_message_model(event_cls: type[BaseModel]) -> type[BaseModel]:
     payload = create_model(
         f"{name}Payload", __config__=ConfigDict(extra="forbid"), **payload_fields
     )
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        name,
-        __base__=EventEnvelope,
-        __doc__=(event_cls.__doc__ or f"{event_cls.__qualname__} on impact.events.").strip(),
-        type=(Literal[event_cls.__qualname__], ...),  # type: ignore[valid-type]
-        schema_version=(Literal[getattr(event_cls, "class_version", 1)], ...),  # type: ignore[valid-type]
-        aggregate_type=(Literal[_owner(event_cls).kind], ...),  # type: ignore[valid-type]
-        payload=(payload, ...),
-    )
+    # Literal types built at run time: the checker cannot see them, pydantic can.
+    fields: dict[str, Any] = {
+        "type": (Literal[event_cls.__qualname__], ...),
+        "schema_version": (Literal[getattr(event_cls, "class_version", 1)], ...),
+        "aggregate_type": (Literal[_owner(event_cls).kind], ...),
+        "payload": (payload, ...),
+    }
+    doc = (event_cls.__doc__ or f"{event_cls.__qualname__} on impact.events.").strip()
+    model: type[BaseModel] = create_model(name, __base__=EventEnvelope, __doc__=doc, **fields)
+    return model
 
 
 def _owner(event_cls: type[BaseModel]) -> type[Aggregate]:

@@ -21,7 +21,8 @@ class EventStoreResource(ConfigurableResource):  # type: ignore[misc]
     dsn: str
 
     def settings(self) -> Settings:
-        return Settings(event_store_dsn=self.dsn)
+        # The field's environment alias is accepted by name too (populate_by_name).
+        return Settings(event_store_dsn=self.dsn)  # type: ignore[call-arg]
 
     def ledger(self) -> Ledger:
         return build_ledger(self.settings())
@@ -42,7 +43,8 @@ class ClickHouseResource(ConfigurableResource):  # type: ignore[misc]
     database: str = "impact"
 
     def store(self) -> ProjectionStore:
-        return ProjectionStore(Settings(clickhouse_dsn=self.dsn, clickhouse_database=self.database))
+        settings = Settings(clickhouse_dsn=self.dsn, clickhouse_database=self.database)  # type: ignore[call-arg]
+        return ProjectionStore(settings)
 
 
 def resources_from(settings: Settings) -> dict[str, Any]:

@@ -66,7 +66,8 @@ class ProjectionStore:
 
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         with clickhouse_errors(f"querying {self.db}"):
-            return list(self.client.query(sql.replace("{db}", self.db), parameters=params or None).result_rows)
+            result = self.client.query(sql.replace("{db}", self.db), parameters=params or None)
+            return [tuple(row) for row in result.result_rows]
 
     def dicts(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         with clickhouse_errors(f"querying {self.db}"):
