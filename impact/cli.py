@@ -16,6 +16,7 @@ from impact.bootstrap import build_ledger, build_sealer
 from impact.cli_agency import ingest as ingest_command
 from impact.cli_agency import keys_app
 from impact.cli_agency import submit as submit_command
+from impact.cli_audit import audit_app, privacy_app
 from impact.cli_infra import app as infra_app
 from impact.cli_postgres import app as postgres_app
 from impact.domain.program import Evidence, Target
@@ -32,6 +33,8 @@ app = typer.Typer(
 )
 app.add_typer(infra_app, name="infra")
 app.add_typer(postgres_app, name="postgres")
+app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
 app.add_typer(keys_app, name="keys")
 app.command("submit")(submit_command)
 app.command("ingest")(ingest_command)

@@ -57,7 +57,7 @@ class Progress_:
 
 def wipe(settings: Settings) -> None:
     """Delete the ledger's state (event store, ClickHouse, keys) and its Kafka topics."""
-    names = [t.name for t in ledger_topics(settings)] + ["impact.checkpoints"]
+    names = [t.name for t in ledger_topics(settings)]
     admin = admin_client(settings)
     try:
         with kafka_errors("deleting the ledger's topics"):

@@ -2,14 +2,21 @@
 
 Events carry only ``SealedPersonalData``. The keys live outside the log, in a
 ``KeyVault``; destroying a subject's key erases that person's data everywhere it
-was copied (event store, Kafka, projections) without rewriting anything.
+was copied (event store, Kafka, projections) without rewriting anything: the sealed
+bytes stay as they were (so the log's hash chain and checkpoints still verify) and
+can no longer be opened, so every reader shows ``[erased]``.
+
+The SQLite vault overwrites what it deletes (``secure_delete``), so a destroyed key
+leaves no copy in the vault's file, and keeps the row (key emptied, time of erasure)
+so the subject cannot be given a key again by mistake.
 """
 
 import base64
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -19,6 +26,9 @@ from impact.domain.proposal import SealedPersonalData
 from impact.errors import ImpactError
 
 ERASED = "[erased]"
+SEALED = "[sealed: no key here]"
+
+KeyState = Literal["held", "erased", "unknown"]
 
 
 class PrivacyError(ImpactError):
@@ -36,6 +46,7 @@ class KeyVault(Protocol):
     def key_for(self, subject_id: str) -> tuple[str, bytes]: ...
     def find(self, subject_id: str, key_id: str) -> bytes | None: ...
     def erase(self, subject_id: str) -> bool: ...
+    def state(self, subject_id: str) -> KeyState: ...
 
 
 class SqliteKeyVault:
@@ -46,10 +57,14 @@ class SqliteKeyVault:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA secure_delete = ON")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS subject_keys ("
             " subject_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, key BLOB)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(subject_keys)")}
+        if "erased_at" not in columns:
+            self._db.execute("ALTER TABLE subject_keys ADD COLUMN erased_at TEXT")
 
     def key_for(self, subject_id: str) -> tuple[str, bytes]:
         row = self._db.execute(
@@ -73,11 +88,26 @@ class SqliteKeyVault:
         return None if row is None else row[0]
 
     def erase(self, subject_id: str) -> bool:
+        """Destroy the subject's key; True if there was one to destroy."""
         cursor = self._db.execute(
-            "UPDATE subject_keys SET key = NULL WHERE subject_id = ? AND key IS NOT NULL",
-            (subject_id,),
+            "UPDATE subject_keys SET key = NULL, erased_at = ? WHERE subject_id = ? AND key IS NOT NULL",
+            (datetime.now(tz=UTC).isoformat(), subject_id),
         )
         return cursor.rowcount > 0
+
+    def state(self, subject_id: str) -> KeyState:
+        row = self._db.execute(
+            "SELECT key IS NOT NULL FROM subject_keys WHERE subject_id = ?", (subject_id,)
+        ).fetchone()
+        if row is None:
+            return "unknown"
+        return "held" if row[0] else "erased"
+
+    def erased_at(self, subject_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT erased_at FROM subject_keys WHERE subject_id = ? AND key IS NULL", (subject_id,)
+        ).fetchone()
+        return None if row is None else row[0]
 
 
 class PersonalDataSealer:
@@ -93,6 +123,14 @@ class PersonalDataSealer:
             key_id=key_id,
             ciphertext=base64.b64encode(nonce + ciphertext).decode(),
         )
+
+    def reveal(self, sealed: SealedPersonalData) -> tuple[str, PersonalData | None]:
+        """What a reader may see: ("open", data), ("erased", None) or ("sealed", None) when
+        this vault never held the subject's key."""
+        data = self.open(sealed)
+        if data is not None:
+            return "open", data
+        return ("erased" if self.vault.state(sealed.subject_id) == "erased" else "sealed"), None
 
     def open(self, sealed: SealedPersonalData) -> PersonalData | None:
         """The data, or None once the subject's key was destroyed."""

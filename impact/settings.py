@@ -97,6 +97,17 @@ class Settings(BaseSettings):
         default="impact-relay",
         validation_alias=AliasChoices("IMPACT_RELAY_TRANSACTIONAL_ID", "relay_transactional_id"),
     )
+    checkpoints_topic_setting: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("IMPACT_CHECKPOINTS_TOPIC", "checkpoints_topic"),
+        description="Signed checkpoints of the events topic's hash chain (default: <events topic>.checkpoints).",
+    )
+    platform_key_setting: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("IMPACT_PLATFORM_KEY", "platform_key_path"),
+        description="Ed25519 key that signs checkpoints (default: <state>/platform-key.pem; created on "
+                    "first use, its public half written beside it as .pub).",
+    )
     clickhouse_dsn_setting: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("CLICKHOUSE_DSN", "clickhouse_dsn"),
@@ -123,6 +134,14 @@ class Settings(BaseSettings):
         if self.event_store_dsn_setting is not None:
             return self.event_store_dsn_setting.get_secret_value()
         return f"sqlite://{self.state_dir.resolve() / 'events.sqlite'}"
+
+    @cached_property
+    def checkpoints_topic(self) -> str:
+        return self.checkpoints_topic_setting or f"{self.events_topic}.checkpoints"
+
+    @cached_property
+    def platform_key_path(self) -> Path:
+        return self.platform_key_setting or self.state_dir / "platform-key.pem"
 
     @property
     def kafka_dir(self) -> Path:

@@ -4,6 +4,10 @@ The envelope is what every reader downstream sees (loader, auditors, other
 systems). Its ``payload`` is the event's own fields, as the event class's JSON
 Schema describes them; ``type`` names the class (``Program.OutcomeReported``) and
 ``schema_version`` its version, so readers can upcast old records.
+
+Each envelope is also a link of the log's hash chain (``prev_hash``, ``hash``; see
+``impact.audit.chain``), and ``Checkpoint`` is what ``impact.events.checkpoints``
+carries: the chain's hash at a notification id, signed by the platform key.
 """
 
 from datetime import datetime
@@ -16,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from impact.domain.base import event_id
 from impact.errors import ContractError
 
+HEX64 = r"^[0-9a-f]{64}$"
+CHAIN_FIELDS = ("prev_hash", "hash")
 ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "occurred_at", "actor")
 HIDDEN_FIELDS = ("originator_topic",)
 
@@ -36,9 +42,23 @@ class EventEnvelope(BaseModel):
     recorded_at: datetime = Field(description="System time the event was stored.")
     actor: str
     payload: dict[str, Any]
+    prev_hash: str | None = Field(
+        default=None, pattern=HEX64,
+        description="hash of the envelope before this one in notification-id order "
+                    "(64 zeros for the first); absent on records published before the chain.",
+    )
+    hash: str | None = Field(
+        default=None, pattern=HEX64,
+        description="sha256(bytes of prev_hash + sha256(RFC 8785 canonical JSON of this "
+                    "envelope without prev_hash and hash)), hex.",
+    )
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json"))
+
+    def content(self) -> dict[str, Any]:
+        """The envelope as JSON without its chain fields: what its hash covers."""
+        return self.model_dump(mode="json", exclude=set(CHAIN_FIELDS))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "EventEnvelope":
@@ -68,3 +88,33 @@ def envelope_for(notification_id: int, domain_event: Any) -> EventEnvelope:
         actor=domain_event.actor,
         payload=payload,
     )
+
+
+class Checkpoint(BaseModel):
+    """The hash chain of ``events_topic`` up to a notification id, signed by the platform key.
+
+    ``signature`` is Ed25519 over the RFC 8785 canonical JSON of every other field.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    events_topic: str
+    up_to_notification_id: int = Field(ge=1)
+    hash: str = Field(pattern=HEX64, description="The chain's hash at up_to_notification_id.")
+    signed_at: datetime
+    key_id: str = Field(description="Id of the platform key (sha256 of its raw public key, 16 hex).")
+    algorithm: str = "ed25519"
+    signature: str = Field(description="base64")
+
+    def signed_part(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"signature"})
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Checkpoint":
+        try:
+            return cls.model_validate_json(data)
+        except ValueError as exc:
+            raise ContractError(f"not a checkpoint: {exc}") from exc

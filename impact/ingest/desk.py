@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
 from impact.contract.submissions import (
@@ -29,8 +30,6 @@ from impact.contract.submissions import (
 from impact.domain.base import Aggregate
 from impact.domain.errors import DomainError, NotFoundError
 from impact.domain.submission import Rejection, Submission
-from eventsourcing.persistence import PersistenceError
-
 from impact.errors import ContractError, InfrastructureError
 from impact.ledger import Ledger
 from impact.signing import canonical, verify
@@ -153,7 +152,8 @@ class SubmissionDesk:
         except ValidationError as exc:
             raise Refused("invalid", _validation_message(exc)) from None
 
-    def _check_signature(self, signed: SignedSubmission, raw: Any, source: Source) -> str:
+    def _check_signature(self, signed: SignedSubmission, raw: Any, source: Source) -> bytes:
+        """The canonical bytes the agency signed, once the signature verifies."""
         submission, signature = signed.submission, signed.signature
         consortium = self.ledger.consortium()
         member = consortium.members.get(submission.agency)
@@ -190,11 +190,12 @@ class SubmissionDesk:
             raise Refused("invalid", str(exc)) from None
         if not verify(key.public_key, signature.value, data):
             raise Refused("bad_signature", f"the signature does not verify with key {signature.key_id} of {submission.agency}")
-        return hashlib.sha256(data).hexdigest()
+        return data
 
     def _decide(self, signed: SignedSubmission, raw: Any, source: Source) -> tuple[Aggregate, ...]:
         submission = signed.submission
-        digest = self._check_signature(signed, raw, source)
+        signed_bytes = self._check_signature(signed, raw, source)
+        digest = hashlib.sha256(signed_bytes).hexdigest()
         record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
         if self.ledger.exists(record_id):
             earlier = self.ledger.repository.get(record_id)
@@ -219,6 +220,7 @@ class SubmissionDesk:
             submission_kind=submission.kind, digest=digest, key_id=signed.signature.key_id,
             signature=signed.signature.value, source=str(source),
             occurred_at=submission.submitted_at, actor=submission.agency,
+            signed_content=signed_bytes.decode("utf-8"),
         )
         return (*aggregates, record)
 

@@ -88,6 +88,8 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.events_topic, settings.events_partitions, forever),
         TopicSpec(settings.submissions_topic, settings.events_partitions, submissions),
         TopicSpec(settings.rejections_topic, 1, forever),
+        # One partition: checkpoints follow the chain in order.
+        TopicSpec(settings.checkpoints_topic, 1, forever),
     ]
 
 

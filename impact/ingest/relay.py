@@ -12,6 +12,10 @@ How exactly-once holds, with no second store for the position:
   sent again), so nothing is lost and nothing doubled.
 * Records are keyed by aggregate id, so each aggregate's events stay in order in
   one partition.
+* Envelopes on ``impact.events`` are links of a hash chain in notification-id order,
+  and each batch's transaction also carries a checkpoint signed by the platform key
+  (``impact.audit.chain`` explains both). The chain's head is the ``hash`` of the
+  record the relay resumes after, so it survives restarts and crashes with the position.
 """
 
 import logging
@@ -25,10 +29,16 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from kafka import KafkaConsumer, TopicPartition
 
+from impact.audit.chain import GENESIS, PlatformKey, chained
 from impact.contract import envelope_for
 from impact.domain.submission import Rejection
 from impact.errors import LogError
-from impact.ingest.kafka import committed_reader, ensure_topics, kafka_errors, transactional_producer
+from impact.ingest.kafka import (
+    committed_reader,
+    ensure_topics,
+    kafka_errors,
+    transactional_producer,
+)
 from impact.ledger import Ledger
 from impact.settings import Settings
 
@@ -45,13 +55,16 @@ class RelayStats:
     last_notification_id: int = 0
 
 
-def _tail_notification_id(consumer: KafkaConsumer, tp: TopicPartition, end: int, begin: int) -> int:
-    """The highest notification id among committed records in the tail of one partition."""
+def _tail_notification_id(
+    consumer: KafkaConsumer, tp: TopicPartition, end: int, begin: int
+) -> tuple[int, bytes | None]:
+    """The highest notification id among committed records in the tail of one partition, and
+    that record's value."""
     window = 64
     while True:
         start = max(begin, end - window)
         consumer.seek(tp, start)
-        highest = 0
+        highest, value = 0, None
         deadline = time.monotonic() + 30
         while consumer.position(tp) < end:
             if time.monotonic() > deadline:
@@ -60,14 +73,21 @@ def _tail_notification_id(consumer: KafkaConsumer, tp: TopicPartition, end: int,
                 for record in records:
                     headers = dict(record.headers or [])
                     if NOTIFICATION_HEADER in headers:
-                        highest = max(highest, int(headers[NOTIFICATION_HEADER]))
+                        notification_id = int(headers[NOTIFICATION_HEADER])
+                        if notification_id > highest:
+                            highest, value = notification_id, record.value
         if highest or start == begin:
-            return highest
+            return highest, value
         window *= 8
 
 
 def highest_published(settings: Settings, topic: str | None = None) -> int:
     """The highest notification id committed to a topic (the events topic by default; 0 when empty)."""
+    return published_head(settings, topic)[0]
+
+
+def published_head(settings: Settings, topic: str | None = None) -> tuple[int, bytes | None]:
+    """The highest notification id committed to a topic, and the value of its record."""
     topic = topic or settings.events_topic
     consumer = committed_reader(settings, client_id="impact-relay-resume")
     try:
@@ -80,7 +100,7 @@ def highest_published(settings: Settings, topic: str | None = None) -> int:
             return max(
                 (_tail_notification_id(consumer, tp, ends[tp], begins[tp]) for tp in tps
                  if ends[tp] > begins[tp]),
-                default=0,
+                default=(0, None), key=lambda head: head[0],
             )
     finally:
         consumer.close()
@@ -91,24 +111,41 @@ Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
 @dataclass(frozen=True)
 class Route:
-    """Which stored events go to which topic, and as what record."""
+    """Which stored events go to which topic, and as what record.
+
+    ``to_record`` gets the hash of the link before (for a chained route) and returns
+    the record and the new link's hash. A route with a ``checkpoints_topic`` publishes
+    a signed checkpoint of its chain with every batch.
+    """
 
     topic: str
     transactional_id: str
-    to_record: Callable[[Notification, Any], Record]
+    to_record: Callable[[Notification, Any, str], tuple[Record, str]]
     event_topics: tuple[str, ...] = ()
+    checkpoints_topic: str | None = None
 
 
-def envelope_record(notification: Notification, event: Any) -> Record:
-    envelope = envelope_for(notification.id, event)
-    return (
+def envelope_record(notification: Notification, event: Any, prev_hash: str) -> tuple[Record, str]:
+    envelope = chained(envelope_for(notification.id, event), prev_hash)
+    record = (
         str(envelope.aggregate_id).encode(),
         envelope.to_bytes(),
         [("type", envelope.type.encode())],
     )
+    return record, envelope.hash or prev_hash
 
 
-def rejection_record(notification: Notification, event: Any) -> Record:
+def chain_head_of(value: bytes | None) -> str | None:
+    """The ``hash`` a published envelope carries (None for one published before the chain)."""
+    try:
+        found = orjson.loads(value or b"null")
+    except orjson.JSONDecodeError:
+        return None
+    head = found.get("hash") if isinstance(found, dict) else None
+    return head if isinstance(head, str) else None
+
+
+def rejection_record(notification: Notification, event: Any, prev_hash: str) -> tuple[Record, str]:
     """A rejection as agencies read it on ``impact.submissions.rejected``."""
     message = {
         "rejection_id": str(event.originator_id),
@@ -126,11 +163,14 @@ def rejection_record(notification: Notification, event: Any) -> Record:
         "recorded_at": event.timestamp.isoformat(),
     }
     key = f"{event.source_topic}:{event.source_partition}:{event.source_offset}".encode()
-    return key, orjson.dumps(message), [("code", event.code.encode())]
+    return (key, orjson.dumps(message), [("code", event.code.encode())]), prev_hash
 
 
 def events_route(settings: Settings) -> Route:
-    return Route(settings.events_topic, settings.relay_transactional_id, envelope_record)
+    return Route(
+        settings.events_topic, settings.relay_transactional_id, envelope_record,
+        checkpoints_topic=settings.checkpoints_topic,
+    )
 
 
 def rejections_route(settings: Settings) -> Route:
@@ -158,14 +198,44 @@ class Relay:
     def start(self) -> None:
         """Create topics, fence older relays with the same id, find where to resume."""
         ensure_topics(self.settings)
+        self._signer = (
+            PlatformKey.load_or_create(self.settings.platform_key_path)
+            if self.route.checkpoints_topic else None
+        )
         self._producer = transactional_producer(self.settings, self.route.transactional_id)
         try:
-            self._position = highest_published(self.settings, self.route.topic)
+            self._position, tail = published_head(self.settings, self.route.topic)
+            self._head = chain_head_of(tail) or self._head_from_store(self._position)
         except BaseException:
             self.close()
             raise
         self.stats.resumed_after = self.stats.last_notification_id = self._position
         log.info("relay to %s resumes after notification %d", self.route.topic, self._position)
+
+    def _head_from_store(self, position: int) -> str:
+        """The chain's head after ``position``, computed from the event store.
+
+        Only for a log whose last record predates the chain: its records are linked
+        by their content, as a verifier links them.
+        """
+        head = GENESIS
+        if not self.route.checkpoints_topic or position == 0:
+            return head
+        log.info("the tail of %s carries no chain hash; linking 1..%d from the event store",
+                 self.route.topic, position)
+        start = 1
+        while start <= position:
+            page = self.ledger.notifications(start, 1000, self.route.event_topics)
+            for notification in page:
+                if notification.id > position:
+                    return head
+                _, head = self.route.to_record(
+                    notification, self.ledger.mapper.to_domain_event(notification), head
+                )
+            if not page:
+                break
+            start = page[-1].id + 1
+        return head
 
     def close(self) -> None:
         producer, self._producer = getattr(self, "_producer", None), None
@@ -188,18 +258,26 @@ class Relay:
         producer, route = self._producer, self.route
         with kafka_errors(f"publishing notifications {page[0].id}..{page[-1].id} to {route.topic}"):
             producer.begin_transaction()
+            head = self._head
             try:
                 for notification in page:
                     event = self.ledger.mapper.to_domain_event(notification)
-                    key, value, headers = route.to_record(notification, event)
+                    (key, value, headers), head = route.to_record(notification, event, head)
                     producer.send(
                         route.topic, key=key, value=value,
                         headers=[(NOTIFICATION_HEADER, str(notification.id).encode()), *headers],
+                    )
+                if route.checkpoints_topic and self._signer is not None:
+                    checkpoint = self._signer.sign_checkpoint(route.topic, page[-1].id, head)
+                    producer.send(
+                        route.checkpoints_topic, key=route.topic.encode(), value=checkpoint.to_bytes(),
+                        headers=[(NOTIFICATION_HEADER, str(page[-1].id).encode())],
                     )
                 producer.commit_transaction()
             except BaseException:
                 _abort_quietly(producer)
                 raise
+        self._head = head
         self._position = page[-1].id
         self.stats.published += len(page)
         self.stats.batches += 1

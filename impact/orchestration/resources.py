@@ -29,12 +29,18 @@ class EventStoreResource(ConfigurableResource):  # type: ignore[misc]
 
 
 class KafkaResource(ConfigurableResource):  # type: ignore[misc]
+    """The log: where it is, and who publishes to it (the relay's id and checkpoint key)."""
+
     bootstrap_servers: str
     events_topic: str = "impact.events"
+    relay_transactional_id: str = "impact-relay"
+    platform_key_path: str | None = None
 
     def settings(self, **more: Any) -> Settings:
         return Settings(
-            kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic, **more
+            kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic,
+            relay_transactional_id=self.relay_transactional_id,
+            platform_key_path=self.platform_key_path, **more,
         )
 
 
@@ -51,7 +57,9 @@ def resources_from(settings: Settings) -> dict[str, Any]:
     return {
         "event_store": EventStoreResource(dsn=settings.event_store_dsn),
         "kafka": KafkaResource(
-            bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic
+            bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic,
+            relay_transactional_id=settings.relay_transactional_id,
+            platform_key_path=str(settings.platform_key_path),
         ),
         "clickhouse": ClickHouseResource(
             dsn=settings.clickhouse_dsn, database=settings.clickhouse_database

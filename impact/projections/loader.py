@@ -6,6 +6,10 @@ the INSERT and anything else can neither lose nor double a record), and each
 INSERT carries a deduplication token naming its partition and offset range, so a
 retried INSERT is stored once. A record that is not a valid envelope goes to
 ``raw_events`` with ``error`` set and its bytes as text, and loading goes on.
+Each row keeps the envelope's hash-chain fields (``prev_hash``, ``hash``).
+
+``recorded_until`` makes a loader for auditors' replays: it keeps only the events
+recorded by that time (the log as it stood then) and skips the rest.
 """
 
 import logging
@@ -33,7 +37,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RAW_COLUMNS = (
     "topic", "partition", "offset", "event_id", "notification_id", "type", "schema_version",
     "aggregate_type", "aggregate_id", "aggregate_version", "occurred_at", "recorded_at",
-    "actor", "payload", "error",
+    "actor", "payload", "error", "prev_hash", "hash",
 )
 
 
@@ -41,6 +45,7 @@ RAW_COLUMNS = (
 class LoadStats:
     loaded: int = 0
     unreadable: int = 0
+    skipped: int = 0
     batches: int = 0
     caught_up: bool = False
 
@@ -60,7 +65,7 @@ def _row(topic: str, record: Any, envelope: EventEnvelope) -> list[Any]:
         topic, record.partition, record.offset, envelope.event_id, envelope.notification_id,
         envelope.type, envelope.schema_version, envelope.aggregate_type, envelope.aggregate_id,
         envelope.aggregate_version, envelope.occurred_at, envelope.recorded_at, envelope.actor,
-        orjson.dumps(envelope.payload).decode(), "",
+        orjson.dumps(envelope.payload).decode(), "", envelope.prev_hash or "", envelope.hash or "",
     ]
 
 
@@ -68,16 +73,20 @@ def _unreadable_row(topic: str, record: Any, error: str) -> list[Any]:
     raw = record.value.decode("utf-8", "backslashreplace") if record.value else ""
     return [
         topic, record.partition, record.offset, UUID(int=0), 0, "", 0, "", UUID(int=0), 0,
-        EPOCH, EPOCH, "", raw, error[:2000] or "unreadable",
+        EPOCH, EPOCH, "", raw, error[:2000] or "unreadable", "", "",
     ]
 
 
 class Loader:
-    def __init__(self, store: ProjectionStore, settings: Settings, batch_size: int = 5000) -> None:
+    def __init__(
+        self, store: ProjectionStore, settings: Settings, batch_size: int = 5000,
+        recorded_until: datetime | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.topic = settings.events_topic
         self.batch_size = batch_size
+        self.recorded_until = recorded_until
         self.stats = LoadStats()
 
     def run(
@@ -130,12 +139,18 @@ class Loader:
         rows: list[list[Any]] = []
         for record in records:
             try:
-                rows.append(_row(self.topic, record, EventEnvelope.from_bytes(record.value)))
+                envelope = EventEnvelope.from_bytes(record.value)
+                if self.recorded_until is not None and envelope.recorded_at > self.recorded_until:
+                    self.stats.skipped += 1
+                    continue
+                rows.append(_row(self.topic, record, envelope))
                 self.stats.loaded += 1
             except ContractError as exc:
                 log.warning("unreadable record %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, exc)
                 rows.append(_unreadable_row(self.topic, record, str(exc)))
                 self.stats.unreadable += 1
+        if not rows:
+            return
         token = f"{self.topic}:{tp.partition}:{records[0].offset}-{records[-1].offset}"
         self.store.insert("raw_events", rows, RAW_COLUMNS, token)
 

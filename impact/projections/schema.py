@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS {db}.raw_events (
     actor LowCardinality(String),
     payload String CODEC(ZSTD(3)),
     error String DEFAULT '',
-    loaded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    loaded_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    prev_hash String DEFAULT '',
+    hash String DEFAULT ''
 ) ENGINE = MergeTree
 ORDER BY (topic, partition, offset)
 SETTINGS non_replicated_deduplication_window = 10000
@@ -323,6 +325,11 @@ ORDER BY (quarter, rank)
 def create_schema(store: ProjectionStore) -> None:
     store.command("CREATE DATABASE IF NOT EXISTS {db}")
     store.command(RAW_EVENTS)
+    # Databases created before the hash chain get its columns (empty for their old rows).
+    store.command(
+        "ALTER TABLE {db}.raw_events ADD COLUMN IF NOT EXISTS prev_hash String DEFAULT '',"
+        " ADD COLUMN IF NOT EXISTS hash String DEFAULT ''"
+    )
     store.command(QUARTERLY_SCORES)
     for name, body in VIEWS.items():
         store.command(f"CREATE OR REPLACE VIEW {{db}}.{name} AS {body}")

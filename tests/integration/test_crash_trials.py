@@ -42,7 +42,7 @@ def kill_part_way(args, settings, progress, total, rng, timeout=60.0):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     try:
-        while progress() == start and process.poll() is None and time.monotonic() < deadline:
+        while progress() == start < total and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 0.4))
     finally:

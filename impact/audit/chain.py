@@ -1,0 +1,201 @@
+"""The hash chain of ``impact.events`` and the checkpoints that sign it.
+
+The chain
+    Envelopes are linked in notification-id order (the event store's log order, which
+    is also the order the relay publishes in), across all partitions::
+
+        content_digest(e) = sha256(RFC 8785 canonical JSON of e without prev_hash, hash)
+        e.prev_hash       = hash of the envelope before e (64 zeros for the first)
+        e.hash            = sha256(bytes.fromhex(e.prev_hash) + content_digest(e))
+
+    Each envelope carries both fields, so a reader checks any record against its own
+    content and against its predecessor; changing one record's content breaks its own
+    hash, and rewriting that hash breaks every later ``prev_hash``. Canonical JSON (not
+    the record's bytes) is hashed, so a verifier rebuilding the envelope from the event
+    store computes the same digest.
+
+    The relay keeps the chain across restarts the way it keeps its position: the
+    record with the highest committed notification id (read_committed, from the tail
+    of the topic) is where it resumes, and that record's ``hash`` is the chain's head.
+    A batch's links are computed before its transaction and adopted only once it
+    commits, so a relay killed mid-batch restarts from the last committed link.
+
+The checkpoints
+    In the same Kafka transaction as every batch, the relay publishes a ``Checkpoint``
+    to ``<events topic>.checkpoints`` (one partition, kept forever): the notification id
+    of the batch's last event, the chain's hash there, the time, the platform key's id
+    and an Ed25519 signature over the canonical JSON of those fields. A checkpoint
+    commits exactly when the events it covers do. To forge history past a checkpoint
+    one would need the platform key; auditors pin its public half (``platform-key.pub``
+    beside the key, or ``impact audit platform-key``) and verify with it.
+
+The platform key is created on first use (``IMPACT_PLATFORM_KEY``, default
+``<state>/platform-key.pem``, mode 0600) and its public half written beside it.
+"""
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import rfc8785
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from impact.contract.events import CHAIN_FIELDS, Checkpoint, EventEnvelope
+from impact.signing import SigningError, key_id_of, public_key_from_text, public_key_text, verify
+
+GENESIS = "0" * 64
+
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _canonical(content: Any) -> bytes:
+    """RFC 8785 canonical JSON.
+
+    Envelopes hold strings, safe integers, booleans and nulls under keys of the Basic
+    Multilingual Plane; for those, orjson with sorted keys writes exactly the RFC 8785 bytes
+    (same escapes, UTF-16 key order equals code-point order there), about 20 times faster
+    than the reference implementation, which takes everything else (floats above all).
+    """
+    if _plain(content):
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    try:
+        return rfc8785.dumps(content)
+    except rfc8785.IntegerDomainError:
+        # I-JSON cannot hold integers beyond 2**53; hash their decimal digits instead.
+        return rfc8785.dumps(_safe_integers(content))
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and (k.isascii() or max(k) < "\U00010000") and _plain(v)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
+
+
+def _safe_integers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _safe_integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe_integers(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return str(value)
+    return value
+
+
+def content_digest(content: dict[str, Any]) -> bytes:
+    """sha256 of an envelope's canonical JSON, chain fields left out."""
+    unchained = {k: v for k, v in content.items() if k not in CHAIN_FIELDS}
+    return hashlib.sha256(_canonical(unchained)).digest()
+
+
+def link(prev_hash: str, digest: bytes) -> str:
+    return hashlib.sha256(bytes.fromhex(prev_hash) + digest).hexdigest()
+
+
+def chained(envelope: EventEnvelope, prev_hash: str) -> EventEnvelope:
+    """The envelope as a link after ``prev_hash``."""
+    digest = content_digest(envelope.content())
+    return envelope.model_copy(update={"prev_hash": prev_hash, "hash": link(prev_hash, digest)})
+
+
+# -- the platform key ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformKey:
+    """The Ed25519 key the relay signs checkpoints with."""
+
+    private: Ed25519PrivateKey
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.private.public_key())
+
+    @property
+    def public_text(self) -> str:
+        return public_key_text(self.private.public_key())
+
+    def sign_checkpoint(
+        self, events_topic: str, up_to: int, chain_hash: str, signed_at: datetime | None = None
+    ) -> Checkpoint:
+        unsigned = {
+            "events_topic": events_topic, "up_to_notification_id": up_to, "hash": chain_hash,
+            "signed_at": (signed_at or datetime.now(tz=UTC)), "key_id": self.key_id,
+            "algorithm": "ed25519", "signature": "",
+        }
+        draft = Checkpoint.model_validate(unsigned)
+        signature = self.private.sign(_canonical(draft.signed_part()))
+        return draft.model_copy(update={"signature": base64.b64encode(signature).decode()})
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> "PlatformKey":
+        """The key at ``path``; a new one (and its ``.pub``) when there is none yet."""
+        if not path.exists():
+            _create(path)
+        try:
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError) as exc:
+            raise SigningError(f"cannot read the platform key {path}: {exc}") from exc
+        if not isinstance(private, Ed25519PrivateKey):
+            raise SigningError(f"{path} is not an Ed25519 private key")
+        key = cls(private)
+        public = public_path(path)
+        if not public.exists():
+            public.write_text(key.public_text + "\n")
+        return key
+
+
+def public_path(private_path: Path) -> Path:
+    return private_path.with_suffix(".pub")
+
+
+def _create(path: Path) -> None:
+    """Write a new key atomically: of two processes creating one at once, the first wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+
+
+def trusted_key(text_or_path: str) -> tuple[str, str]:
+    """(key id, public key) from a base64 public key, a ``.pub`` file or a ``.pem`` private key."""
+    candidate = Path(text_or_path)
+    if candidate.is_file():
+        if candidate.suffix == ".pem":
+            key = PlatformKey.load_or_create(candidate)
+            return key.key_id, key.public_text
+        text_or_path = candidate.read_text().strip()
+    public = public_key_from_text(text_or_path)
+    return key_id_of(public), public_key_text(public)
+
+
+def checkpoint_signature_valid(record: dict[str, Any], public_key: str) -> bool:
+    """Whether a checkpoint record (as parsed from its JSON) is signed by ``public_key``."""
+    signature = record.get("signature")
+    if not isinstance(signature, str):
+        return False
+    signed = {k: v for k, v in record.items() if k != "signature"}
+    return verify(public_key, signature, _canonical(signed))

@@ -1,0 +1,321 @@
+"""``impact audit`` and ``impact privacy``: what auditors and the data-protection officer run.
+
+Mounted in ``impact.cli``; until then ``python -m impact.cli_audit audit verify`` works too.
+"""
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from impact.errors import ImpactError
+from impact.settings import Settings
+
+audit_app = typer.Typer(
+    help="Auditors: verify the log end to end, replay it as of any time, reproduce past "
+         "reviews, trace a proposal or programme.",
+    no_args_is_help=True,
+)
+privacy_app = typer.Typer(help="Citizens' personal data: where it is sealed, and erasing it.",
+                          no_args_is_help=True)
+
+out = Console()
+if not out.is_terminal:
+    out = Console(width=180)
+err = Console(stderr=True)
+
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="Recorded time, ISO 8601 (UTC unless it says otherwise); default: now.",
+    show_default=False)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 time, e.g. 2019-04-20T00:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# -- verify -------------------------------------------------------------------------
+
+
+def trusted_keys(settings: Settings, trust: list[str]) -> dict[str, str]:
+    """Key id → public key of every platform key to trust: those given, else this platform's own."""
+    from impact.audit.chain import public_path, trusted_key
+
+    if trust:
+        return dict(trusted_key(t) for t in trust)
+    for candidate in (public_path(settings.platform_key_path), settings.platform_key_path):
+        if candidate.is_file():
+            return dict([trusted_key(str(candidate))])
+    return {}
+
+
+@audit_app.command("verify")
+def verify_command(
+    trust: Annotated[list[str], typer.Option(
+        "--trust", help="A platform public key to trust (base64, or a .pub/.pem file; repeat). "
+                        "Default: this platform's own key.")] = [],  # noqa: B006
+    as_json: AsJson = False,
+) -> None:
+    """Check the event store, impact.events and its signed checkpoints end to end.
+
+    Exits 1 and names each failure's place (event store row, Kafka partition and offset,
+    field) when anything is missing, doubled, out of order, altered or wrongly signed.
+    """
+    from impact.audit.verify import verify
+    from impact.bootstrap import build_ledger, build_sealer
+
+    settings = Settings()
+    report = verify(settings, build_ledger(settings), trusted_keys(settings, trust),
+                    build_sealer(settings), progress=lambda s: err.print(f"[dim]{s}…[/]"))
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        out.print(f"verified {report.stored} stored events against {report.published} records "
+                  f"of {report.events_topic} and {report.checkpoints} checkpoints")
+        for check in report.checks:
+            mark = "[green]✓[/]" if check.ok else "[bold red]✗[/]"
+            out.print(f"{mark} {check.name}: {check.description} ({check.checked} checked)")
+            for note in check.notes:
+                out.print(f"    [dim]{note}[/]")
+            for finding in check.findings[:50]:
+                out.print(f"    [red]{finding.where}[/]: {finding.what}", highlight=False)
+            if len(check.findings) > 50:
+                out.print(f"    … and {len(check.findings) - 50} more")
+        out.print("[green]the log verifies end to end[/]" if report.ok
+                  else f"[bold red]verification failed: {len(report.findings)} findings[/]")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("platform-key")
+def platform_key_command() -> None:
+    """Print the platform's public key (checkpoints are signed with it); created if needed."""
+    from impact.audit.chain import PlatformKey, public_path
+
+    settings = Settings()
+    key = PlatformKey.load_or_create(settings.platform_key_path)
+    out.print(f"key id      {key.key_id}\npublic key  {key.public_text}\n"
+              f"file        {public_path(settings.platform_key_path)}")
+
+
+# -- replay, reproduce, history -----------------------------------------------------
+
+
+def _ranking(quarter: dict[str, Any]) -> Table:
+    table = Table(title=f"{quarter['quarter']} as known then (policy v{quarter['policy_version']})")
+    for name, justify in (("rank", "right"), ("programme", "left"), ("agency", "left"),
+                          ("title", "left"), ("score", "right"), ("eligible", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in quarter["ranking"]:
+        table.add_row(str(c["rank"]), c["program_code"], c["agency"], c["title_ko"], c["score"],
+                      "yes" if c["eligible"] else f"no: {c['failed_gate']}")
+    return table
+
+
+@audit_app.command("replay")
+def replay_command(
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the replay's database.")] = False,
+) -> None:
+    """Rebuild every projection from offset 0 of impact.events into a fresh ClickHouse database,
+    with only what was recorded by --as-of, and print the state and each quarter's ranking then."""
+    from impact.audit.replay import replay
+
+    result = replay(Settings(), _when(as_of), keep=keep)
+    data = result.as_json()
+    if as_json:
+        _print_json(data)
+        return
+    where = f"database {result.database} (kept)" if keep else "a fresh database (dropped after)"
+    out.print(f"replayed {result.loaded} events recorded by {data['known_until'] or 'now'} "
+              f"({result.after_as_of} recorded later left out) into {where} in "
+              f"{result.seconds:.2f} s ({result.events_per_second:,.0f} events/s)")
+    state = Table(title="state as known then")
+    state.add_column("what")
+    state.add_column("count", justify="right")
+    for name, value in result.counts.items():
+        state.add_row(name.replace("_", " "), str(value))
+    out.print(state)
+    members = Table(title="members")
+    for column in ("code", "name", "kind", "joined", "left", "active"):
+        members.add_column(column)
+    for m in result.members:
+        members.add_row(m["code"], f"{m['name_ko']} / {m['name_en']}", m.get("kind", "agency"),
+                        m["joined_on"], m.get("left_on") or "", "yes" if m["active"] else "no")
+    out.print(members)
+    for quarter in data["quarters"]:
+        if "error" in quarter:
+            out.print(f"{quarter['quarter']}: {quarter['error']}")
+            continue
+        out.print(_ranking(quarter))
+        recorded = quarter.get("recorded_review")
+        note = f"inputs digest {quarter['inputs_digest']}"
+        if recorded:
+            note += (f" · review recorded at {recorded['recorded_at']} "
+                     f"(as of {recorded['as_of']}): "
+                     + ("same inputs" if recorded["same_inputs_as_this_replay"]
+                        else "inputs changed since"))
+        out.print(note)
+
+
+@audit_app.command("reproduce")
+def reproduce_command(
+    quarter: Annotated[str | None, typer.Argument(help="Quarter, e.g. 2019Q1.")] = None,
+    every: Annotated[bool, typer.Option(
+        "--all", help="Every recorded review of every quarter.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Replay to the moment a quarter's review was recorded and check its ranking and inputs
+    digest are identical to those recorded; exits 1 on the first difference."""
+    from impact.audit.replay import recorded_scorings, reproduce
+    from impact.domain.errors import NotFoundError
+    from impact.domain.quarter import Quarter
+
+    if (quarter is None) == (not every):
+        raise typer.BadParameter("give a QUARTER, or --all")
+    if quarter is not None:
+        try:
+            quarter = str(Quarter.parse(quarter))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    settings = Settings()
+    scorings = recorded_scorings(settings, quarter)
+    if not scorings:
+        raise NotFoundError(f"no review of {quarter or 'any quarter'} is recorded on "
+                            f"{settings.events_topic}")
+    results = []
+    for scoring in scorings:
+        result = reproduce(settings, scoring)
+        results.append(result)
+        if not as_json:
+            head = (f"{scoring.quarter} review v{scoring.review_version} recorded at "
+                    f"{scoring.recorded_at.isoformat()} (as of {scoring.as_of.isoformat()}, "
+                    f"{scoring.where})")
+            if result.identical:
+                out.print(f"[green]identical[/] {head}: inputs digest "
+                          f"{scoring.inputs_digest[:16]}…, {len(scoring.candidates)} programmes, "
+                          f"same bytes ({result.seconds:.2f} s)")
+            else:
+                out.print(f"[bold red]differs[/] {head}: {result.first_difference}")
+    if as_json:
+        _print_json([r.as_json() for r in results])
+    if not all(r.identical for r in results):
+        raise typer.Exit(1)
+
+
+@audit_app.command("history")
+def history_command(
+    ident: Annotated[str, typer.Argument(help="Proposal code (C-2018-0001), programme code "
+                                              "(P-BPA-01) or aggregate id.")],
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """The full timeline of a proposal or programme, from the log: proposal, review, adoption,
+    programme, outcomes, corrections, scores, decisions, joint project."""
+    from impact.audit.history import timeline
+    from impact.audit.replay import replay_into_fresh_database
+    from impact.bootstrap import build_sealer
+
+    settings = Settings()
+    db = replay_into_fresh_database(settings, _when(as_of))
+    try:
+        found = timeline(db.store, ident, build_sealer(settings))
+    finally:
+        db.drop()
+    if as_json:
+        _print_json(found.as_json())
+        return
+    table = Table(title=f"history of {ident}: proposals {', '.join(found.proposals) or '-'}; "
+                        f"programmes {', '.join(found.programmes) or '-'}")
+    for column in ("#", "recorded", "occurred", "subject", "what", "by"):
+        table.add_column(column)
+    for e in found.entries:
+        table.add_row(str(e.notification_id), f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
+                      f"{e.occurred_at:%Y-%m-%d}", e.subject, e.summary, e.actor)
+    out.print(table)
+
+
+# -- privacy ------------------------------------------------------------------------
+
+
+@privacy_app.command("erase")
+def erase_command(
+    subject: Annotated[str, typer.Argument(help="The proposer's subject id, e.g. citizen-0001.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Destroy a proposer's key: their name and contact then read as erased everywhere, and
+    nothing in the log is rewritten (the chain and checkpoints still verify)."""
+    from impact.audit.erasure import erase
+    from impact.bootstrap import build_ledger, build_sealer
+
+    if not yes:
+        typer.confirm(f"Destroy the key of {subject}? Their personal data cannot be read again",
+                      abort=True)
+    settings = Settings()
+    result = erase(build_ledger(settings), build_sealer(settings), subject)
+    where = ", ".join(f"{code} (notification {nid})" for nid, code in result.proposals)
+    where = where or "no proposal"
+    out.print(f"erased {subject} at {result.erased_at}: the key is destroyed; sealed in {where}, "
+              "which now read as [erased]")
+
+
+@privacy_app.command("status")
+def status_command(
+    subject: Annotated[str, typer.Argument(help="The proposer's subject id.")],
+    as_json: AsJson = False,
+) -> None:
+    """Whether a subject's key exists, and which records hold their sealed data."""
+    from impact.audit.erasure import subject_records
+    from impact.bootstrap import build_ledger, build_sealer
+
+    settings = Settings()
+    found = subject_records(build_ledger(settings), build_sealer(settings), subject)
+    if as_json:
+        _print_json(found.as_json())
+        return
+    state = {"held": "key held", "erased": f"erased at {found.erased_at}",
+             "unknown": "no key here"}[found.key]
+    where = ", ".join(f"{code} (notification {nid})" for nid, code in found.proposals) or "none"
+    out.print(f"{subject}: {state}; sealed in {where}")
+
+
+# -- standalone ---------------------------------------------------------------------
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    try:
+        app()
+    except ImpactError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    except ValidationError as exc:
+        err.print(f"[bold red]invalid input:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

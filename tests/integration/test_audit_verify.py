@@ -1,0 +1,233 @@
+"""`audit verify` against the real broker: a clean log passes, and each kind of tampering is
+found and located (event store row, Kafka partition and offset, field)."""
+
+import random
+import sqlite3
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from impact.audit.chain import PlatformKey, content_digest, link
+from impact.audit.verify import VerifyReport, verify
+from impact.bootstrap import build_ledger, build_sealer
+from impact.ingest.client import AgencyClient
+from impact.ingest.ingest import Ingest
+from impact.ingest.kafka import transactional_producer
+from impact.ingest.relay import Relay, highest_published
+from impact.privacy import PersonalData
+from impact.settings import Settings
+from tests.integration.kafka_reading import read_records
+from tests.integration.slice import record_programmes
+from tests.integration.test_crash_trials import kill_part_way
+from tests.submissions import registered_key, registration, report, signed
+
+pytestmark = pytest.mark.integration
+
+
+def trusted(settings: Settings) -> dict[str, str]:
+    key = PlatformKey.load_or_create(settings.platform_key_path)
+    return {key.key_id: key.public_text}
+
+
+def audit(settings: Settings) -> VerifyReport:
+    return verify(settings, build_ledger(settings), trusted(settings), build_sealer(settings))
+
+
+def failures(report: VerifyReport) -> dict[str, list[str]]:
+    return {c.name: [str(f) for f in c.findings] for c in report.checks if c.findings}
+
+
+def record_a_small_ledger(ledger, settings) -> None:
+    """Signed agency submissions (registrations, reports, a correction), staff facts and a
+    citizen's sealed proposal, published in several relay transactions."""
+    bpa = registered_key(ledger, "BPA")
+    messages = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 4)]
+    messages += [signed(bpa, report("BPA", f"P-BPA-{i:02d}", value=str(10 + i))) for i in range(1, 4)]
+    messages.append(signed(bpa, {
+        "schema_version": 1, "kind": "outcome.correct", "submission_id": "cor-P-BPA-01",
+        "agency": "BPA", "submitted_at": "2019-04-20T09:00:00+00:00", "program_code": "P-BPA-01",
+        "report_id": "P-BPA-01/jobs_created/2019Q1-c1", "corrects": "P-BPA-01/jobs_created/2019Q1",
+        "value": "9", "reason": "double-counted hires",
+    }))
+    client = AgencyClient(settings, bpa)
+    client.send_raw([(f"m{i}", b"P-BPA", m) for i, m in enumerate(messages[:3])])
+    Ingest(ledger, settings).run(until_idle=True)
+    client.send_raw([(f"n{i}", b"P-BPA", m) for i, m in enumerate(messages[3:])])
+    Ingest(ledger, settings).run(until_idle=True)
+    sealed = build_sealer(settings).seal("citizen-7", PersonalData(name="김바다", contact="sea@example.org"))
+    ledger.submit_proposal("C-7", "해변 정화", "본문", "environment", proposer=sealed,
+                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC))
+    record_programmes(ledger, 2)
+    Relay(ledger, settings, batch_size=5).run(until_idle=True)
+
+
+def outcome_row(settings: Settings, code: str = "P-BPA-02") -> tuple[int, bytes]:
+    with sqlite3.connect(settings.state_dir / "events.sqlite") as db:
+        return db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Program.OutcomeReported'"
+            " AND CAST(state AS TEXT) LIKE ? LIMIT 1", (f'%submission_id":"rep-{code}-%',),
+        ).fetchone()
+
+
+def write_row(settings: Settings, rowid: int, state: bytes) -> None:
+    with sqlite3.connect(settings.state_dir / "events.sqlite") as db:
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state, rowid))
+
+
+def test_verify_passes_on_a_clean_log_with_signed_submissions_and_sealed_data(ledger, settings):
+    record_a_small_ledger(ledger, settings)
+    report = audit(settings)
+    assert report.ok, failures(report)
+    checks = {c.name: c for c in report.checks}
+    assert report.stored == report.published == ledger.max_notification_id()
+    assert checks["checkpoints"].checked >= 3
+    assert checks["agency-signatures"].checked == 7
+    assert checks["sealed-data"].notes == ["1 open"]
+
+
+def test_one_flipped_byte_in_an_event_store_row_is_found_and_named_with_its_field(ledger, settings):
+    record_a_small_ledger(ledger, settings)
+    rowid, state = outcome_row(settings)
+    assert b'"value":"12"' in state
+    write_row(settings, rowid, state.replace(b'"value":"12"', b'"value":"13"'))
+
+    report = audit(settings)
+
+    assert not report.ok
+    found = failures(report)
+    assert len(found["content"]) == 1
+    assert found["content"][0].startswith(f"event store row {rowid} (Program.OutcomeReported v2 of program P-BPA-02)")
+    assert "payload.value is '13' in the event store, '12' on the log" in found["content"][0]
+    assert "so the event store row was changed" in found["content"][0]
+    # The agency signed 12: the signature check points at the same outcome.
+    assert any(f"notification {rowid}" in f and "value is Decimal('13')" in f for f in found["agency-signatures"])
+    assert set(found) == {"content", "agency-signatures"}
+
+
+def test_any_single_flipped_byte_of_an_event_store_row_is_found_at_that_row(ledger, settings):
+    record_a_small_ledger(ledger, settings)
+    rowid, state = outcome_row(settings)
+    rng = random.Random(6)
+    for position in rng.sample(range(len(state)), 4):
+        flipped = bytearray(state)
+        flipped[position] ^= 1 << rng.randrange(8)
+        write_row(settings, rowid, bytes(flipped))
+        report = audit(settings)
+        assert not report.ok, f"flipping byte {position} went unnoticed"
+        assert any(f"event store row {rowid} " in f for f in failures(report)["content"]), failures(report)
+    write_row(settings, rowid, state)
+    assert audit(settings).ok
+
+
+def test_a_forged_copy_of_a_record_on_the_log_is_found_by_partition_and_offset(ledger, settings):
+    record_a_small_ledger(ledger, settings)
+    original = next(r for r in read_records(settings, settings.events_topic)
+                    if b'"rep-P-BPA-03-2019Q1"' in r.value and b"OutcomeReported" in r.value)
+    forged = orjson.loads(original.value)
+    forged["payload"]["value"] = "99"
+    # The forger even recomputes the record's own hash; only the platform key could re-sign.
+    forged["hash"] = link(forged["prev_hash"], content_digest(forged))
+    producer = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    producer.begin_transaction()
+    sent = producer.send(settings.events_topic, key=original.key, value=orjson.dumps(forged),
+                         headers=original.headers, partition=original.partition)
+    producer.commit_transaction()
+    at = sent.get(timeout=10)
+    producer.close()
+
+    report = audit(settings)
+
+    where = f"{settings.events_topic}[{at.partition}]@{at.offset}"
+    found = failures(report)
+    assert set(found) == {"exactly-once", "versions"}
+    assert found["versions"] == [f"{where}: aggregate {forged['aggregate_id']} has version 2 here where 3 "
+                                 "comes next in log order"]
+    (finding,) = found["exactly-once"]
+    assert finding.startswith(f"{where}: a second, different record of notification {forged['notification_id']}")
+    assert f"the one matching the event store is {settings.events_topic}[{original.partition}]@{original.offset}" in finding
+    assert "payload.value is '13' in the event store, '99' on the log" in finding
+
+
+def test_an_event_store_row_deleted_after_publishing_is_found(ledger, settings):
+    record_a_small_ledger(ledger, settings)
+    rowid, _ = outcome_row(settings, "P-BPA-01")
+    with sqlite3.connect(settings.state_dir / "events.sqlite") as db:
+        db.execute("DELETE FROM stored_events WHERE rowid = ?", (rowid,))
+
+    found = failures(audit(settings))
+
+    assert any(f"holds notification {rowid} (Program.OutcomeReported), which the event store does not have" in f
+               for f in found["exactly-once"])
+    assert any("version 3 follows version 1" in f for f in found["versions"])
+
+
+def test_a_checkpoint_with_a_forged_signature_or_an_untrusted_key_fails(ledger, settings):
+    record_a_small_ledger(ledger, settings)
+    genuine = orjson.loads(read_records(settings, settings.checkpoints_topic)[-1].value)
+    altered = {**genuine, "signed_at": "2030-01-01T00:00:00Z"}  # signature kept from the original
+    stranger = PlatformKey.load_or_create(settings.state_dir / "stranger.pem")
+    foreign = orjson.loads(stranger.sign_checkpoint(
+        settings.events_topic, genuine["up_to_notification_id"], genuine["hash"]).to_bytes())
+    producer = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    producer.begin_transaction()
+    offsets = [producer.send(settings.checkpoints_topic, value=orjson.dumps(c)) for c in (altered, foreign)]
+    producer.commit_transaction()
+    altered_at, foreign_at = (f.get(timeout=10) for f in offsets)
+    producer.close()
+
+    found = failures(audit(settings))
+
+    assert list(found) == ["checkpoints"]
+    assert found["checkpoints"] == [
+        f"{settings.checkpoints_topic}[0]@{altered_at.offset}: the signature of the checkpoint at "
+        f"notification {genuine['up_to_notification_id']} does not verify with platform key {genuine['key_id']}",
+        f"{settings.checkpoints_topic}[0]@{foreign_at.offset}: signed by key {stranger.key_id}, which is not "
+        "a trusted platform key",
+    ]
+
+
+def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, settings):
+    record_programmes(ledger, 100)
+    Relay(ledger, settings, batch_size=50).run(until_idle=True)
+    for i in range(1200):  # dozens of transactions: the kill lands part-way
+        ledger.submit_proposal(f"C-{i}", "제안", "본문", "general")
+    total = ledger.max_notification_id()
+    before, after = kill_part_way(["relay"], settings, lambda: highest_published(settings), total,
+                                  random.Random(3))
+    assert before < after < total, "the relay was not killed part-way; run the test again"
+    Relay(ledger, settings, batch_size=50).run(until_idle=True)
+
+    report = audit(settings)
+    assert report.ok, failures(report)
+    assert report.published == total
+    records = read_records(settings, settings.events_topic)
+    resumed = next(orjson.loads(r.value) for r in records if dict(r.headers)["notification_id"] == str(after + 1).encode())
+    last = next(orjson.loads(r.value) for r in records if dict(r.headers)["notification_id"] == str(after).encode())
+    assert resumed["prev_hash"] == last["hash"]
+
+
+def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(ledger, settings):
+    from impact.contract import envelope_for
+    from impact.ingest.kafka import ensure_topics
+
+    record_programmes(ledger, 2)
+    ensure_topics(settings)
+    old_relay = transactional_producer(settings, settings.relay_transactional_id)
+    old_relay.begin_transaction()
+    for notification, event in ledger.iter_events():
+        envelope = envelope_for(notification.id, event)  # as the relay wrote it before the chain
+        old_relay.send(settings.events_topic, key=str(envelope.aggregate_id).encode(),
+                       value=orjson.dumps(envelope.content()),
+                       headers=[("notification_id", str(notification.id).encode())])
+    old_relay.commit_transaction()
+    old_relay.close()
+    legacy = ledger.max_notification_id()
+    ledger.submit_proposal("C-1", "제안", "본문", "general")
+
+    assert Relay(ledger, settings).run(until_idle=True).published == 1
+
+    report = audit(settings)
+    assert report.ok, failures(report)
+    chain = next(c for c in report.checks if c.name == "hash-chain")
+    assert chain.notes == [f"{legacy} records predate the chain fields; they are linked by their content"]
