@@ -14,7 +14,7 @@ IMPACT ?= $(BIN)/impact
 INFRA ?= $(IMPACT) infra
 PYTEST_ARGS ?=
 
-.PHONY: setup up pg-up report-deps down pg-down test demo
+.PHONY: setup up pg-up report-deps down pg-down test demo bench
 
 setup: $(INSTALLED)
 	$(INFRA) fetch
@@ -52,3 +52,6 @@ test: up pg-up report-deps
 
 demo: up
 	$(IMPACT) demo
+
+bench: up
+	$(IMPACT) bench

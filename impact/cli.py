@@ -17,6 +17,7 @@ from impact.cli_agency import ingest as ingest_command
 from impact.cli_agency import keys_app
 from impact.cli_agency import submit as submit_command
 from impact.cli_audit import audit_app, privacy_app
+from impact.cli_bench import bench as bench_command
 from impact.cli_infra import app as infra_app
 from impact.cli_postgres import app as postgres_app
 from impact.domain.program import Evidence, Target
@@ -38,6 +39,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(keys_app, name="keys")
 app.command("submit")(submit_command)
 app.command("ingest")(ingest_command)
+app.command("bench")(bench_command)
 proposal_app = typer.Typer(help="Citizen proposals: submit, review, decide.", no_args_is_help=True)
 program_app = typer.Typer(help="Programmes: register, report outcomes, correct them.", no_args_is_help=True)
 app.add_typer(proposal_app, name="proposal")

@@ -1,0 +1,279 @@
+"""``impact bench``: how fast the log is relayed, loaded and replayed, against raw baselines
+measured in the same run, on the real local broker and embedded ClickHouse.
+
+The runner lives in ``bench/`` at the root of the checkout (``bench.runner``); this module
+is its command line and its table. Mounted in ``impact.cli``; until then
+``python -m impact.cli_bench`` runs it the same way.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from impact.settings import Settings, project_root
+
+
+def _runner() -> Any:
+    try:
+        import bench.runner as runner
+    except ImportError:
+        sys.path.insert(0, str(project_root()))
+        import bench.runner as runner
+    return runner
+
+
+def _rate(summary: dict[str, Any] | None, unit: str) -> str:
+    if not summary or not summary.get("rate"):
+        return "—"
+    r = summary["rate"]
+    if unit == "MiB":
+        return f"{r['median']:,.0f} MiB [{r['min']:,.0f}–{r['max']:,.0f}]"
+    return f"{r['median']:,.0f}/s [{r['min']:,.0f}–{r['max']:,.0f}]"
+
+
+def _time(summary: dict[str, Any] | None) -> str:
+    if not summary or not summary.get("wall_s"):
+        return "—"
+    wall, cpu = summary["wall_s"]["median"], (summary.get("cpu_s") or {}).get("median")
+    broker = (summary.get("broker_cpu_s") or {}).get("median")
+    text = f"{wall:,.2f} s / {cpu:,.2f} CPU-s" if cpu is not None else f"{wall:,.2f} s"
+    if broker is not None:
+        text += f" (+broker {broker:,.2f})"
+    return text
+
+
+def _ms(summary: dict[str, Any], key: str) -> str:
+    found = summary.get(key)
+    if not found:
+        return "—"
+    return f"{found['median']:,.0f} ms [{found['min']:,.0f}–{found['max']:,.0f}]"
+
+
+def cells(row: dict[str, Any]) -> list[str]:
+    """figure, ours, ours time, baseline, baseline time, ratio, target."""
+    ours: dict[str, Any] = row.get("ours") or {}
+    base: dict[str, Any] | None = row.get("baseline")
+    target = row.get("target", "")
+    if row.get("met") is not None:
+        target = f"{'met' if row['met'] else 'MISSED'}: {target}"
+    if row.get("latency"):
+        return [
+            row["figure"],
+            f"p50 {_ms(ours, 'p50_ms')}",
+            f"p99 {_ms(ours, 'p99_ms')}",
+            "stages (p50): "
+            + ", ".join(
+                f"{name} {ours[key]['median']:,.0f} ms"
+                for name, key in (
+                    ("sent→stored", "to_stored_ms_p50"),
+                    ("stored→loaded", "stored_to_loaded_ms_p50"),
+                    ("loaded→visible", "loaded_to_visible_ms_p50"),
+                )
+                if ours.get(key)
+            ),
+            "",
+            "",
+            target,
+        ]
+    if row.get("timing"):
+        wall = ours["wall_s"]
+        cold = (ours.get("cold_s") or {}).get("median")
+        queries = (ours.get("queries_s") or {}).get("median")
+        return [
+            row["figure"],
+            f"{wall['median'] * 1000:,.0f} ms "
+            f"[{wall['min'] * 1000:,.0f}–{wall['max'] * 1000:,.0f}]",
+            (f"SQL {queries * 1000:,.0f} ms of it; " if queries is not None else "")
+            + f"{ours['cpu_s']['median']:,.2f} CPU-s (Python + chDB)"
+            + (f"; first (cold) {cold * 1000:,.0f} ms" if cold else ""),
+            "",
+            "",
+            "",
+            target,
+        ]
+    ratio = f"{row['ratio']:.3f}x" if row.get("ratio") is not None else "—"
+    return [
+        row["figure"],
+        _rate(ours, row["unit"]),
+        _time(ours) if row["unit"] != "MiB" else "",
+        f"{row.get('baseline_label', '')}: {_rate(base, row['unit'])}"
+        if base
+        else row.get("baseline_label", ""),
+        _time(base) if base and row["unit"] != "MiB" else "",
+        ratio,
+        target,
+    ]
+
+
+HEADERS = (
+    "figure",
+    "ours: median [min–max]",
+    "ours: wall / CPU (median)",
+    "baseline, same run",
+    "baseline: wall / CPU",
+    "ratio ours/baseline",
+    "target",
+)
+
+
+def table(result: dict[str, Any]) -> Table:
+    o = result["options"]
+    out = Table(
+        title=f"impact bench: {o['events']:,} events, {o['runs']} runs, "
+        f"{result['machine']['cpus']} CPUs, {result['seconds']:.0f} s",
+        show_lines=True,
+    )
+    for header in HEADERS:
+        out.add_column(header, overflow="fold")
+    for row in result["rows"]:
+        out.add_row(*cells(row))
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for row in result["rows"]:
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells(row)) + " |")
+    if result["notes"]:
+        lines += ["", *(f"- {note}" for note in result["notes"])]
+    return "\n".join(lines) + "\n"
+
+
+def bench(
+    events: Annotated[
+        int, typer.Option(help="Events in the relayed and replayed log (built once, cached).")
+    ] = 20_000,
+    runs: Annotated[int, typer.Option(min=1, help="Repeat every measurement this many times.")] = 3,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON on stdout.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the JSON, Markdown and the chart (default: <state>/bench/out)."
+        ),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated figures: relay, replay, memory, ingest, latency, review "
+            "(default: all)."
+        ),
+    ] = None,
+    submissions: Annotated[
+        int | None,
+        typer.Option(
+            help="Submissions the ingest figure applies (default: events/20, 500 to 5,000)."
+        ),
+    ] = None,
+    latency_samples: Annotated[
+        int, typer.Option(help="Submissions timed end to end per run.")
+    ] = 100,
+    latency_rate: Annotated[
+        float, typer.Option(help="Submissions per second in the latency loop.")
+    ] = 20.0,
+    review_scales: Annotated[
+        str,
+        typer.Option(
+            help="Scales of the review query figure: the 1x scenario's programmes and "
+            "outcomes copied N times."
+        ),
+    ] = "1,10,100",
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            help="Record each measured phase of ours with py-spy (if installed) into this "
+            "folder, with a hotspot report beside each profile."
+        ),
+    ] = None,
+    prepare_only: Annotated[
+        bool,
+        typer.Option(
+            "--prepare-only",
+            help="Build the cached event stores and topics the figures need, measure nothing.",
+        ),
+    ] = False,
+    keep_topics: Annotated[
+        bool, typer.Option("--keep-topics", help="Keep the per-run bench topics.")
+    ] = False,
+) -> None:
+    """Measure relay, replay, ingest, latency, review and memory against raw baselines, and
+    print one table (figure | ours | baseline measured in the same run | ratio)."""
+    runner = _runner()
+    figures = tuple(f.strip() for f in only.split(",")) if only else runner.FIGURES
+    unknown = set(figures) - set(runner.FIGURES)
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown figure(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(runner.FIGURES)}"
+        )
+    if events < 10:
+        raise typer.BadParameter("--events must be at least 10")
+    try:
+        scales = tuple(sorted({int(x) for x in review_scales.split(",") if x.strip()}))
+    except ValueError:
+        raise typer.BadParameter(
+            f"--review-scales {review_scales!r}: give numbers like 1,10,100"
+        ) from None
+    if not scales or min(scales) < 1:
+        raise typer.BadParameter("--review-scales: each scale is 1 or more")
+    folder = out or Settings().state_dir / "bench" / "out"
+    options = runner.Options(
+        events=events,
+        runs=runs,
+        out=folder,
+        only=figures,
+        submissions=submissions,
+        latency_samples=latency_samples,
+        latency_rate=latency_rate,
+        keep_topics=keep_topics,
+        review_scales=scales,
+        profile=profile,
+        prepare_only=prepare_only,
+    )
+    err = Console(stderr=True)
+    result = runner.Bench(
+        options, say=lambda text: err.print(text, markup=False, highlight=False)
+    ).run()
+    if prepare_only:
+        err.print(
+            "prepared: " + json.dumps(result["details"], default=str), markup=False, highlight=False
+        )
+        return
+    written = runner.write_artifacts(result, folder)
+    (folder / "bench-latest.md").write_text(markdown(result), encoding="utf-8")
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        console = Console() if Console().is_terminal else Console(width=220)
+        console.print(table(result))
+        for note in result["notes"]:
+            console.print(f"note: {note}", markup=False)
+    err.print(
+        f"wrote {', '.join(str(p) for p in [*written, folder / 'bench-latest.md'])}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def main() -> None:
+    import logging
+
+    from impact.errors import ImpactError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    try:
+        typer.run(bench)
+    except ImpactError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
