@@ -1,14 +1,11 @@
 """``impact``: the command line of the ledger, for staff, agencies, the council and operators."""
 
 import json
-import logging
-import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -23,7 +20,6 @@ from impact.cli_postgres import app as postgres_app
 from impact.domain.program import Evidence, Target
 from impact.domain.proposal import ReviewComment
 from impact.domain.quarter import Quarter
-from impact.errors import ImpactError
 from impact.privacy import PersonalData
 from impact.settings import Settings
 
@@ -463,18 +459,9 @@ def demo(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # kafka-python logs connection churn on close at ERROR; its real failures reach us as
-    # exceptions, translated at the adapter.
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
-    try:
-        app()
-    except ImpactError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
-    except ValidationError as exc:
-        err.print(f"[bold red]invalid input:[/] {exc}")
-        sys.exit(2)
+    from impact.cli_service import run_typer
+
+    run_typer(app)
 
 
 if __name__ == "__main__":

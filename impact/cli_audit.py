@@ -4,17 +4,13 @@ Mounted in ``impact.cli``; until then ``python -m impact.cli_audit audit verify`
 """
 
 import json
-import logging
-import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from impact.errors import ImpactError
 from impact.settings import Settings
 
 audit_app = typer.Typer(
@@ -305,16 +301,9 @@ app.add_typer(privacy_app, name="privacy")
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
-    try:
-        app()
-    except ImpactError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
-    except ValidationError as exc:
-        err.print(f"[bold red]invalid input:[/] {exc}")
-        sys.exit(2)
+    from impact.cli_service import run_typer
+
+    run_typer(app)
 
 
 if __name__ == "__main__":

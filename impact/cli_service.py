@@ -116,3 +116,25 @@ def status_command(manager: Callable[[], ServiceManager], summary: str) -> Calla
         "Exit 0 when it answers, 3 when not running, 1 when it runs but does not answer."
     )
     return status
+
+
+def run_typer(app: typer.Typer) -> None:
+    """Run a command line of the ledger: quiet logs, and the ledger's errors as one line, exit 2."""
+    import logging
+    import sys
+
+    from pydantic import ValidationError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # kafka-python logs connection churn on close at ERROR; its real failures reach us as
+    # exceptions, translated at the adapter.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    err = console(stderr=True)
+    try:
+        app()
+    except ImpactError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    except ValidationError as exc:
+        err.print(f"[bold red]invalid input:[/] {exc}")
+        sys.exit(2)
