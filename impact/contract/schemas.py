@@ -8,14 +8,26 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, create_model
 
 from impact.contract.events import ENVELOPE_FIELDS, HIDDEN_FIELDS, EventEnvelope
+from impact.contract.submissions import (
+    ChangeProgramStatus,
+    CorrectOutcome,
+    JoinPartner,
+    RegisterProgram,
+    ReportOutcome,
+    SignedSubmission,
+)
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
 from impact.domain.review import PromotionReview
+from impact.domain.submission import Rejection, Submission
 
-AGGREGATES: tuple[type[Aggregate], ...] = (Consortium, Plan, Proposal, Program, PromotionReview)
+SUBMISSION_MODELS = (RegisterProgram, ReportOutcome, CorrectOutcome, JoinPartner, ChangeProgramStatus)
+AGGREGATES: tuple[type[Aggregate], ...] = (
+    Consortium, Plan, Proposal, Program, PromotionReview, Submission, Rejection,
+)
 BASE_EVENT_NAMES = frozenset({"Event", "Created", "Snapshot"})
 SCHEMA_BASE = "https://busan-impact-ledger.example/schemas/"
 
@@ -68,6 +80,12 @@ def contract_schemas() -> dict[str, dict[str, Any]]:
     for event_cls in event_classes():
         file_name = f"events/{event_cls.__qualname__}.json"
         schema = log_message_model(event_cls).model_json_schema(mode="serialization")
+        schema["$id"] = SCHEMA_BASE + file_name
+        schemas[file_name] = schema
+    # What agencies send: each kind of submission, and the signed message that carries one.
+    for model in (*SUBMISSION_MODELS, SignedSubmission):
+        file_name = f"submissions/{model.__name__}.json"
+        schema = model.model_json_schema(mode="validation")
         schema["$id"] = SCHEMA_BASE + file_name
         schemas[file_name] = schema
     return schemas
