@@ -99,6 +99,18 @@ PROFILED = {
 """Phases ``--profile`` records with py-spy, and the function their report starts from."""
 
 
+def _spawn(
+    phase: str, args: dict[str, Any], result_path: Path, prefix: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``bench.worker PHASE`` (under ``prefix``, e.g. py-spy), writing its result to a file."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [sys.executable, "-m", "bench.worker", phase, json.dumps({**args, "result": str(result_path)})]
+    return subprocess.Popen([*(prefix or []), *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
 def run_worker(phase: str, args: dict[str, Any], profile: Path | None = None) -> dict[str, Any]:
     """Run ``bench.worker PHASE`` in a new process; its result, plus what the kernel says it
     used (peak RSS, CPU) read with wait4. With ``profile`` (a file), under py-spy."""
@@ -119,24 +131,8 @@ def run_worker(phase: str, args: dict[str, Any], profile: Path | None = None) ->
             str(profile),
             "--",
         ]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            *prefix,
-            sys.executable,
-            "-m",
-            "bench.worker",
-            phase,
-            json.dumps({**args, "result": str(result_path)}),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    proc = _spawn(phase, args, result_path, prefix)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
@@ -171,22 +167,7 @@ def py_spy() -> Path | None:
 
 def start_worker(phase: str, args: dict[str, Any]) -> tuple[subprocess.Popen[bytes], Path]:
     result_path = scratch_dir() / f"result-{phase}-{uuid.uuid4().hex[:8]}.json"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.worker",
-            phase,
-            json.dumps({**args, "result": str(result_path)}),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    proc = _spawn(phase, args, result_path)
     return proc, result_path
 
 

@@ -10,6 +10,7 @@ Each envelope is also a link of the log's hash chain (``prev_hash``, ``hash``; s
 carries: the chain's hash at a notification id, signed by the platform key.
 """
 
+import sys
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -68,18 +69,29 @@ class EventEnvelope(BaseModel):
             raise ContractError(f"not an event envelope: {exc}") from exc
 
 
+_aggregate_types: dict[type, str] = {}
+
+
+def aggregate_type_of(event_cls: type) -> str:
+    """The ``kind`` of the aggregate an event class is nested in (looked up once per class)."""
+    kind = _aggregate_types.get(event_cls)
+    if kind is None:
+        owner_name = event_cls.__qualname__.partition(".")[0]
+        owner = getattr(sys.modules[event_cls.__module__], owner_name)
+        kind = _aggregate_types[event_cls] = str(getattr(owner, "kind", owner_name.lower()))
+    return kind
+
+
 def envelope_for(notification_id: int, domain_event: Any) -> EventEnvelope:
     """Wrap a domain event (a pydantic model) read from the notification log."""
     cls = type(domain_event)
-    aggregate_cls_name, _, _ = cls.__qualname__.partition(".")
-    owner = getattr(__import__(cls.__module__, fromlist=[aggregate_cls_name]), aggregate_cls_name)
     state = domain_event.model_dump(mode="json")
     payload = {k: v for k, v in state.items() if k not in ENVELOPE_FIELDS + HIDDEN_FIELDS}
     return EventEnvelope(
         event_id=event_id(domain_event.originator_id, domain_event.originator_version),
         type=cls.__qualname__,
         schema_version=getattr(cls, "class_version", 1),
-        aggregate_type=getattr(owner, "kind", aggregate_cls_name.lower()),
+        aggregate_type=aggregate_type_of(cls),
         aggregate_id=domain_event.originator_id,
         aggregate_version=domain_event.originator_version,
         notification_id=notification_id,

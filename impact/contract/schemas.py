@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from impact.contract.events import ENVELOPE_FIELDS, HIDDEN_FIELDS, EventEnvelope
+from impact.contract.events import ENVELOPE_FIELDS, HIDDEN_FIELDS, EventEnvelope, aggregate_type_of
 from impact.contract.submissions import (
     ChangeProgramStatus,
     CorrectOutcome,
@@ -61,17 +61,12 @@ def log_message_model(event_cls: type[BaseModel]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "type": (Literal[event_cls.__qualname__], ...),
         "schema_version": (Literal[getattr(event_cls, "class_version", 1)], ...),
-        "aggregate_type": (Literal[_owner(event_cls).kind], ...),
+        "aggregate_type": (Literal[aggregate_type_of(event_cls)], ...),
         "payload": (payload, ...),
     }
     doc = (event_cls.__doc__ or f"{event_cls.__qualname__} on impact.events.").strip()
     model: type[BaseModel] = create_model(name, __base__=EventEnvelope, __doc__=doc, **fields)
     return model
-
-
-def _owner(event_cls: type[BaseModel]) -> type[Aggregate]:
-    owner_name = event_cls.__qualname__.split(".")[0]
-    return next(a for a in AGGREGATES if a.__name__ == owner_name)
 
 
 def contract_schemas() -> dict[str, dict[str, Any]]:

@@ -74,7 +74,7 @@ def _validation_message(exc: ValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-DOMAIN_CODES = {NotFoundError: "unknown_program"}
+DOMAIN_CODES: dict[type[DomainError], str] = {NotFoundError: "unknown_program"}
 
 
 class SubmissionDesk:
@@ -198,7 +198,7 @@ class SubmissionDesk:
         digest = hashlib.sha256(signed_bytes).hexdigest()
         record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
         if self.ledger.exists(record_id):
-            earlier = self.ledger.repository.get(record_id)
+            earlier: Submission = self.ledger.repository.get(record_id)
             if earlier.digest == digest:
                 raise Refused(
                     "duplicate",

@@ -37,7 +37,7 @@ class KafkaResource(ConfigurableResource):  # type: ignore[misc]
     platform_key_path: str | None = None
 
     def settings(self, **more: Any) -> Settings:
-        return Settings(
+        return Settings(  # type: ignore[call-arg]  # aliases are accepted by name (populate_by_name)
             kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic,
             relay_transactional_id=self.relay_transactional_id,
             platform_key_path=self.platform_key_path, **more,
