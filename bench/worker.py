@@ -456,7 +456,7 @@ def phase_review(args: Args) -> dict[str, Any]:
             queries.append(
                 {
                     "s": time.perf_counter() - started,
-                    "rows": len(rows),
+                    "rows": len(rows) if isinstance(rows, list) else rows.count(b"\n"),
                     "sql": " ".join(sql.split())[:90],
                 }
             )
@@ -465,6 +465,7 @@ def phase_review(args: Args) -> dict[str, Any]:
         return run
 
     store.rows, store.dicts = timed(store.rows), timed(store.dicts)  # type: ignore[method-assign]
+    store.json_lines = timed(store.json_lines)  # type: ignore[method-assign]
     results: dict[str, Any] = {
         "quarter": str(quarter),
         "program_events_1x": int(base[0]),

@@ -277,18 +277,23 @@ class _Peers:
         self.spillover_max: dict[str, Decimal] = {}
         self.intensity_max: dict[tuple[str, str], Decimal] = {}
         self.intensity_count: dict[tuple[str, str], int] = {}
+        # Each programme's reach and intensities, worked out once (keyed by its code).
+        self.reach_of: dict[str, Decimal] = {}
+        self.intensities_of: dict[str, dict[str, Decimal]] = {}
         for p in programmes:
-            self.reach_max = max(self.reach_max, reach_value(p))
+            reach = self.reach_of[p.program_code] = reach_value(p)
+            self.reach_max = max(self.reach_max, reach)
             for o in p.outcomes:
                 if o.spillover:
                     self.spillover_max[o.metric] = max(self.spillover_max.get(o.metric, ZERO), o.value)
-            for metric, value in _intensities(p).items():
+            intensities = self.intensities_of[p.program_code] = _intensities(p)
+            for metric, value in intensities.items():
                 key = (p.task_code, metric)
                 self.intensity_max[key] = max(self.intensity_max.get(key, ZERO), value)
                 self.intensity_count[key] = self.intensity_count.get(key, 0) + 1
 
     def reach(self, p: ProgramQuarterInputs) -> Decimal:
-        return reach_value(p) / self.reach_max if self.reach_max > 0 else ZERO
+        return self.reach_of[p.program_code] / self.reach_max if self.reach_max > 0 else ZERO
 
     def spillover(self, p: ProgramQuarterInputs) -> Decimal:
         shares = [
@@ -300,7 +305,7 @@ class _Peers:
 
     def efficiency(self, p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
         shares = []
-        for metric, value in _intensities(p).items():
+        for metric, value in self.intensities_of[p.program_code].items():
             key = (p.task_code, metric)
             if self.intensity_count[key] >= 2 and self.intensity_max[key] > 0:
                 shares.append(value / self.intensity_max[key])
@@ -333,7 +338,8 @@ def failed_gate(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Gate | None:
 
 
 def components_of(
-    p: ProgramQuarterInputs, peers: _Peers, policy: ScoringPolicy
+    p: ProgramQuarterInputs, peers: _Peers, policy: ScoringPolicy,
+    weights: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Decimal]:
     parts = {
         "reach": _round(peers.reach(p)),
@@ -342,7 +348,8 @@ def components_of(
         "citizen_origin": ONE.quantize(COMPONENT_PLACES) if p.citizen_origin else ZERO.quantize(COMPONENT_PLACES),
         "trend": _round(trend(p, policy)),
     }
-    ripple = sum((getattr(policy.ripple, name) * parts[name] for name in RIPPLE_PARTS), ZERO)
+    weights = weights or policy.weights()
+    ripple = sum((weights[name] * parts[name] for name in RIPPLE_PARTS), ZERO)
     return {
         "performance": _round(performance(p, policy)),
         "ripple": _round(ripple),
@@ -352,8 +359,11 @@ def components_of(
     }
 
 
-def score_of(components: Mapping[str, Decimal], policy: ScoringPolicy) -> Decimal:
-    weights = policy.weights()
+def score_of(
+    components: Mapping[str, Decimal], policy: ScoringPolicy,
+    weights: Mapping[str, Decimal] | None = None,
+) -> Decimal:
+    weights = weights or policy.weights()
     total = sum((weights[name] * components[name] for name in MAIN_COMPONENTS), ZERO)
     return (100 * total).quantize(SCORE_PLACES)
 
@@ -362,11 +372,13 @@ def score_quarter(inputs: QuarterInputs, policy: ScoringPolicy) -> tuple[ScoredC
     """Score and rank every programme of the quarter; eligible ones first."""
     with localcontext(ARITHMETIC):
         peers = _Peers(inputs.programmes)
+        weights = policy.weights()
         scored: list[tuple[bool, Decimal, str, dict[str, Decimal], Gate | None]] = []
         for p in inputs.programmes:
-            components = components_of(p, peers, policy)
+            components = components_of(p, peers, policy, weights)
             gate = failed_gate(p, policy)
-            scored.append((gate is None, score_of(components, policy), p.program_code, components, gate))
+            score = score_of(components, policy, weights)
+            scored.append((gate is None, score, p.program_code, components, gate))
     scored.sort(key=lambda s: (not s[0], -s[1], s[2]))
     return tuple(
         ScoredCandidate(

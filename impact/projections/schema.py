@@ -1,11 +1,13 @@
-"""The ClickHouse schema: the raw log table, and views that project it.
+"""The ClickHouse schema: the raw log table, typed tables filled from it, and views.
 
 ``raw_events`` holds each record of ``impact.events`` with its partition and
-offset; ``(partition, offset)`` is where the loader resumes. The views read it
-through ``LIMIT 1 BY event_id`` so a record that reached the topic twice would
-still count once, whatever the merges have done. A record that is not a valid
-envelope is kept too, with ``error`` saying why, so one INSERT per batch covers
-every offset and the resume point is exact.
+offset; ``(partition, offset)`` is where the loader resumes. A record that is not a
+valid envelope is kept too, with ``error`` saying why, so one INSERT per batch covers
+every offset and the resume point is exact. The facts the review reads most
+(registrations, targets, outcomes, lifecycle) are also parsed once, at load time, into
+typed tables by materialized views (``TYPED``). Every view reads through ``LIMIT 1 BY
+event_id``, so a record that reached the topic twice would still count once, whatever
+the merges have done.
 
 Views named ``*_as_of`` are parameterized (``SELECT … FROM outcomes_as_of(as_of = T)``):
 they answer "what was known at recorded time T", keeping every version of every
@@ -15,6 +17,8 @@ the review ``quarter`` (joint only if promoted by an earlier quarter's review).
 ``quarterly_scores`` is the one table besides ``raw_events``: the scores the Dagster
 asset computed, one partition per quarter, rebuilt whenever the quarter is reviewed.
 """
+
+import hashlib
 
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.projections.store import ProjectionStore
@@ -51,14 +55,16 @@ ORDER BY (topic, partition, offset)
 SETTINGS non_replicated_deduplication_window = 10000
 """
 
-VIEWS = {
-    "events": """
-        SELECT * FROM {db}.raw_events WHERE error = ''
-        ORDER BY notification_id LIMIT 1 BY event_id
-    """,
-    "programs": """
+# Typed tables, one per kind of fact the review reads, each filled at load time by a
+# materialized view on raw_events: the review's views read them instead of re-parsing and
+# re-sorting every payload. Each keeps the event_id of its row, so the views over them
+# still count a record that reached the topic twice once. Each table's comment is a
+# digest of its definition: a table built from another definition is dropped and refilled
+# from raw_events (as is a database created before these tables existed).
+TYPED: dict[str, tuple[str, str]] = {
+    "program_registrations": ("program_id", """
         SELECT
-            aggregate_id AS program_id,
+            aggregate_id AS program_id, event_id,
             JSONExtractString(payload, 'code') AS code,
             JSONExtractString(payload, 'agency') AS agency,
             JSONExtractString(payload, 'task_code') AS task_code,
@@ -70,22 +76,22 @@ VIEWS = {
             toDate32OrNull(JSONExtractString(payload, 'ends_on')) AS ends_on,
             occurred_at AS registered_at,
             recorded_at
-        FROM {db}.events WHERE type = 'Program.Registered'
-    """,
-    "program_targets": """
+        FROM {db}.raw_events WHERE error = '' AND type = 'Program.Registered'
+    """),
+    "program_target_rows": ("(quarter, program_id, metric)", """
         SELECT
-            aggregate_id AS program_id,
+            aggregate_id AS program_id, event_id,
             JSONExtractString(t, 'metric') AS metric,
             JSONExtractString(t, 'quarter') AS quarter,
             toDecimal128(JSONExtractString(t, 'value'), 6) AS target,
             recorded_at
-        FROM {db}.events
+        FROM {db}.raw_events
         ARRAY JOIN JSONExtractArrayRaw(payload, 'targets') AS t
-        WHERE type = 'Program.Registered'
-    """,
-    "outcome_versions": """
+        WHERE error = '' AND type = 'Program.Registered'
+    """),
+    "outcome_rows": ("(quarter, program_id, metric, aggregate_version)", """
         SELECT
-            aggregate_id AS program_id,
+            aggregate_id AS program_id, event_id,
             JSONExtractString(payload, 'report_id') AS report_id,
             JSONExtractString(payload, 'corrects') AS corrects,
             JSONExtractString(payload, 'metric') AS metric,
@@ -93,10 +99,41 @@ VIEWS = {
             toDecimal128(JSONExtractString(payload, 'value'), 6) AS value,
             JSONHas(payload, 'evidence') AND JSONType(payload, 'evidence') = 'Object' AS has_evidence,
             JSONExtractString(payload, 'evidence', 'sha256') AS evidence_sha256,
-            type = 'Program.OutcomeCorrected' AS is_correction,
+            CAST(type = 'Program.OutcomeCorrected', 'Bool') AS is_correction,
             aggregate_version, notification_id, occurred_at, recorded_at, actor
-        FROM {db}.events
-        WHERE type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')
+        FROM {db}.raw_events
+        WHERE error = '' AND type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')
+    """),
+    "lifecycle_rows": ("(program_id, aggregate_version)", """
+        SELECT
+            aggregate_id AS program_id, event_id, type, aggregate_version, occurred_at,
+            recorded_at, actor,
+            JSONExtractString(payload, 'reason') AS reason,
+            JSONExtractString(payload, 'partner', 'kind') AS partner_kind,
+            JSONExtractString(payload, 'partner', 'name') AS partner_name,
+            JSONExtractString(payload, 'partner', 'code') AS partner_code,
+            JSONExtractString(payload, 'quarter') AS promoted_quarter,
+            JSONExtract(payload, 'participants', 'Array(String)') AS participants
+        FROM {db}.raw_events
+        WHERE error = '' AND type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',
+                                      'Program.PartnerJoined', 'Program.Promoted')
+    """),
+}
+
+VIEWS = {
+    "events": """
+        SELECT * FROM {db}.raw_events WHERE error = ''
+        ORDER BY notification_id LIMIT 1 BY event_id
+    """,
+    "programs": """
+        SELECT * EXCEPT (event_id) FROM {db}.program_registrations LIMIT 1 BY event_id
+    """,
+    "program_targets": """
+        SELECT * EXCEPT (event_id) FROM {db}.program_target_rows
+        LIMIT 1 BY event_id, metric, quarter
+    """,
+    "outcome_versions": """
+        SELECT * EXCEPT (event_id) FROM {db}.outcome_rows LIMIT 1 BY event_id
     """,
     # Every outcome as known at a recorded time: the latest version recorded by then.
     "outcomes_as_of": f"""
@@ -112,17 +149,7 @@ VIEWS = {
     """,
     "outcomes_current": f"SELECT * FROM {{db}}.outcomes_as_of(as_of = '{END_OF_TIME}')",
     "program_lifecycle": """
-        SELECT
-            aggregate_id AS program_id, type, aggregate_version, occurred_at, recorded_at, actor,
-            JSONExtractString(payload, 'reason') AS reason,
-            JSONExtractString(payload, 'partner', 'kind') AS partner_kind,
-            JSONExtractString(payload, 'partner', 'name') AS partner_name,
-            JSONExtractString(payload, 'partner', 'code') AS partner_code,
-            JSONExtractString(payload, 'quarter') AS promoted_quarter,
-            JSONExtract(payload, 'participants', 'Array(String)') AS participants
-        FROM {db}.events
-        WHERE type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',
-                       'Program.PartnerJoined', 'Program.Promoted')
+        SELECT * EXCEPT (event_id) FROM {db}.lifecycle_rows LIMIT 1 BY event_id
     """,
     # A programme's state in the business time before ``until``, as known at ``as_of``;
     # joint if promoted by the review of a quarter before ``quarter``.
@@ -207,7 +234,8 @@ VIEWS = {
                            AS task_code,
                        countIf(type = 'Proposal.Rejected') > 0 AS rejected,
                        countIf(type = 'Proposal.Merged') > 0 AS merged
-                FROM {db}.events WHERE aggregate_type = 'proposal'
+                FROM (SELECT * FROM {db}.raw_events WHERE error = '' AND aggregate_type = 'proposal'
+                      LIMIT 1 BY event_id)
                 GROUP BY aggregate_id
             ),
             born AS (
@@ -274,12 +302,14 @@ VIEWS = {
                JSONExtractString(payload, 'effective_from') AS effective_from,
                JSONExtractRaw(payload, 'policy') AS policy,
                occurred_at, recorded_at, actor
-        FROM {db}.events WHERE type = 'Consortium.PolicyAdopted'
+        FROM {db}.raw_events WHERE error = '' AND type = 'Consortium.PolicyAdopted'
+        LIMIT 1 BY event_id
     """,
     "review_opened": """
         SELECT aggregate_id AS review_id, JSONExtractString(payload, 'quarter') AS quarter,
                JSONExtractInt(payload, 'policy_version') AS policy_version
-        FROM {db}.events WHERE type = 'PromotionReview.Opened'
+        FROM {db}.raw_events WHERE error = '' AND type = 'PromotionReview.Opened'
+        LIMIT 1 BY event_id
     """,
     "review_scores_recorded": """
         SELECT r.quarter AS quarter, e.aggregate_version AS review_version,
@@ -287,9 +317,10 @@ VIEWS = {
                JSONExtractString(e.payload, 'inputs_digest') AS inputs_digest,
                JSONExtractRaw(e.payload, 'candidates') AS candidates,
                e.occurred_at AS occurred_at, e.recorded_at AS recorded_at
-        FROM {db}.events AS e
+        FROM (SELECT * FROM {db}.raw_events
+              WHERE error = '' AND type = 'PromotionReview.CandidatesScored'
+              LIMIT 1 BY event_id) AS e
         INNER JOIN {db}.review_opened AS r ON r.review_id = e.aggregate_id
-        WHERE e.type = 'PromotionReview.CandidatesScored'
     """,
     "review_decisions": """
         SELECT r.quarter AS quarter, JSONExtractString(e.payload, 'program_code') AS program_code,
@@ -297,9 +328,9 @@ VIEWS = {
                JSONExtractString(e.payload, 'reason') AS reason,
                JSONExtractString(e.payload, 'meeting_ref') AS meeting_ref,
                e.occurred_at AS occurred_at, e.recorded_at AS recorded_at, e.actor AS actor
-        FROM {db}.events AS e
+        FROM (SELECT * FROM {db}.raw_events WHERE error = '' AND type = 'PromotionReview.Decided'
+              LIMIT 1 BY event_id) AS e
         INNER JOIN {db}.review_opened AS r ON r.review_id = e.aggregate_id
-        WHERE e.type = 'PromotionReview.Decided'
     """,
 }
 
@@ -331,8 +362,33 @@ def create_schema(store: ProjectionStore) -> None:
         " ADD COLUMN IF NOT EXISTS hash String DEFAULT ''"
     )
     store.command(QUARTERLY_SCORES)
+    for name, (order, select) in TYPED.items():
+        _typed_table(store, name, order, select)
     for name, body in VIEWS.items():
         store.command(f"CREATE OR REPLACE VIEW {{db}}.{name} AS {body}")
+
+
+def _typed_table(store: ProjectionStore, name: str, order: str, select: str) -> None:
+    """Create ``name`` and the materialized view that fills it, and fill it from raw_events
+    when it is new (or was built from another definition)."""
+    digest = hashlib.sha256(f"{order}\n{' '.join(select.split())}".encode()).hexdigest()[:16]
+    found = store.rows(
+        "SELECT comment FROM system.tables WHERE database = {d:String} AND name = {n:String}",
+        d=store.db, n=name,
+    )
+    if found and found[0][0] == digest:
+        return
+    if found:
+        store.command(f"DROP VIEW IF EXISTS {{db}}.{name}_mv")
+        store.command(f"DROP TABLE IF EXISTS {{db}}.{name}")
+    store.command(
+        f"CREATE TABLE {{db}}.{name} ENGINE = MergeTree ORDER BY {order}"
+        f" COMMENT '{digest}' EMPTY AS {select}"
+    )
+    # The view first, then the backfill: a row inserted in between is in the table twice,
+    # and the views over it keep one row per event_id.
+    store.command(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{name}_mv TO {{db}}.{name} AS {select}")
+    store.command(f"INSERT INTO {{db}}.{name} {select}")
 
 
 def drop_schema(store: ProjectionStore) -> None:

@@ -15,15 +15,12 @@ from typing import Any
 import orjson
 
 from impact.domain.errors import NotFoundError
-from impact.domain.metrics import CURRENT_CATALOGUE, Metric
+from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
 from impact.domain.scoring import (
-    OutcomeInput,
-    ProgramQuarterInputs,
     QuarterInputs,
     ScoringPolicy,
-    TargetInput,
     score_quarter,
 )
 from impact.projections.store import ProjectionStore
@@ -66,7 +63,7 @@ def utc(moment: datetime) -> datetime:
 
 def known_until(store: ProjectionStore) -> datetime | None:
     """The latest recorded time of any event ClickHouse holds."""
-    rows = store.rows("SELECT count(), max(recorded_at) FROM {db}.events")
+    rows = store.rows("SELECT count(), max(recorded_at) FROM {db}.raw_events WHERE error = ''")
     return utc(rows[0][1]) if rows and rows[0][0] else None
 
 
@@ -89,78 +86,95 @@ def policy_in_force(store: ProjectionStore, quarter: Quarter, as_of: datetime) -
     return ScoringPolicy.model_validate_json(rows[0][0])
 
 
-def _metric(code: str) -> Metric:
-    return CURRENT_CATALOGUE.metric(code)
+def _catalogue_set(flag: str) -> str:
+    codes = [m.code for m in CURRENT_CATALOGUE.metrics if _TRAITS[flag](m)]
+    return f"CAST([{', '.join(repr(c) for c in codes)}] AS Array(String))"
+
+
+_TRAITS = {
+    "reach": lambda m: m.reach,
+    "spillover": lambda m: m.spillover,
+    "lower_is_better": lambda m: m.better == "lower",
+    "per_krw": lambda m: m.aggregation == "sum",
+}
+DECIMAL = "Decimal(38, 6)"
+OUTCOME_TYPE = (
+    f"Tuple(metric String, value {DECIMAL}, previous Nullable({DECIMAL}), evidenced Bool, "
+    + ", ".join(f"{flag} Bool" for flag in _TRAITS) + ")"
+)
+TARGET_TYPE = (
+    f"Tuple(metric String, target {DECIMAL}, actual Nullable({DECIMAL}), lower_is_better Bool)"
+)
+QUARTER_INPUTS = f"""
+    WITH
+        by_metric AS (
+            SELECT program_id, metric, groupUniqArray(quarter) AS quarters,
+                   countIf(quarter = {{quarter:String}}) > 0 AS current,
+                   anyIf(value, quarter = {{quarter:String}}) AS value_now,
+                   anyIf(has_evidence, quarter = {{quarter:String}}) AS evidenced,
+                   anyIf(corrections, quarter = {{quarter:String}}) AS corrections_now,
+                   if(countIf(quarter = {{previous:String}}) > 0,
+                      anyIf(value, quarter = {{previous:String}}), NULL) AS value_before,
+                   1 AS has_outcomes
+            FROM {{db}}.outcomes_as_of(as_of = {AS_OF})
+            WHERE quarter <= {{quarter:String}}
+            GROUP BY program_id, metric
+        ),
+        quarter_targets AS (
+            SELECT program_id, metric, target, 1 AS has_target
+            FROM {{db}}.program_targets
+            WHERE quarter = {{quarter:String}} AND recorded_at <= {AS_OF}
+        ),
+        by_program AS (
+            SELECT program_id,
+                   length(groupUniqArrayArray(quarters)) AS quarters_with_data,
+                   groupArrayIf(CAST((metric, value_now, value_before, evidenced,
+                                      {", ".join(f"has({_catalogue_set(f)}, metric)" for f in _TRAITS)}),
+                                     '{OUTCOME_TYPE}'), current) AS outcomes,
+                   groupArrayIf(CAST((metric, target, if(current, value_now, NULL),
+                                      has({_catalogue_set("lower_is_better")}, metric)),
+                                     '{TARGET_TYPE}'), has_target = 1) AS targets,
+                   toInt64(sumIf(corrections_now, current)) AS corrections,
+                   if(countIf(current AND metric = 'budget_spent_krw') > 0,
+                      anyIf(value_now, current AND metric = 'budget_spent_krw'), NULL)
+                       AS budget_spent_krw
+            FROM by_metric FULL OUTER JOIN quarter_targets USING (program_id, metric)
+            GROUP BY program_id
+        )
+    SELECT s.code AS program_code, s.agency AS agency, s.task_code AS task_code,
+           s.status AS status, CAST(length(s.joint_participants) > 0, 'Bool') AS joint,
+           s.agencies AS agencies, toInt64(s.other_partners) AS partners,
+           CAST(length(s.origin_proposals) > 0, 'Bool') AS citizen_origin,
+           s.budget_krw AS budget_krw, p.budget_spent_krw AS budget_spent_krw,
+           toInt64(p.quarters_with_data) AS quarters_with_data, p.corrections AS corrections,
+           p.targets AS targets, p.outcomes AS outcomes
+    FROM {{db}}.program_state_as_of(as_of = {AS_OF}, until = {{until:DateTime64(6, 'UTC')}},
+                                    quarter = {{quarter:String}}) AS s
+    LEFT JOIN by_program AS p ON p.program_id = s.program_id
+    WHERE (s.starts_on IS NULL OR s.starts_on <= {{last:Date32}})
+      AND (s.ends_on IS NULL OR s.ends_on >= {{first:Date32}})
+"""
+"""One JSON object per programme running in the quarter, in the shape of
+``ProgramQuarterInputs``: its state at the quarter's end, the quarters it has data for,
+its outcomes this quarter (each with the previous quarter's value and the metric's
+traits from the catalogue), its targets with the actual value when reported. The
+programme's outcomes are read once (``by_metric``), targets joined to them by metric."""
 
 
 def quarter_inputs(store: ProjectionStore, quarter: Quarter, as_of: datetime) -> QuarterInputs:
-    q, previous = str(quarter), str(quarter.previous())
-    states = store.dicts(
-        "SELECT program_id, code, agency, task_code, status, length(joint_participants) > 0 AS joint,"
-        " agencies, other_partners, length(origin_proposals) > 0 AS citizen_origin, budget_krw"
-        " FROM {db}.program_state_as_of(as_of = {as_of:DateTime64(6, 'UTC')},"
-        " until = {until:DateTime64(6, 'UTC')}, quarter = {quarter:String})"
-        " WHERE (starts_on IS NULL OR starts_on <= {last:Date32})"
-        " AND (ends_on IS NULL OR ends_on >= {first:Date32})",
-        as_of=as_of, until=quarter.end, quarter=q, first=quarter.first_day, last=quarter.last_day,
+    """Every programme's inputs for ``quarter`` as known at ``as_of``: ClickHouse renders
+    them as JSON in the contract's shape, and pydantic validates them in one call."""
+    lines = store.json_lines(
+        QUARTER_INPUTS, as_of=as_of, until=quarter.end, quarter=str(quarter),
+        previous=str(quarter.previous()), first=quarter.first_day, last=quarter.last_day,
     )
-    targets = store.dicts(
-        "SELECT program_id, metric, target, actual, reported, lower_is_better"
-        f" FROM {{db}}.target_attainment_as_of(as_of = {AS_OF}) WHERE quarter = {{quarter:String}}",
-        as_of=as_of, quarter=q,
+    body = b",".join(lines.splitlines())
+    inputs = QuarterInputs.model_validate_json(
+        b'{"quarter":"' + str(quarter).encode() + b'","programmes":[' + body + b"]}"
     )
-    outcomes = store.dicts(
-        "SELECT program_id, metric, quarter, value, has_evidence, corrections"
-        f" FROM {{db}}.outcomes_as_of(as_of = {AS_OF})"
-        " WHERE quarter IN ({quarter:String}, {previous:String})",
-        as_of=as_of, quarter=q, previous=previous,
-    )
-    quarters = dict(store.rows(
-        f"SELECT program_id, uniqExact(quarter) FROM {{db}}.outcomes_as_of(as_of = {AS_OF})"
-        " WHERE quarter <= {quarter:String} GROUP BY program_id",
-        as_of=as_of, quarter=q,
-    ))
-    by_program: dict[Any, dict[str, Any]] = {
-        s["program_id"]: {"targets": [], "now": {}, "before": {}} for s in states
-    }
-    for t in targets:
-        if t["program_id"] in by_program:
-            by_program[t["program_id"]]["targets"].append(TargetInput(
-                metric=t["metric"], target=t["target"],
-                actual=t["actual"] if t["reported"] else None,
-                lower_is_better=bool(t["lower_is_better"]),
-            ))
-    for o in outcomes:
-        if o["program_id"] in by_program:
-            side = "now" if o["quarter"] == q else "before"
-            by_program[o["program_id"]][side][o["metric"]] = o
-    programmes = []
-    for s in states:
-        found = by_program[s["program_id"]]
-        now, before = found["now"], found["before"]
-        spent = now.get("budget_spent_krw")
-        programmes.append(ProgramQuarterInputs(
-            program_code=s["code"], agency=s["agency"], task_code=s["task_code"],
-            status=s["status"], joint=bool(s["joint"]), agencies=tuple(s["agencies"]),
-            partners=int(s["other_partners"]), citizen_origin=bool(s["citizen_origin"]),
-            budget_krw=int(s["budget_krw"]),
-            budget_spent_krw=spent["value"] if spent else None,
-            quarters_with_data=int(quarters.get(s["program_id"], 0)),
-            corrections=sum(int(o["corrections"]) for o in now.values()),
-            targets=tuple(found["targets"]),
-            outcomes=tuple(_outcome(o, before.get(metric)) for metric, o in now.items()),
-        ))
-    return QuarterInputs(quarter=q, programmes=tuple(programmes))
-
-
-def _outcome(row: dict[str, Any], previous: dict[str, Any] | None) -> OutcomeInput:
-    metric = _metric(row["metric"])
-    return OutcomeInput(
-        metric=metric.code, value=row["value"],
-        previous=previous["value"] if previous else None,
-        evidenced=bool(row["has_evidence"]), reach=metric.reach, spillover=metric.spillover,
-        lower_is_better=metric.better == "lower", per_krw=metric.aggregation == "sum",
-    )
+    for metric in {o.metric for p in inputs.programmes for o in p.outcomes}:
+        CURRENT_CATALOGUE.metric(metric)  # an outcome of a metric the catalogue lacks: say so
+    return inputs
 
 
 def review_quarter(

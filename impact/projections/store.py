@@ -74,6 +74,19 @@ class ProjectionStore:
             result = self.client.query(sql.replace("{db}", self.db), parameters=params or None)
             return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
+    def json_lines(self, sql: str, **params: Any) -> bytes:
+        """The result as JSON lines (JSONEachRow) rendered by ClickHouse: decimals as exact
+        strings, named tuples as objects. For results handed whole to a pydantic model."""
+        with clickhouse_errors(f"querying {self.db}"):
+            return bytes(self.client.raw_query(
+                sql.replace("{db}", self.db), parameters=params or None, fmt="JSONEachRow",
+                settings={
+                    "output_format_json_quote_decimals": 1,
+                    "output_format_json_quote_64bit_integers": 0,
+                    "output_format_json_named_tuples_as_objects": 1,
+                },
+            ))
+
     def insert(
         self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], token: str
     ) -> None:
