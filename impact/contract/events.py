@@ -10,13 +10,16 @@ Each envelope is also a link of the log's hash chain (``prev_hash``, ``hash``; s
 carries: the chain's hash at a notification id, signed by the platform key.
 """
 
+import re
 import sys
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from impact.domain.base import event_id
 from impact.errors import ContractError
@@ -27,20 +30,63 @@ ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "occurred
 HIDDEN_FIELDS = ("originator_topic",)
 
 
+UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+"""How an id is written in an envelope: RFC 4122 text, hyphenated."""
+TIME_TEXT = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+"""How a time is written in an envelope: RFC 3339 (``T`` and ``Z`` upper case, at most
+microseconds); without an offset it is UTC."""
+_UUID_TEXT, _TIME_TEXT = re.compile(UUID_TEXT), re.compile(TIME_TEXT)
+
+
+def _text_as(pattern: re.Pattern[str], what: str, parse: Any) -> Any:
+    """Read text written as ``pattern`` with ``parse`` (the loader's reading parses it the
+    same way); anything else goes on to the field's own validation."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not pattern.match(value):
+            raise ValueError(f"{value[:80]!r} is not {what}")
+        return parse(value)
+
+    return BeforeValidator(check)
+
+
+def _storable(moment: datetime) -> datetime:
+    instant = moment.astimezone(UTC) if moment.tzinfo else moment
+    if not 1900 <= instant.year <= 2299:
+        raise ValueError(f"{moment.isoformat()} is outside the years 1900-2299 the ledger stores")
+    return moment
+
+
+Moment = Annotated[
+    datetime, _text_as(_TIME_TEXT, "an RFC 3339 time", datetime.fromisoformat),
+    AfterValidator(_storable),
+]
+"""A time written as RFC 3339, in the range ClickHouse's DateTime64 holds (1900-2299, UTC)."""
+Id = Annotated[UUID, _text_as(_UUID_TEXT, "a hyphenated UUID", UUID)]
+
+
 class EventEnvelope(BaseModel):
     """One domain event as published on ``impact.events``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event_id: UUID = Field(description="uuid5(aggregate_id, str(aggregate_version)).")
+    event_id: Id = Field(description="uuid5(aggregate_id, str(aggregate_version)).")
     type: str = Field(description="Aggregate and event class, e.g. Program.OutcomeReported.")
-    schema_version: int = Field(ge=1)
+    schema_version: int = Field(ge=1, le=65_535)
     aggregate_type: str
-    aggregate_id: UUID
-    aggregate_version: int = Field(ge=1)
-    notification_id: int = Field(ge=1, description="Position in the event store's log.")
-    occurred_at: datetime = Field(description="Business time.")
-    recorded_at: datetime = Field(description="System time the event was stored.")
+    aggregate_id: Id
+    aggregate_version: int = Field(ge=1, le=4_294_967_295)
+    notification_id: int = Field(
+        ge=1, le=9_223_372_036_854_775_807, description="Position in the event store's log."
+    )
+    occurred_at: Moment = Field(description="Business time.")
+    recorded_at: Moment = Field(description="System time the event was stored.")
     actor: str
     payload: dict[str, Any]
     prev_hash: str | None = Field(
@@ -63,10 +109,76 @@ class EventEnvelope(BaseModel):
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "EventEnvelope":
+        """Read one record, strictly: JSON as RFC 8259 has it (no NaN), typed as the schema
+        says (times as RFC 3339 text, ids as UUID text, numbers as JSON integers), no
+        coercions. ``read_for_loading`` judges it first, so the two never disagree."""
+        read_for_loading(data)
         try:
-            return cls.model_validate_json(data)
+            return cls.model_validate_json(data, strict=True)
         except ValueError as exc:
             raise ContractError(f"not an event envelope: {exc}") from exc
+
+
+# -- the loader's reading of a record -------------------------------------------------
+
+_Hex64 = Annotated[str, msgspec.Meta(pattern=HEX64)]
+
+
+class _EnvelopeFields(msgspec.Struct, forbid_unknown_fields=True):
+    """The envelope as the loader reads it: the same rules as ``EventEnvelope`` (a property
+    test holds the two to the same verdicts), the payload kept as the JSON text it is."""
+
+    event_id: Annotated[str, msgspec.Meta(pattern=UUID_TEXT)]
+    type: str
+    schema_version: Annotated[int, msgspec.Meta(ge=1, le=65_535)]
+    aggregate_type: str
+    aggregate_id: Annotated[str, msgspec.Meta(pattern=UUID_TEXT)]
+    aggregate_version: Annotated[int, msgspec.Meta(ge=1, le=4_294_967_295)]
+    notification_id: Annotated[int, msgspec.Meta(ge=1, le=9_223_372_036_854_775_807)]
+    occurred_at: Annotated[str, msgspec.Meta(pattern=TIME_TEXT)]
+    recorded_at: Annotated[str, msgspec.Meta(pattern=TIME_TEXT)]
+    actor: str
+    payload: msgspec.Raw
+    prev_hash: _Hex64 | None = None
+    hash: _Hex64 | None = None
+
+
+_read_fields = msgspec.json.Decoder(_EnvelopeFields).decode
+_write_fields = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True)
+class RecordRead:
+    """One record of ``impact.events`` read for loading."""
+
+    recorded_at: datetime
+    json: bytes
+    """The envelope as one JSON object, each field once, the payload's text as sent."""
+
+
+def read_for_loading(data: bytes) -> RecordRead:
+    """Read a record as ``EventEnvelope.from_bytes`` would judge it, about four times faster:
+    the payload is checked to be a JSON object but not turned into Python objects."""
+    try:
+        fields = _read_fields(data)
+        payload = memoryview(fields.payload)
+        if payload[:1] != b"{":
+            raise ValueError("payload: should be a JSON object")
+        str(payload, "utf-8")  # skipped over unchecked: it must be UTF-8 too
+        recorded_at = _storable(_parse_time(fields.recorded_at, "recorded_at"))
+        _storable(_parse_time(fields.occurred_at, "occurred_at"))
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, ValueError) as exc:
+        raise ContractError(f"not an event envelope: {exc}") from exc
+    if recorded_at.tzinfo is None:  # a time without an offset is UTC
+        recorded_at = recorded_at.replace(tzinfo=UTC)
+    return RecordRead(recorded_at, _write_fields(fields))
+
+
+def _parse_time(text: str, field: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from exc
 
 
 _aggregate_types: dict[type, str] = {}

@@ -4,26 +4,40 @@ Each row keeps its partition and offset. The loader resumes from the highest
 offset stored per partition (the position lives with the data, so a crash between
 the INSERT and anything else can neither lose nor double a record), and each
 INSERT carries a deduplication token naming its partition and offset range, so a
-retried INSERT is stored once. A record that is not a valid envelope goes to
-``raw_events`` with ``error`` set and its bytes as text, and loading goes on.
-Each row keeps the envelope's hash-chain fields (``prev_hash``, ``hash``).
+retried INSERT is stored once (one INSERT per poll, all its partitions: one part). A
+record that is not a valid envelope goes to ``raw_events`` with ``error`` set and its
+bytes as text, and loading goes on. Each row keeps the envelope's hash-chain fields
+(``prev_hash``, ``hash``).
+
+Every record is judged by the contract (``read_for_loading``: the rules of
+``EventEnvelope``, without turning the payload into Python objects) and handed to
+ClickHouse as one JSONEachRow line (the envelope behind its topic, partition and
+offset, each field once, so what ClickHouse stores is what the contract read even of a
+record whose keys repeat); ClickHouse parses the fields and its materialized views fill
+the typed tables, in C++. (A payload is kept as the text it was sent as: should its
+own keys repeat, ClickHouse's JSON functions read the first.) INSERTs run on one
+thread of their own, strictly in order (a batch is only sent after the one before it is
+stored, and nothing is sent after a failure), while the next batch is read and checked;
+so the resume point stays exact, and the INSERT (which releases the GIL) overlaps the
+reading. ``on_batch`` is called on the caller's thread once a batch is stored.
 
 ``recorded_until`` makes a loader for auditors' replays: it keeps only the events
 recorded by that time (the log as it stood then) and skips the rest.
 """
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import orjson
 from kafka import TopicPartition
 
-from impact.contract.events import EventEnvelope
+from impact.contract.events import read_for_loading
 from impact.errors import ContractError
 from impact.ingest.kafka import committed_reader, kafka_errors
 from impact.projections.schema import create_schema
@@ -32,13 +46,13 @@ from impact.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 RAW_COLUMNS = (
     "topic", "partition", "offset", "event_id", "notification_id", "type", "schema_version",
     "aggregate_type", "aggregate_id", "aggregate_version", "occurred_at", "recorded_at",
     "actor", "payload", "error", "prev_hash", "hash",
 )
+INSERT_DEPTH = 2
+"""Batches checked and waiting for their INSERT at most (bounds memory)."""
 
 
 @dataclass
@@ -60,31 +74,82 @@ def loaded_positions(store: ProjectionStore, topic: str) -> dict[int, int]:
     return {int(p): int(o) + 1 for p, o in rows}
 
 
-def _row(topic: str, record: Any, envelope: EventEnvelope) -> list[Any]:
-    return [
-        topic, record.partition, record.offset, envelope.event_id, envelope.notification_id,
-        envelope.type, envelope.schema_version, envelope.aggregate_type, envelope.aggregate_id,
-        envelope.aggregate_version, envelope.occurred_at, envelope.recorded_at, envelope.actor,
-        orjson.dumps(envelope.payload).decode(), "", envelope.prev_hash or "", envelope.hash or "",
-    ]
+@dataclass
+class _Batch:
+    """One poll's records, read and rendered as JSON lines."""
+
+    token: str
+    lines: list[bytes] = field(default_factory=list)
 
 
-def _unreadable_row(topic: str, record: Any, error: str) -> list[Any]:
+def _head(topic: bytes, record: Any) -> bytes:
+    return b'{"topic":%b,"partition":%d,"offset":%d,' % (topic, record.partition, record.offset)
+
+
+def _unreadable_line(head: bytes, record: Any, error: str) -> bytes:
     raw = record.value.decode("utf-8", "backslashreplace") if record.value else ""
-    return [
-        topic, record.partition, record.offset, UUID(int=0), 0, "", 0, "", UUID(int=0), 0,
-        EPOCH, EPOCH, "", raw, error[:2000] or "unreadable", "", "",
-    ]
+    return head + orjson.dumps({"payload": raw, "error": error[:2000] or "unreadable"})[1:]
+
+
+class _Inserter:
+    """One thread sending prepared batches to ClickHouse in order; stops at the first failure."""
+
+    def __init__(self, store: ProjectionStore) -> None:
+        self.store = store
+        self._todo: queue.Queue[_Batch | None] = queue.Queue(maxsize=INSERT_DEPTH)
+        self._stored: queue.Queue[_Batch] = queue.Queue()
+        self._failure: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="impact-loader-insert", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (batch := self._todo.get()) is not None:
+            if self._failure is not None:
+                continue  # nothing after a failed batch: the resume point must stay exact
+            try:
+                self._insert(batch)
+            except BaseException as exc:  # handed to the caller's thread
+                self._failure = exc
+            else:
+                self._stored.put(batch)
+
+    def _insert(self, batch: _Batch) -> None:
+        self.store.insert_json("raw_events", b"\n".join(batch.lines), batch.token)
+
+    def put(self, batch: _Batch) -> None:
+        self.raise_failure()
+        self._todo.put(batch)
+
+    def stored(self) -> list[_Batch]:
+        done = []
+        while True:
+            try:
+                done.append(self._stored.get_nowait())
+            except queue.Empty:
+                return done
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def close(self) -> None:
+        """Wait for every batch handed over to be stored (or refused)."""
+        if not self._closed:
+            self._closed = True
+            self._todo.put(None)
+            self._thread.join()
 
 
 class Loader:
     def __init__(
-        self, store: ProjectionStore, settings: Settings, batch_size: int = 5000,
+        self, store: ProjectionStore, settings: Settings, batch_size: int = 20000,
         recorded_until: datetime | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.topic = settings.events_topic
+        self._topic_json = orjson.dumps(self.topic)
         self.batch_size = batch_size
         self.recorded_until = recorded_until
         self.stats = LoadStats()
@@ -98,6 +163,13 @@ class Loader:
     ) -> LoadStats:
         create_schema(self.store)
         consumer = committed_reader(self.settings, client_id="impact-loader")
+        inserter: _Inserter | None = None
+
+        def report() -> None:
+            for _ in inserter.stored() if inserter else ():
+                if on_batch:
+                    on_batch(self.stats)
+
         try:
             with kafka_errors(f"assigning {self.topic}"):
                 partitions = consumer.partitions_for_topic(self.topic) or set()
@@ -109,10 +181,12 @@ class Loader:
                         consumer.seek(tp, positions[tp.partition])
                     else:
                         consumer.seek_to_beginning(tp)
+            inserter = _Inserter(self.store)
             idle = 0
             while not stop():
                 with kafka_errors(f"reading {self.topic}"):
                     fetched = consumer.poll(timeout_ms=500, max_records=self.batch_size)
+                report()
                 if not fetched:
                     if until_idle and self._caught_up(consumer, tps):
                         idle += 1
@@ -121,13 +195,17 @@ class Loader:
                             break
                     continue
                 idle = 0
-                for tp, records in sorted(fetched.items()):
-                    self._store_batch(tp, records)
+                batch = self._prepare(fetched)
+                if batch.lines:
+                    inserter.put(batch)
                 self.stats.batches += 1
-                if on_batch:
-                    on_batch(self.stats)
+            inserter.close()
+            inserter.raise_failure()
+            report()
             return self.stats
         finally:
+            if inserter is not None:
+                inserter.close()
             consumer.close()
 
     def _caught_up(self, consumer: Any, tps: list[TopicPartition]) -> bool:
@@ -135,24 +213,30 @@ class Loader:
             ends = consumer.end_offsets(tps)
             return all(consumer.position(tp) >= ends[tp] for tp in tps)
 
-    def _store_batch(self, tp: TopicPartition, records: list[Any]) -> None:
-        rows: list[list[Any]] = []
-        for record in records:
-            try:
-                envelope = EventEnvelope.from_bytes(record.value)
-                if self.recorded_until is not None and envelope.recorded_at > self.recorded_until:
+    def _prepare(self, fetched: dict[TopicPartition, list[Any]]) -> _Batch:
+        """One poll's records, every partition's, as one INSERT (one part in ClickHouse)."""
+        ranges = ",".join(
+            f"{tp.partition}:{records[0].offset}-{records[-1].offset}"
+            for tp, records in sorted(fetched.items())
+        )
+        batch = _Batch(f"{self.topic}:{ranges}")
+        for tp, records in sorted(fetched.items()):
+            for record in records:
+                head = _head(self._topic_json, record)
+                try:
+                    read = read_for_loading(record.value)
+                except ContractError as exc:
+                    log.warning("unreadable record %s[%d]@%d: %s",
+                                tp.topic, tp.partition, record.offset, exc)
+                    batch.lines.append(_unreadable_line(head, record, str(exc)))
+                    self.stats.unreadable += 1
+                    continue
+                if self.recorded_until is not None and read.recorded_at > self.recorded_until:
                     self.stats.skipped += 1
                     continue
-                rows.append(_row(self.topic, record, envelope))
+                batch.lines.append(head + read.json[1:])
                 self.stats.loaded += 1
-            except ContractError as exc:
-                log.warning("unreadable record %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, exc)
-                rows.append(_unreadable_row(self.topic, record, str(exc)))
-                self.stats.unreadable += 1
-        if not rows:
-            return
-        token = f"{self.topic}:{tp.partition}:{records[0].offset}-{records[-1].offset}"
-        self.store.insert("raw_events", rows, RAW_COLUMNS, token)
+        return batch
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:

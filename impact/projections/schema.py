@@ -19,6 +19,8 @@ asset computed, one partition per quarter, rebuilt whenever the quarter is revie
 """
 
 import hashlib
+import logging
+from dataclasses import dataclass
 
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.projections.store import ProjectionStore
@@ -27,6 +29,8 @@ AS_OF = "{as_of:DateTime64(6, 'UTC')}"
 UNTIL = "{until:DateTime64(6, 'UTC')}"
 END_OF_TIME = "2299-12-31 00:00:00"
 """What the plain views pass as ``as_of``/``until``: everything known, for all time."""
+
+log = logging.getLogger(__name__)
 
 LOWER_IS_BETTER = ", ".join(f"'{m.code}'" for m in CURRENT_CATALOGUE.metrics if m.better == "lower")
 
@@ -60,10 +64,30 @@ SETTINGS non_replicated_deduplication_window = 10000
 # re-sorting every payload. Each keeps the event_id of its row, so the views over them
 # still count a record that reached the topic twice once. Each table's comment is a
 # digest of its definition: a table built from another definition is dropped and refilled
-# from raw_events (as is a database created before these tables existed).
-TYPED: dict[str, tuple[str, str]] = {
-    "program_registrations": ("program_id", """
-        SELECT
+# from raw_events (as is a database created before these tables existed). An INSERT into
+# raw_events and its views' INSERTs are not one transaction: a process killed between them
+# leaves raw rows without their typed rows, so ``create_schema`` (which every load starts
+# with) adds what a typed table lacks.
+
+
+@dataclass(frozen=True)
+class Typed:
+    order: str
+    columns: str
+    source: str
+    """Which raw_events rows give this table at least one row."""
+    array_join: str = ""
+
+    @property
+    def select(self) -> str:
+        return (f"SELECT {self.columns} FROM {{db}}.raw_events {self.array_join}"
+                f" WHERE error = '' AND {self.source}")
+
+
+TYPED: dict[str, Typed] = {
+    "program_registrations": Typed(
+        order="program_id",
+        columns="""
             aggregate_id AS program_id, event_id,
             JSONExtractString(payload, 'code') AS code,
             JSONExtractString(payload, 'agency') AS agency,
@@ -75,22 +99,23 @@ TYPED: dict[str, tuple[str, str]] = {
             toDate32OrNull(JSONExtractString(payload, 'starts_on')) AS starts_on,
             toDate32OrNull(JSONExtractString(payload, 'ends_on')) AS ends_on,
             occurred_at AS registered_at,
-            recorded_at
-        FROM {db}.raw_events WHERE error = '' AND type = 'Program.Registered'
-    """),
-    "program_target_rows": ("(quarter, program_id, metric)", """
-        SELECT
+            recorded_at""",
+        source="type = 'Program.Registered'",
+    ),
+    "program_target_rows": Typed(
+        order="(quarter, program_id, metric)",
+        columns="""
             aggregate_id AS program_id, event_id,
             JSONExtractString(t, 'metric') AS metric,
             JSONExtractString(t, 'quarter') AS quarter,
             toDecimal128(JSONExtractString(t, 'value'), 6) AS target,
-            recorded_at
-        FROM {db}.raw_events
-        ARRAY JOIN JSONExtractArrayRaw(payload, 'targets') AS t
-        WHERE error = '' AND type = 'Program.Registered'
-    """),
-    "outcome_rows": ("(quarter, program_id, metric, aggregate_version)", """
-        SELECT
+            recorded_at""",
+        array_join="ARRAY JOIN JSONExtractArrayRaw(payload, 'targets') AS t",
+        source="type = 'Program.Registered' AND JSONLength(payload, 'targets') > 0",
+    ),
+    "outcome_rows": Typed(
+        order="(quarter, program_id, metric, aggregate_version)",
+        columns="""
             aggregate_id AS program_id, event_id,
             JSONExtractString(payload, 'report_id') AS report_id,
             JSONExtractString(payload, 'corrects') AS corrects,
@@ -100,12 +125,12 @@ TYPED: dict[str, tuple[str, str]] = {
             JSONHas(payload, 'evidence') AND JSONType(payload, 'evidence') = 'Object' AS has_evidence,
             JSONExtractString(payload, 'evidence', 'sha256') AS evidence_sha256,
             CAST(type = 'Program.OutcomeCorrected', 'Bool') AS is_correction,
-            aggregate_version, notification_id, occurred_at, recorded_at, actor
-        FROM {db}.raw_events
-        WHERE error = '' AND type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')
-    """),
-    "lifecycle_rows": ("(program_id, aggregate_version)", """
-        SELECT
+            aggregate_version, notification_id, occurred_at, recorded_at, actor""",
+        source="type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')",
+    ),
+    "lifecycle_rows": Typed(
+        order="(program_id, aggregate_version)",
+        columns="""
             aggregate_id AS program_id, event_id, type, aggregate_version, occurred_at,
             recorded_at, actor,
             JSONExtractString(payload, 'reason') AS reason,
@@ -113,11 +138,10 @@ TYPED: dict[str, tuple[str, str]] = {
             JSONExtractString(payload, 'partner', 'name') AS partner_name,
             JSONExtractString(payload, 'partner', 'code') AS partner_code,
             JSONExtractString(payload, 'quarter') AS promoted_quarter,
-            JSONExtract(payload, 'participants', 'Array(String)') AS participants
-        FROM {db}.raw_events
-        WHERE error = '' AND type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',
-                                      'Program.PartnerJoined', 'Program.Promoted')
-    """),
+            JSONExtract(payload, 'participants', 'Array(String)') AS participants""",
+        source="type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',"
+               " 'Program.PartnerJoined', 'Program.Promoted')",
+    ),
 }
 
 VIEWS = {
@@ -362,33 +386,51 @@ def create_schema(store: ProjectionStore) -> None:
         " ADD COLUMN IF NOT EXISTS hash String DEFAULT ''"
     )
     store.command(QUARTERLY_SCORES)
-    for name, (order, select) in TYPED.items():
-        _typed_table(store, name, order, select)
+    for name, typed in TYPED.items():
+        _typed_table(store, name, typed)
     for name, body in VIEWS.items():
         store.command(f"CREATE OR REPLACE VIEW {{db}}.{name} AS {body}")
 
 
-def _typed_table(store: ProjectionStore, name: str, order: str, select: str) -> None:
-    """Create ``name`` and the materialized view that fills it, and fill it from raw_events
-    when it is new (or was built from another definition)."""
-    digest = hashlib.sha256(f"{order}\n{' '.join(select.split())}".encode()).hexdigest()[:16]
+def _typed_table(store: ProjectionStore, name: str, typed: Typed) -> None:
+    """Create ``name`` and the materialized view that fills it; fill it from raw_events when
+    it is new (or was built from another definition), and add what it lacks."""
+    select = typed.select
+    digest = hashlib.sha256(f"{typed.order}\n{' '.join(select.split())}".encode()).hexdigest()[:16]
     found = store.rows(
         "SELECT comment FROM system.tables WHERE database = {d:String} AND name = {n:String}",
         d=store.db, n=name,
     )
     if found and found[0][0] == digest:
+        _complete(store, name, typed)
         return
     if found:
         store.command(f"DROP VIEW IF EXISTS {{db}}.{name}_mv")
         store.command(f"DROP TABLE IF EXISTS {{db}}.{name}")
     store.command(
-        f"CREATE TABLE {{db}}.{name} ENGINE = MergeTree ORDER BY {order}"
+        f"CREATE TABLE {{db}}.{name} ENGINE = MergeTree ORDER BY {typed.order}"
         f" COMMENT '{digest}' EMPTY AS {select}"
     )
     # The view first, then the backfill: a row inserted in between is in the table twice,
     # and the views over it keep one row per event_id.
     store.command(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{name}_mv TO {{db}}.{name} AS {select}")
     store.command(f"INSERT INTO {{db}}.{name} {select}")
+
+
+def _complete(store: ProjectionStore, name: str, typed: Typed) -> None:
+    """Add the rows of events raw_events holds but ``name`` lacks (left by a killed INSERT)."""
+    held = store.rows(
+        f"SELECT (SELECT uniqExact(event_id) FROM {{db}}.raw_events"
+        f"        WHERE error = '' AND {typed.source}),"
+        f"       (SELECT uniqExact(event_id) FROM {{db}}.{name})"
+    )[0]
+    if held[0] != held[1]:
+        log.warning("%s lacks the rows of %d events raw_events holds; adding them",
+                    name, held[0] - held[1])
+        store.command(
+            f"INSERT INTO {{db}}.{name} SELECT * FROM ({typed.select})"
+            f" WHERE event_id NOT IN (SELECT event_id FROM {{db}}.{name})"
+        )
 
 
 def drop_schema(store: ProjectionStore) -> None:

@@ -87,6 +87,21 @@ class ProjectionStore:
                 },
             ))
 
+    def insert_json(self, table: str, lines: bytes, token: str) -> None:
+        """One INSERT of JSON lines (JSONEachRow): objects in String columns are kept as their
+        JSON text, times are RFC 3339. A retry with the same token is stored once."""
+        with clickhouse_errors(f"inserting into {self.db}.{table}"):
+            self.client.raw_insert(
+                f"{self.db}.{table}", insert_block=lines, fmt="JSONEachRow",
+                settings={
+                    "insert_deduplication_token": token,
+                    "date_time_input_format": "best_effort",
+                    "input_format_json_read_objects_as_strings": 1,
+                    "input_format_skip_unknown_fields": 0,
+                    "input_format_null_as_default": 1,
+                },
+            )
+
     def insert(
         self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], token: str
     ) -> None:

@@ -1,4 +1,4 @@
-"""kill -9 the ingest and the relay at random points; after recovery nothing is lost or doubled.
+"""kill -9 the ingest, the relay and the loader at random points; after recovery nothing is lost or doubled.
 
 Each trial starts the real ``impact`` process against the real broker, waits until it
 is visibly part-way through its work, kills it with SIGKILL, and starts it again. The
@@ -13,13 +13,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import orjson
 import pytest
 
 from impact.bootstrap import build_ledger
 from impact.domain.submission import Rejection, Submission
 from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import tracking_name
-from impact.ingest.relay import highest_published
+from impact.ingest.relay import Relay, highest_published
 from tests.integration.conftest import process_environment
 from tests.integration.kafka_reading import read_rejections
 from tests.integration.test_relay import assert_exactly_once_and_contiguous
@@ -36,9 +37,11 @@ def environment(settings):
 
 
 def kill_part_way(args, settings, progress, total, rng, timeout=60.0):
-    """Start ``impact args``, SIGKILL it once progress() moved past where it started."""
+    """Start ``impact args`` (or, given a list starting with the interpreter, that command),
+    SIGKILL it once progress() moved past where it started."""
     start = progress()
-    process = subprocess.Popen([IMPACT, *args], env=environment(settings),
+    command = args if args[0] == sys.executable else [IMPACT, *args]
+    process = subprocess.Popen(command, env=environment(settings),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     try:
@@ -114,3 +117,49 @@ def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settin
     assert_exactly_once_and_contiguous(ledger, settings)
     assert mid_way >= 1, "no trial killed the relay part-way; the trial proved nothing"
     print(f"relay crash trials: {TRIALS} kills, {mid_way} part-way, {total} events")
+
+
+def test_loader_killed_at_random_points_loads_every_record_once(ledger, settings, tmp_path):
+    """The loader sends INSERTs from a thread of its own while it reads on: killed at any
+    point, the rows ClickHouse holds are still a prefix of each partition, and a restart
+    completes them without a gap or a double."""
+    from tests.integration.kafka_reading import read_records
+    from tests.integration.slice import record_programmes
+
+    rng = random.Random(2018)
+    record_programmes(ledger, 700)
+    Relay(ledger, settings).run(until_idle=True)
+    records = read_records(settings, settings.events_topic)
+    total = len(records)
+    status = tmp_path / "loaded.json"
+    loader = [sys.executable, "-m", "tests.integration.loader_process", "load", str(status), "25"]
+
+    def progress():
+        try:
+            return int(status.read_text() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    mid_way = 0
+    for _ in range(TRIALS):
+        before, after = kill_part_way(loader, settings, progress, total, rng)
+        mid_way += before < after < total
+    final = subprocess.run(loader, env=environment(settings), capture_output=True, text=True,
+                           timeout=300)
+    assert final.returncode == 0, final.stderr
+    check = tmp_path / "check.json"
+    done = subprocess.run([sys.executable, "-m", "tests.integration.loader_process", "check",
+                           str(check)], env=environment(settings), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    held = orjson.loads(check.read_bytes())
+    assert held["rows"] == [total, total]
+    expected: dict[str, list[int]] = {}
+    for r in records:
+        expected.setdefault(str(r.partition), []).append(r.offset)
+    assert held["offsets"] == expected, "every committed record once, at its own offset"
+    assert held["typed"]["program_registrations"] == [700, 700]
+    assert held["typed"]["outcome_rows"] == [700, 700]
+    assert held["outcomes"] == 700
+    assert mid_way >= 1, "no trial killed the loader part-way; the trial proved nothing"
+    print(f"loader crash trials: {TRIALS} kills, {mid_way} part-way, {total} records")

@@ -1,10 +1,12 @@
 """The loader puts every record of impact.events into ClickHouse once, and resumes."""
 
+import orjson
 import pytest
 
 from impact.ingest.kafka import transactional_producer
 from impact.ingest.relay import Relay
 from impact.projections.loader import Loader, loaded_positions
+from tests.integration.kafka_reading import read_records
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -65,3 +67,55 @@ def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_go
     error = store.rows("SELECT error FROM {db}.raw_events WHERE error != ''")[0][0]
     assert "not an event envelope" in error
     assert 0 in loaded_positions(store, settings.events_topic)
+
+
+def publish_forged(settings, *values):
+    forger = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    forger.begin_transaction()
+    for value in values:
+        forger.send(settings.events_topic, key=b"x", value=value, partition=0)
+    forger.commit_transaction()
+    forger.close()
+
+
+def test_envelopes_are_read_strictly_and_a_time_clickhouse_cannot_hold_is_refused(
+    ledger, settings, store
+):
+    record_programmes(ledger, 1)
+    Relay(ledger, settings).run(until_idle=True)
+    genuine = orjson.loads(read_records(settings, settings.events_topic)[-1].value)
+    as_text = {**genuine, "aggregate_version": str(genuine["aggregate_version"])}
+    as_epoch = {**genuine, "occurred_at": 1554422400}
+    far_future = {**genuine, "recorded_at": "9999-01-01T00:00:00Z"}
+    publish_forged(settings, *(orjson.dumps(v) for v in (as_text, as_epoch, far_future)))
+    stats = Loader(store, settings).run(until_idle=True)
+    assert (stats.loaded, stats.unreadable) == (ledger.max_notification_id(), 3)
+    errors = [r[0] for r in store.rows(
+        "SELECT error FROM {db}.raw_events WHERE error != '' ORDER BY offset")]
+    assert "aggregate_version" in errors[0] and "int" in errors[0]
+    assert "occurred_at" in errors[1]
+    assert "1900-2299" in errors[2]
+
+
+def test_what_clickhouse_stores_is_what_the_contract_read(
+    ledger, settings, store
+):
+    record_programmes(ledger, 2)
+    Relay(ledger, settings).run(until_idle=True)
+    genuine = read_records(settings, settings.events_topic)[-1].value
+    # The contract reads a repeated key as its last value; ClickHouse, given these bytes,
+    # would keep the first.
+    repeated = genuine[:-1] + b',"actor":"someone else"}'
+    publish_forged(settings, repeated)
+    ledger.submit_proposal("C-1", "제안", "본문", "general")
+    Relay(ledger, settings).run(until_idle=True)
+    stats = Loader(store, settings).run(until_idle=True)
+    assert (stats.loaded, stats.unreadable) == (ledger.max_notification_id() + 1, 0)
+    found = next(r for r in read_records(settings, settings.events_topic) if r.value == repeated)
+    forged = store.rows(
+        "SELECT actor, payload, error FROM {db}.raw_events"
+        " WHERE partition = {p:UInt16} AND offset = {o:UInt64}", p=found.partition, o=found.offset,
+    )
+    assert forged[0][0] == "someone else" and forged[0][2] == ""
+    assert orjson.loads(forged[0][1]) == orjson.loads(genuine)["payload"]
+    assert counts(store) == (ledger.max_notification_id() + 1, ledger.max_notification_id())

@@ -112,3 +112,17 @@ def test_events_loaded_later_reach_the_typed_tables(ledger, settings, store):
     assert later["outcome_rows"] == first["outcome_rows"] + 1
     assert later["lifecycle_rows"] == first["lifecycle_rows"] + 1
     assert store.rows("SELECT status FROM {db}.program_state")[0][0] == "suspended"
+
+
+def test_rows_a_killed_insert_left_out_of_a_typed_table_are_added_on_the_next_load(
+    ledger, settings, store
+):
+    loaded(ledger, settings, store)
+    before, counts = view_rows(store), table_counts(store)
+    # What a process killed after raw_events' part and before its views' parts leaves behind.
+    store.command("DELETE FROM {db}.outcome_rows WHERE report_id = 'P-KAMCO-00/r1'")
+    store.command("DELETE FROM {db}.program_registrations WHERE code = 'P-BPA-02'")
+    assert table_counts(store) != counts
+    Loader(store, settings).run(until_idle=True)
+    assert table_counts(store) == counts
+    assert view_rows(store) == before
