@@ -402,7 +402,12 @@ class Bench:
         )
         self.add("memory.10x", self._rss_sample(ours))
         self.say(f"[replay {run + 1}/{o.runs}] raw kafka-python consumer")
-        raw = run_worker("raw-consume", {"tag": self.tag("consume", run), "topic": self.topic})
+        from impact.projections.loader import BATCH_SIZE
+
+        raw = run_worker(
+            "raw-consume",
+            {"tag": self.tag("consume", run), "topic": self.topic, "batch": BATCH_SIZE},
+        )
         if raw["count"] != n:
             self.notes.append(
                 f"the raw consumer read {raw['count']:,} records, the store holds {n:,}"

@@ -51,6 +51,8 @@ RAW_COLUMNS = (
     "aggregate_type", "aggregate_id", "aggregate_version", "occurred_at", "recorded_at",
     "actor", "payload", "error", "prev_hash", "hash",
 )
+BATCH_SIZE = 20_000
+"""Records per poll, and so per INSERT, at most: big parts keep ClickHouse's merging cheap."""
 INSERT_DEPTH = 2
 """Batches checked and waiting for their INSERT at most (bounds memory)."""
 
@@ -143,7 +145,7 @@ class _Inserter:
 
 class Loader:
     def __init__(
-        self, store: ProjectionStore, settings: Settings, batch_size: int = 20000,
+        self, store: ProjectionStore, settings: Settings, batch_size: int = BATCH_SIZE,
         recorded_until: datetime | None = None,
     ) -> None:
         self.store = store
