@@ -8,7 +8,7 @@ relay publishes to ``impact.events``.
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -46,6 +46,10 @@ class Ledger(Application[UUID]):
 
     name = "impact"
     log_section_size = 5000
+    # Keep aggregates read (the consortium above all, read for every submission) and
+    # bring them up to date with one query for newer events instead of replaying them
+    # all; each caller gets its own copy. Fast-forwarding sees other processes' events.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -60,9 +64,13 @@ class Ledger(Application[UUID]):
 
     # -- plumbing ---------------------------------------------------------------
 
-    def _get(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+    def _get(self, cls: type[A], aggregate_id: UUID, what: str, to_read: bool = False) -> A:
+        """The aggregate, current; ``to_read``: the cached instance itself, to look at and
+        never to change (no copy is made for it)."""
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(
+                aggregate_id, deepcopy_from_cache=not to_read
+            )
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} does not exist") from None
         if not isinstance(aggregate, cls):
@@ -103,8 +111,10 @@ class Ledger(Application[UUID]):
         assert isinstance(recorder, ProcessRecorder)
         return recorder.max_tracking_id(name)
 
-    def consortium(self) -> Consortium:
-        return self._get(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
+    def consortium(self, to_read: bool = False) -> Consortium:
+        return self._get(
+            Consortium, Consortium.create_id(), "the consortium (run `impact init`)", to_read
+        )
 
     def plan(self) -> Plan:
         return self._get(Plan, Plan.create_id(), "the plan (run `impact init`)")
@@ -122,7 +132,7 @@ class Ledger(Application[UUID]):
 
     def exists(self, aggregate_id: UUID) -> bool:
         try:
-            self.repository.get(aggregate_id)
+            self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return False
         return True
@@ -179,7 +189,7 @@ class Ledger(Application[UUID]):
 
     def ensure_baseline_policy(self, actor: str = "council") -> bool:
         """Adopt policy v1 (in force since founding) if no policy was ever adopted. True if it did."""
-        if self.consortium().adopted_policies():
+        if self.consortium(to_read=True).adopted_policies():
             return False
         self.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, actor=actor)
         return True
@@ -270,7 +280,7 @@ class Ledger(Application[UUID]):
         occurred_at: datetime | None = None,
     ) -> tuple[Aggregate, ...]:
         moment = occurred_at or now()
-        self.consortium().check_active(agency, on=moment.date())
+        self.consortium(to_read=True).check_active(agency, on=moment.date())
         self.plan().task(task_code, on=moment.date())
         for origin in origin_proposals:
             proposal = self.proposal(origin)
@@ -295,7 +305,7 @@ class Ledger(Application[UUID]):
     ) -> tuple[Program, datetime]:
         """The programme an agency acts on, once it is known to be an active member then."""
         moment = occurred_at or now()
-        self.consortium().check_active(agency, on=moment.date())
+        self.consortium(to_read=True).check_active(agency, on=moment.date())
         return self.program(program_code), moment
 
     def report_outcome(self, *args: Any, **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ pydantic models, so they are also the public contract of ``impact.events``.
 """
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
@@ -52,3 +52,8 @@ class Model(BaseModel):
     """A value object inside an event."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A value is immutable: a copy of an aggregate (the ledger copies each aggregate it
+        hands out for a command) shares its values instead of copying them."""
+        return self

@@ -155,7 +155,7 @@ class SubmissionDesk:
     def _check_signature(self, signed: SignedSubmission, raw: Any, source: Source) -> bytes:
         """The canonical bytes the agency signed, once the signature verifies."""
         submission, signature = signed.submission, signed.signature
-        consortium = self.ledger.consortium()
+        consortium = self.ledger.consortium(to_read=True)
         member = consortium.members.get(submission.agency)
         if member is None:
             raise Refused("unknown_agency", f"{submission.agency} is not a member of the consortium")
@@ -198,7 +198,7 @@ class SubmissionDesk:
         digest = hashlib.sha256(signed_bytes).hexdigest()
         record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
         if self.ledger.exists(record_id):
-            earlier: Submission = self.ledger.repository.get(record_id)
+            earlier: Submission = self.ledger.repository.get(record_id, deepcopy_from_cache=False)
             if earlier.digest == digest:
                 raise Refused(
                     "duplicate",
