@@ -6,6 +6,8 @@ relay publishes to ``impact.events``.
 """
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from copy import deepcopy
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -33,6 +35,22 @@ from impact.domain.scoring import BASELINE_EFFECTIVE_FROM, POLICY_V1, ScoringPol
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
 
 A = TypeVar("A", bound=Aggregate)
+
+
+class Pending:
+    """Aggregates changed by decisions taken one after another and not saved yet.
+
+    Inside ``Ledger.deciding_in(pending)`` every read sees them (a decision sees what the
+    decisions before it changed); a decision works on copies, and only what ``keep`` is
+    given stays, so a refused decision leaves nothing behind. Saved together at the end.
+    """
+
+    def __init__(self) -> None:
+        self.aggregates: dict[UUID, Aggregate] = {}
+
+    def keep(self, aggregates: tuple[Aggregate, ...]) -> None:
+        for aggregate in aggregates:
+            self.aggregates[aggregate.id] = aggregate
 
 DECLARATION_AT = datetime(2018, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -64,13 +82,29 @@ class Ledger(Application[UUID]):
 
     # -- plumbing ---------------------------------------------------------------
 
-    def _get(self, cls: type[A], aggregate_id: UUID, what: str, to_read: bool = False) -> A:
-        """The aggregate, current; ``to_read``: the cached instance itself, to look at and
-        never to change (no copy is made for it)."""
+    _pending: Pending | None = None
+
+    @contextmanager
+    def deciding_in(self, pending: Pending) -> Iterator[Pending]:
+        """Reads see ``pending``'s aggregates first (see ``Pending``)."""
+        self._pending = pending
         try:
-            aggregate: Aggregate = self.repository.get(
-                aggregate_id, deepcopy_from_cache=not to_read
-            )
+            yield pending
+        finally:
+            self._pending = None
+
+    def read(self, aggregate_id: UUID, to_read: bool = False) -> Aggregate:
+        """The aggregate, current (pending changes included); ``to_read``: an instance to
+        look at and never to change (no copy is made for it)."""
+        pending = self._pending.aggregates.get(aggregate_id) if self._pending else None
+        if pending is not None:
+            return pending if to_read else deepcopy(pending)
+        aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=not to_read)
+        return aggregate
+
+    def _get(self, cls: type[A], aggregate_id: UUID, what: str, to_read: bool = False) -> A:
+        try:
+            aggregate = self.read(aggregate_id, to_read)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} does not exist") from None
         if not isinstance(aggregate, cls):
@@ -132,7 +166,7 @@ class Ledger(Application[UUID]):
 
     def exists(self, aggregate_id: UUID) -> bool:
         try:
-            self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            self.read(aggregate_id, to_read=True)
         except AggregateNotFoundError:
             return False
         return True

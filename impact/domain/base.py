@@ -29,6 +29,10 @@ def event_id(aggregate_id: UUID, version: int) -> UUID:
 class DomainEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """An event is immutable: a copy of an aggregate shares its pending events."""
+        return self
+
     originator_id: UUID
     originator_version: int
     timestamp: datetime

@@ -198,7 +198,8 @@ class SubmissionDesk:
         digest = hashlib.sha256(signed_bytes).hexdigest()
         record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
         if self.ledger.exists(record_id):
-            earlier: Submission = self.ledger.repository.get(record_id, deepcopy_from_cache=False)
+            earlier = self.ledger.read(record_id, to_read=True)
+            assert isinstance(earlier, Submission)
             if earlier.digest == digest:
                 raise Refused(
                     "duplicate",

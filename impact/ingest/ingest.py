@@ -2,11 +2,15 @@
 
 How nothing is lost or applied twice:
 
-* Each message's result (the events it caused and a ``Submission.Accepted``, or a
-  ``Rejection.Recorded``) is stored in one transaction with a tracking record
-  "partition P consumed up to offset O" (eventsourcing's process recorder). After
-  a crash the ingest resumes from the tracking records, so a message is applied
-  once whatever happened to the consumer.
+* The results of the messages of one partition in one poll (the events each caused
+  and a ``Submission.Accepted``, or a ``Rejection.Recorded``) are stored in one
+  transaction with a tracking record "partition P consumed up to offset O"
+  (eventsourcing's process recorder). Each message is decided on what the messages
+  before it decided (``Ledger.deciding_in``), so the batch stores what deciding them
+  one by one would. After a crash the ingest resumes from the tracking records, so a
+  message is applied once whatever happened to the consumer. Should the batch's
+  transaction be refused (another process moved an aggregate or the position on),
+  its messages are decided again one by one, each in its own transaction.
 * Kafka consumer-group offsets are committed after the store, for monitoring only;
   the tracking records are the truth.
 * Rejections are facts in the event store, then published to
@@ -27,10 +31,10 @@ from eventsourcing.persistence import Tracking
 from kafka import OffsetAndMetadata, TopicPartition
 
 from impact.domain.errors import AlreadyExistsError
-from impact.ingest.desk import Source, SubmissionDesk
+from impact.ingest.desk import Outcome, Source, SubmissionDesk
 from impact.ingest.kafka import committed_reader, ensure_topics, kafka_errors
 from impact.ingest.relay import Relay, rejections_route
-from impact.ledger import Ledger
+from impact.ledger import Ledger, Pending
 from impact.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,13 @@ class IngestStats:
 
 def tracking_name(topic: str, partition: int) -> str:
     return f"{topic}:{partition}"
+
+
+def _source(tp: TopicPartition, record: Any) -> Source:
+    return Source(
+        tp.topic, tp.partition, record.offset,
+        datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
+    )
 
 
 class Ingest:
@@ -87,9 +98,8 @@ class Ingest:
                 idle = 0
                 offsets: dict[TopicPartition, OffsetAndMetadata] = {}
                 for tp, records in sorted(fetched.items()):
-                    for record in records:
-                        self._handle(tp, record, on_message)
-                        offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+                    self._handle_batch(tp, records, on_message)
+                    offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
                 with kafka_errors("committing ingest offsets"):
                     consumer.commit(offsets)
                 self._publish_rejections()
@@ -116,11 +126,35 @@ class Ingest:
             ends = consumer.end_offsets(tps)
             return all(consumer.position(tp) >= ends[tp] for tp in tps)
 
-    def _handle(self, tp: TopicPartition, record: Any, on_message: Callable[[str, Any], None] | None) -> None:
-        source = Source(
-            tp.topic, tp.partition, record.offset,
-            datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
+    def _handle_batch(
+        self, tp: TopicPartition, records: list[Any], on_message: Callable[[str, Any], None] | None
+    ) -> None:
+        """One partition's records of a poll: decided in turn, stored in one transaction."""
+        pending = Pending()
+        decided: list[tuple[Source, Outcome]] = []
+        with self.ledger.deciding_in(pending):
+            for record in records:
+                source = _source(tp, record)
+                outcome = self.desk.process(record.value, source)
+                pending.keep(outcome.aggregates)
+                decided.append((source, outcome))
+        tracking = Tracking(
+            application_name=tracking_name(tp.topic, tp.partition),
+            notification_id=records[-1].offset + 1,
         )
+        try:
+            self.ledger.save_tracked(tracking, *pending.aggregates.values())
+        except AlreadyExistsError:
+            log.info("the batch %s..%d was refused as a whole; deciding its messages one by one",
+                     decided[0][0], records[-1].offset)
+            for record in records:
+                self._handle(tp, record, on_message)
+            return
+        for source, outcome in decided:
+            self._count(source, outcome, on_message)
+
+    def _handle(self, tp: TopicPartition, record: Any, on_message: Callable[[str, Any], None] | None) -> None:
+        source = _source(tp, record)
         outcome = self.desk.process(record.value, source)
         tracking = Tracking(
             application_name=tracking_name(tp.topic, tp.partition), notification_id=record.offset + 1
@@ -134,6 +168,11 @@ class Ingest:
                 self.stats.skipped += 1
                 return
             raise
+        self._count(source, outcome, on_message)
+
+    def _count(
+        self, source: Source, outcome: Outcome, on_message: Callable[[str, Any], None] | None
+    ) -> None:
         if outcome.rejected:
             self.stats.rejected += 1
             self.stats.codes[outcome.code] = self.stats.codes.get(outcome.code, 0) + 1

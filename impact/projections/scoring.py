@@ -108,7 +108,7 @@ TARGET_TYPE = (
 QUARTER_INPUTS = f"""
     WITH
         by_metric AS (
-            SELECT program_id, metric, groupUniqArray(quarter) AS quarters,
+            SELECT program_id, metric,
                    countIf(quarter = {{quarter:String}}) > 0 AS current,
                    anyIf(value, quarter = {{quarter:String}}) AS value_now,
                    anyIf(has_evidence, quarter = {{quarter:String}}) AS evidenced,
@@ -117,8 +117,15 @@ QUARTER_INPUTS = f"""
                       anyIf(value, quarter = {{previous:String}}), NULL) AS value_before,
                    1 AS has_outcomes
             FROM {{db}}.outcomes_as_of(as_of = {AS_OF})
-            WHERE quarter <= {{quarter:String}}
+            WHERE quarter IN ({{quarter:String}}, {{previous:String}})
             GROUP BY program_id, metric
+        ),
+        -- Quarters with any outcome recorded by then: distinct, so copies need no dedup.
+        quarters AS (
+            SELECT program_id, toInt64(uniqExact(quarter)) AS quarters_with_data
+            FROM {{db}}.outcome_rows
+            WHERE quarter <= {{quarter:String}} AND recorded_at <= {AS_OF}
+            GROUP BY program_id
         ),
         quarter_targets AS (
             SELECT program_id, metric, target, 1 AS has_target
@@ -127,7 +134,6 @@ QUARTER_INPUTS = f"""
         ),
         by_program AS (
             SELECT program_id,
-                   length(groupUniqArrayArray(quarters)) AS quarters_with_data,
                    groupArrayIf(CAST((metric, value_now, value_before, evidenced,
                                       {", ".join(f"has({_catalogue_set(f)}, metric)" for f in _TRAITS)}),
                                      '{OUTCOME_TYPE}'), current) AS outcomes,
@@ -146,11 +152,12 @@ QUARTER_INPUTS = f"""
            s.agencies AS agencies, toInt64(s.other_partners) AS partners,
            CAST(length(s.origin_proposals) > 0, 'Bool') AS citizen_origin,
            s.budget_krw AS budget_krw, p.budget_spent_krw AS budget_spent_krw,
-           toInt64(p.quarters_with_data) AS quarters_with_data, p.corrections AS corrections,
+           q.quarters_with_data AS quarters_with_data, p.corrections AS corrections,
            p.targets AS targets, p.outcomes AS outcomes
     FROM {{db}}.program_state_as_of(as_of = {AS_OF}, until = {{until:DateTime64(6, 'UTC')}},
                                     quarter = {{quarter:String}}) AS s
     LEFT JOIN by_program AS p ON p.program_id = s.program_id
+    LEFT JOIN quarters AS q ON q.program_id = s.program_id
     WHERE (s.starts_on IS NULL OR s.starts_on <= {{last:Date32}})
       AND (s.ends_on IS NULL OR s.ends_on >= {{first:Date32}})
 """

@@ -73,3 +73,64 @@ def test_submissions_signed_by_the_client_are_applied(ledger, settings):
     stats = Ingest(ledger, settings).run(until_idle=True)
     assert stats.applied == 2
     assert count(ledger, Submission.Accepted) == 2 and count(ledger, Rejection.Recorded) == 0
+
+
+def correction(agency, code, value, sid):
+    return {
+        "schema_version": 1, "kind": "outcome.correct", "submission_id": sid, "agency": agency,
+        "submitted_at": "2019-04-20T09:00:00+00:00", "program_code": code,
+        "report_id": f"{code}/jobs_created/2019Q1/{sid}",
+        "corrects": f"{code}/jobs_created/2019Q1", "value": value, "reason": "recount",
+    }
+
+
+def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger, settings):
+    """Registration, report, a refused report and two corrections of one programme in one
+    poll (one key, one partition): stored together, as deciding them one by one would."""
+    bpa = registered_key(ledger, "BPA")
+    messages = [
+        signed(bpa, registration("BPA", "P-BPA-07")),
+        signed(bpa, report("BPA", "P-BPA-07", value="12")),
+        signed(bpa, report("BPA", "P-BPA-07", value="-5", sid="rep-negative")),
+        signed(bpa, correction("BPA", "P-BPA-07", "13", "cor-1")),
+        signed(bpa, correction("BPA", "P-BPA-07", "14", "cor-2")),
+        signed(bpa, correction("BPA", "P-BPA-07", "14", "cor-2")),
+    ]
+    AgencyClient(settings, bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
+    positions = []
+    stats = Ingest(ledger, settings).run(
+        until_idle=True,
+        on_message=lambda code, _: positions.append(
+            ledger.tracked_position(f"{settings.submissions_topic}:0")
+        ),
+    )
+    assert (stats.applied, stats.rejected) == (4, 2), stats.codes
+    assert sorted(stats.codes) == ["duplicate", "value_out_of_range"]
+    program = ledger.program("P-BPA-07")
+    assert str(program.current_value("jobs_created", "2019Q1")) == "14"
+    assert program.version == 4  # registered, reported, corrected twice: nothing of the refused one
+    assert count(ledger, Submission.Accepted) == 4
+    assert count(ledger, Rejection.Recorded) == 2
+    assert len(set(positions)) == 1, "one transaction, one tracking record, for the whole poll"
+
+
+def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(
+    ledger, settings, monkeypatch
+):
+    bpa = registered_key(ledger, "BPA")
+    messages = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 6)]
+    AgencyClient(settings, bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
+    original, refused = ledger.save_tracked, []
+
+    def refuse_the_first_batch(tracking, *aggregates):
+        if not refused and len(aggregates) > 2:
+            refused.append(tracking)
+            from impact.domain.errors import AlreadyExistsError
+            raise AlreadyExistsError("an aggregate changed meanwhile")
+        return original(tracking, *aggregates)
+
+    monkeypatch.setattr(ledger, "save_tracked", refuse_the_first_batch)
+    stats = Ingest(ledger, settings).run(until_idle=True)
+    assert refused, "the batch was never refused; the test proved nothing"
+    assert (stats.applied, stats.rejected, stats.skipped) == (5, 0, 0)
+    assert count(ledger, Submission.Accepted) == 5
