@@ -121,9 +121,6 @@ class EventEnvelope(BaseModel):
 
 # -- the loader's reading of a record -------------------------------------------------
 
-_Hex64 = Annotated[str, msgspec.Meta(pattern=HEX64)]
-
-
 class _EnvelopeFields(msgspec.Struct, forbid_unknown_fields=True):
     """The envelope as the loader reads it: the same rules as ``EventEnvelope`` (a property
     test holds the two to the same verdicts), the payload kept as the JSON text it is."""
@@ -139,8 +136,8 @@ class _EnvelopeFields(msgspec.Struct, forbid_unknown_fields=True):
     recorded_at: Annotated[str, msgspec.Meta(pattern=TIME_TEXT)]
     actor: str
     payload: msgspec.Raw
-    prev_hash: _Hex64 | None = None
-    hash: _Hex64 | None = None
+    prev_hash: str | None = None  # HEX64, checked after decoding (cheaper than a pattern)
+    hash: str | None = None
 
 
 _read_fields = msgspec.json.Decoder(_EnvelopeFields).decode
@@ -161,6 +158,9 @@ def read_for_loading(data: bytes) -> RecordRead:
     the payload is checked to be a JSON object but not turned into Python objects."""
     try:
         fields = _read_fields(data)
+        for name, value in (("prev_hash", fields.prev_hash), ("hash", fields.hash)):
+            if value is not None and (len(value) != 64 or value.strip("0123456789abcdef")):
+                raise ValueError(f"{name}: {value[:80]!r} is not 64 lower-case hex digits")
         payload = memoryview(fields.payload)
         if payload[:1] != b"{":
             raise ValueError("payload: should be a JSON object")

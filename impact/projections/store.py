@@ -99,6 +99,8 @@ class ProjectionStore:
                     "input_format_json_read_objects_as_strings": 1,
                     "input_format_skip_unknown_fields": 0,
                     "input_format_null_as_default": 1,
+                    "input_format_parallel_parsing": 0,
+                    "max_threads": 1,
                 },
             )
 
