@@ -117,7 +117,9 @@ class _Inserter:
                 self._stored.put(batch)
 
     def _insert(self, batch: _Batch) -> None:
-        self.store.insert_json("raw_events", b"\n".join(batch.lines), batch.token)
+        block = b"\n".join(batch.lines)
+        batch.lines.clear()  # the block holds them now; nothing else needs them
+        self.store.insert_json("raw_events", block, batch.token)
 
     def put(self, batch: _Batch) -> None:
         self.raise_failure()
