@@ -53,7 +53,7 @@ RAW_COLUMNS = (
 )
 BATCH_SIZE = 20_000
 """Records per poll, and so per INSERT, at most: big parts keep ClickHouse's merging cheap."""
-INSERT_DEPTH = 2
+INSERT_DEPTH = 1
 """Batches checked and waiting for their INSERT at most (bounds memory)."""
 
 

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS {db}.raw_events (
     hash String DEFAULT ''
 ) ENGINE = MergeTree
 ORDER BY (topic, partition, offset)
-SETTINGS non_replicated_deduplication_window = 10000
+SETTINGS non_replicated_deduplication_window = 10000, merge_max_block_size = 1024
 """
 
 # Typed tables, one per kind of fact the review reads, each filled at load time by a
