@@ -1,6 +1,8 @@
 """Submissions through the real broker: every valid one applied once, every bad one rejected."""
 
 import random
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -114,23 +116,35 @@ def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger
     assert len(set(positions)) == 1, "one transaction, one tracking record, for the whole poll"
 
 
-def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(
-    ledger, settings, monkeypatch
-):
+def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledger, settings):
+    """Another process registers one of the batch's programmes while the batch is being
+    decided: the batch's transaction is refused, and each message is decided again."""
+    from impact.bootstrap import build_ledger
+    from impact.domain.program import Target
+
     bpa = registered_key(ledger, "BPA")
     messages = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 6)]
     AgencyClient(settings, bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
-    original, refused = ledger.save_tracked, []
+    ingest = Ingest(ledger, settings)
+    decide, seen = ingest.desk.process, []
 
-    def refuse_the_first_batch(tracking, *aggregates):
-        if not refused and len(aggregates) > 2:
-            refused.append(tracking)
-            from impact.domain.errors import AlreadyExistsError
-            raise AlreadyExistsError("an aggregate changed meanwhile")
-        return original(tracking, *aggregates)
+    def meanwhile_another_process_registers(value, source):
+        outcome = decide(value, source)
+        seen.append(source.offset)
+        if len(seen) == len(messages):  # the batch is decided, not yet stored
+            other = build_ledger(settings)
+            other.register_program(
+                "P-BPA-03", "BPA", "S1-T1", "다른 등록", "Registered elsewhere", 1_000_000,
+                date(2019, 1, 1), targets=(Target(metric="jobs_created", quarter="2019Q1",
+                                                  value=Decimal(5)),),
+            )
+            other.close()
+        return outcome
 
-    monkeypatch.setattr(ledger, "save_tracked", refuse_the_first_batch)
-    stats = Ingest(ledger, settings).run(until_idle=True)
-    assert refused, "the batch was never refused; the test proved nothing"
-    assert (stats.applied, stats.rejected, stats.skipped) == (5, 0, 0)
-    assert count(ledger, Submission.Accepted) == 5
+    ingest.desk.process = meanwhile_another_process_registers
+    stats = ingest.run(until_idle=True)
+    assert len(seen) > len(messages), "the batch was never decided again; the test proved nothing"
+    assert (stats.applied, stats.rejected) == (4, 1), stats.codes
+    assert stats.codes == {"already_exists": 1}
+    assert ledger.program("P-BPA-03").title_en == "Registered elsewhere"
+    assert count(ledger, Submission.Accepted) == 4
