@@ -47,9 +47,15 @@ class Pending:
 
     def __init__(self) -> None:
         self.aggregates: dict[UUID, Aggregate] = {}
+        self.events: list[Any] = []
+        """The new events in the order they were decided: each decision's together, as
+        saving each decision on its own would have ordered them (auditors rely on it)."""
 
     def keep(self, aggregates: tuple[Aggregate, ...]) -> None:
         for aggregate in aggregates:
+            earlier = self.aggregates.get(aggregate.id)
+            done = len(earlier.pending_events) if earlier is not None else 0
+            self.events.extend(aggregate.pending_events[done:])
             self.aggregates[aggregate.id] = aggregate
 
 DECLARATION_AT = datetime(2018, 11, 28, 10, 0, tzinfo=UTC)
@@ -127,8 +133,9 @@ class Ledger(Application[UUID]):
         except ConflictError:
             raise AlreadyExistsError(f"{what} already exists") from None
 
-    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> None:
-        """Store the aggregates' new events and the tracking record in one transaction."""
+    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate | Any) -> None:
+        """Store the aggregates' new events (or the events given, in their order) and the
+        tracking record in one transaction."""
         processing = ProcessingEvent[UUID](tracking=tracking)
         processing.collect_events(*aggregates)
         try:

@@ -143,7 +143,7 @@ class Ingest:
             notification_id=records[-1].offset + 1,
         )
         try:
-            self.ledger.save_tracked(tracking, *pending.aggregates.values())
+            self.ledger.save_tracked(tracking, *pending.events)
         except AlreadyExistsError:
             log.info("the batch %s..%d was refused as a whole; deciding its messages one by one",
                      decided[0][0], records[-1].offset)

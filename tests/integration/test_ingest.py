@@ -114,6 +114,17 @@ def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger
     assert count(ledger, Submission.Accepted) == 4
     assert count(ledger, Rejection.Recorded) == 2
     assert len(set(positions)) == 1, "one transaction, one tracking record, for the whole poll"
+    # Each decision's events stay together, in the order decided: what caused a submission's
+    # acceptance is right before it (auditors pair them so).
+    stored = [e for _, e in ledger.iter_events()
+              if not type(e).__qualname__.startswith(("Consortium", "Plan"))]
+    kinds = [type(e).__qualname__ for e in stored]
+    assert kinds == [
+        "Program.Registered", "Submission.Accepted",
+        "Program.OutcomeReported", "Submission.Accepted", "Rejection.Recorded",
+        "Program.OutcomeCorrected", "Submission.Accepted",
+        "Program.OutcomeCorrected", "Submission.Accepted", "Rejection.Recorded",
+    ]
 
 
 def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledger, settings):
