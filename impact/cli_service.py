@@ -11,6 +11,7 @@ here.
 
 import json
 import logging
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Protocol
@@ -118,6 +119,10 @@ def status_command(manager: Callable[[], ServiceManager], summary: str) -> Calla
     return status
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run_typer(app: typer.Typer) -> None:
     """Run a command line of the ledger: quiet logs, and the ledger's errors as one line, exit 2."""
     import logging
@@ -126,6 +131,9 @@ def run_typer(app: typer.Typer) -> None:
     from pydantic import ValidationError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM stops a command as Ctrl-C does (its `finally` blocks close consumers and
+    # producers), even when the parent left SIGTERM ignored (an ignored signal is inherited).
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     # kafka-python logs connection churn on close at ERROR; its real failures reach us as
     # exceptions, translated at the adapter.
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
