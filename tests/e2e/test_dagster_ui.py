@@ -25,6 +25,13 @@ def fetch(url: str, body: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
+def _default_stop_signals() -> None:
+    """dagster dev maps SIGTERM to its SIGINT handler: with SIGINT ignored (inherited, as under a
+    background job), it would ignore SIGTERM too and never stop."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_dagster_dev_serves_the_assets_jobs_and_schedule(impact_env, tmp_path):
     port = free_port()
     home = tmp_path / "dagster"
@@ -32,7 +39,7 @@ def test_dagster_dev_serves_the_assets_jobs_and_schedule(impact_env, tmp_path):
     server = subprocess.Popen(
         [DAGSTER, "dev", "-m", "impact.orchestration.definitions", "-p", str(port)],
         env={**impact_env, "DAGSTER_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_default_stop_signals,
     )
     base = f"http://127.0.0.1:{port}"
     try:
