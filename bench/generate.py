@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.common import Progress, cache_dir, fingerprint, remove, write_json
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 STORE_SOURCES = ("impact/domain",)
 """The event classes: a store built by other code is rebuilt. (Bump GENERATOR_VERSION when
 the generator itself changes what it stores.)"""
@@ -62,150 +62,34 @@ def open_ledger(path: Path) -> Any:
 
 
 class ScenarioPlayer:
-    """Plays scenario acts straight into a ledger (no Kafka), the way the runner's people would."""
+    """Plays scenario acts straight into a ledger (no Kafka), the way the runner's people would:
+    staff acts as commands, agencies' messages through the submissions desk."""
 
     def __init__(self, ledger: Any, sealer: Any, seed: int) -> None:
         from impact.ingest.desk import SubmissionDesk
-        from impact.scenario.runner import scenario_key
+        from impact.scenario.acts import ScenarioActs
 
         self.ledger = ledger
-        self.sealer = sealer
-        self.desk = SubmissionDesk(ledger)
-        self.keys = {a: scenario_key(seed, a) for a in (*AGENCIES, "BNK")}
+        self.acts = ScenarioActs(seed, sealer)
+        self.desk = SubmissionDesk()
         self.rejected = 0
 
     def play(self, act: Any) -> None:
-        handler = getattr(self, "_" + act.kind.replace(".", "_"), None)
-        if handler is not None:
-            handler(act)
-
-    def _found(self, act: Any) -> None:
-        self.ledger.found()
-        self.ledger.ensure_baseline_policy()
-
-    def _key_register(self, act: Any) -> None:
-        from impact.domain.consortium import AgencyKey
-        from impact.signing import public_key_text
-
-        pair = self.keys[act.data["agency"]]
-        self.ledger.register_key(
-            AgencyKey(
-                agency=pair.agency,
-                key_id=pair.key_id,
-                public_key=public_key_text(pair.public),
-                valid_from=act.at,
-            ),
-            actor="consortium-secretariat",
-        )
-
-    def _member_join(self, act: Any) -> None:
-        from impact.domain.consortium import Member
-
-        d = act.data
-        self.ledger.admit_member(
-            Member(
-                code=d["code"],
-                name_ko=d["name_ko"],
-                name_en=d["name_en"],
-                joined_on=date.fromisoformat(d["joined_on"]),
-            ),
-            actor="BUSAN",
-            occurred_at=act.at,
-        )
-
-    def _proposal_submit(self, act: Any) -> None:
-        from impact.privacy import PersonalData
-
-        d = act.data
-        sealed = self.sealer.seal(
-            d["subject_id"], PersonalData(name=d["name"], contact=d["contact"])
-        )
-        self.ledger.submit_proposal(
-            d["code"],
-            d["title"],
-            d["text"],
-            d["category"],
-            channel=d["channel"],
-            proposer=sealed,
-            occurred_at=act.at,
-        )
-
-    def _proposal_start_review(self, act: Any) -> None:
-        self.ledger.start_proposal_review(
-            act.data["code"], tuple(act.data["panel"]), actor="proposal-desk", occurred_at=act.at
-        )
-
-    def _proposal_review(self, act: Any) -> None:
-        from impact.domain.proposal import ReviewComment
-
-        scores = {k: Decimal(v) for k, v in act.data["scores"].items()}
-        comments = (ReviewComment(reviewer="전문가 패널", comment="검토 의견 기록"),)
-        self.ledger.record_proposal_review(
-            act.data["code"], scores, comments, actor="proposal-desk", occurred_at=act.at
-        )
-
-    def _proposal_adopt(self, act: Any) -> None:
-        self.ledger.adopt_proposal(
-            act.data["code"], act.data["task"], actor="proposal-desk", occurred_at=act.at
-        )
-
-    def _proposal_reject(self, act: Any) -> None:
-        self.ledger.reject_proposal(
-            act.data["code"], act.data["reason"], actor="proposal-desk", occurred_at=act.at
-        )
-
-    def _proposal_merge(self, act: Any) -> None:
-        self.ledger.merge_proposal(
-            act.data["code"], act.data["into"], actor="proposal-desk", occurred_at=act.at
-        )
-
-    def _submission(self, act: Any, message: bytes | None = None) -> None:
-        from impact.ingest.client import sign_submission
+        from impact.application.commands import AdoptBaselinePolicy, FoundConsortium
         from impact.ingest.desk import Source
 
-        if message is None:
-            message = sign_submission(self.keys[act.data["agency"]], act.data["submission"])
-        outcome = self.desk.process(message, Source("bench.generated", 0, act.seq, act.at))
-        self.rejected += outcome.rejected
-        self.ledger.save(*outcome.aggregates)
-
-    def _bad_submission(self, act: Any) -> None:
-        """An agency's mistake (as the scenario runner makes it): the desk records a rejection."""
-        from impact.ingest.client import sign_submission
-
-        submission, agency, kind = act.data["submission"], act.data["agency"], act.data["expect"]
-        own = self.keys[agency]
-        if kind == "not_owner":
-            other = self.keys[act.data["other"]]
-            forged = {
-                **submission,
-                "agency": other.agency,
-                "submission_id": submission["submission_id"] + "-x",
-            }
-            message = sign_submission(other, forged)
-        elif kind == "value_out_of_range":
-            message = sign_submission(
-                own,
-                {
-                    **submission,
-                    "value": "-" + submission["value"].lstrip("-"),
-                    "submission_id": submission["submission_id"] + "-neg",
-                },
-            )
-        elif kind == "unknown_program":
-            message = sign_submission(
-                own,
-                {
-                    **submission,
-                    "program_code": submission["program_code"] + "9",
-                    "submission_id": submission["submission_id"] + "-typo",
-                },
-            )
-        elif kind == "duplicate":
-            message = sign_submission(own, submission)
-        else:
-            message = sign_submission(own, submission)[:-17]
-        self._submission(act, message)
+        command = self.acts.command(act)
+        if command is not None:
+            self.ledger.handle(command)
+            if isinstance(command, FoundConsortium):
+                self.ledger.handle(AdoptBaselinePolicy(occurred_at=command.occurred_at))
+            return
+        message = self.acts.message(act)
+        if message is not None:
+            uow = self.ledger.unit_of_work(from_submissions=True)
+            verdict = self.desk.process(message[2], Source("bench.generated", 0, act.seq, act.at), uow)
+            self.rejected += verdict.rejected
+            uow.commit()
 
 
 def _build_dir(folder: Path) -> Path:
@@ -314,9 +198,11 @@ def programme_code(n: int) -> str:
 
 def build_ingest_base(programmes: int, seed: int = 20181128) -> Path:
     """A store with the consortium, the scenario's agency keys and ``programmes`` programmes."""
+    from impact.application.commands import AdoptBaselinePolicy, FoundConsortium, RegisterKey
+    from impact.contract.submissions import RegisterProgram
     from impact.domain.consortium import AgencyKey
     from impact.domain.program import Target
-    from impact.scenario.runner import scenario_key
+    from impact.scenario.acts import scenario_key
     from impact.signing import public_key_text
 
     folder = cache_dir() / f"ingest-base-{programmes}-{fingerprint(STORE_SOURCES, 'ingest', seed)}"
@@ -326,39 +212,25 @@ def build_ingest_base(programmes: int, seed: int = 20181128) -> Path:
     remove(folder)
     folder.mkdir(parents=True)
     ledger = _ledger(path)
-    ledger.found()
-    ledger.ensure_baseline_policy()
     declared = datetime(2018, 11, 28, 12, tzinfo=UTC)
+    ledger.handle(FoundConsortium())
+    ledger.handle(AdoptBaselinePolicy(occurred_at=declared))
     for agency in AGENCIES:
         pair = scenario_key(seed, agency)
-        ledger.register_key(
-            AgencyKey(
-                agency=agency,
-                key_id=pair.key_id,
-                public_key=public_key_text(pair.public),
-                valid_from=declared,
-            ),
-            actor="consortium-secretariat",
-        )
+        key = AgencyKey(agency=agency, key_id=pair.key_id, public_key=public_key_text(pair.public),
+                        valid_from=declared)
+        ledger.handle(RegisterKey(key=key, actor="consortium-secretariat", occurred_at=declared))
+    targets = tuple(
+        Target(metric=m, quarter=q, value=Decimal(100)) for m in INGEST_METRICS for q in INGEST_QUARTERS
+    )
     for n in range(programmes):
-        agency = AGENCIES[n % len(AGENCIES)]
-        targets = tuple(
-            Target(metric=m, quarter=q, value=Decimal(100))
-            for m in INGEST_METRICS
-            for q in INGEST_QUARTERS
-        )
-        ledger.register_program(
-            programme_code(n),
-            agency,
-            "S1-T1",
-            f"벤치 사업 {n}",
-            f"Bench programme {n}",
-            50_000_000,
-            date(2019, 1, 1),
-            date(2021, 12, 31),
-            targets,
-            occurred_at=declared + timedelta(days=10),
-        )
+        ledger.handle(RegisterProgram.create(
+            submission_id=f"bench:register:{n}", agency=AGENCIES[n % len(AGENCIES)],
+            submitted_at=declared + timedelta(days=10), program_code=programme_code(n),
+            task_code="S1-T1", title_ko=f"벤치 사업 {n}", title_en=f"Bench programme {n}",
+            budget_krw=50_000_000, starts_on=date(2019, 1, 1), ends_on=date(2021, 12, 31),
+            targets=targets,
+        ))
     ledger.close()
     write_json(done, {"programmes": programmes})
     return path
@@ -372,7 +244,7 @@ def outcome_submissions(
 ) -> Iterator[tuple[str, bytes, bytes]]:
     """``count`` signed outcome reports, spread over the base's programmes: (id, key, message)."""
     from impact.ingest.client import routing_key, sign_submission
-    from impact.scenario.runner import scenario_key
+    from impact.scenario.acts import scenario_key
 
     keys = {a: scenario_key(seed, a) for a in AGENCIES}
     slots = [(m, q) for q in INGEST_QUARTERS for m in INGEST_METRICS]

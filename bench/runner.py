@@ -560,7 +560,7 @@ class Bench:
     ) -> None:
         from bench.generate import outcome_submissions
         from impact.ingest.client import AgencyClient
-        from impact.scenario.runner import scenario_key
+        from impact.scenario.acts import scenario_key
 
         client = AgencyClient(settings, scenario_key(self.o.seed, "KAMCO"))
         client.send_raw(outcome_submissions(count, programmes, self.o.seed, prefix))

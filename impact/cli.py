@@ -6,9 +6,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from impact.application import commands as c
 from impact.bootstrap import build_ledger, build_sealer
 from impact.cli_agency import ingest as ingest_command
 from impact.cli_agency import keys_app
@@ -17,6 +19,12 @@ from impact.cli_audit import audit_app, privacy_app
 from impact.cli_bench import bench as bench_command
 from impact.cli_infra import app as infra_app
 from impact.cli_postgres import app as postgres_app
+from impact.contract.submissions import (
+    CorrectOutcome,
+    RegisterProgram,
+    ReportOutcome,
+    describe_errors,
+)
 from impact.domain.program import Evidence, Target
 from impact.domain.proposal import ReviewComment
 from impact.domain.quarter import Quarter
@@ -51,10 +59,14 @@ if not out.is_terminal:  # piped or captured: keep table rows whole rather than 
 err = Console(stderr=True)
 
 
-def _when(text: str | None) -> datetime | None:
+def _when(text: str | None) -> datetime:
+    """A time the user gave (ISO 8601, UTC unless it says otherwise), or now."""
     if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
+        return datetime.now(tz=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a time; write it as ISO 8601, e.g. 2019-04-05T09:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -66,6 +78,21 @@ def _decimal(text: str, what: str) -> Decimal:
     if not value.is_finite():
         raise typer.BadParameter(f"{what} must be a finite number, not {text}")
     return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _agency_command(cls: type[Any], reference: str, agency: str, at: datetime, **fields: Any) -> Any:
+    """An agency's fact entered by staff: the contract's command, checked as a submission is."""
+    try:
+        return cls.create(submission_id=reference[:128], agency=agency, submitted_at=at, **fields)
+    except ValidationError as exc:
+        raise typer.BadParameter(describe_errors(exc)) from None
 
 
 def _quarter(text: str) -> Quarter:
@@ -87,9 +114,9 @@ OccurredAt = Annotated[
 def init() -> None:
     """Found the consortium (7 agencies and Busan City) and declare the 2018 plan, once."""
     ledger = build_ledger(Settings())
-    did = ledger.found()
+    did = ledger.handle(c.FoundConsortium())
     out.print("founded the consortium and declared the plan" if did else "already founded")
-    if ledger.ensure_baseline_policy():
+    if ledger.handle(c.AdoptBaselinePolicy(occurred_at=datetime.now(tz=UTC))):
         out.print("adopted scoring policy v1, in force since the founding quarter")
 
 
@@ -114,10 +141,10 @@ def proposal_submit(
     if proposer_name:
         subject = proposer_id or f"subject:{code}"
         sealed = build_sealer(settings).seal(subject, PersonalData(name=proposer_name, contact=proposer_contact))
-    build_ledger(settings).submit_proposal(
-        code, title, text, category, channel=channel, proposer=sealed,  # type: ignore[arg-type]
-        occurred_at=_when(occurred_at),
-    )
+    build_ledger(settings).handle(c.SubmitProposal(
+        code=code, title=title, text=text, category=category, channel=channel,  # type: ignore[arg-type]
+        proposer=sealed, occurred_at=_when(occurred_at),
+    ))
     out.print(f"proposal {code} submitted")
 
 
@@ -129,7 +156,8 @@ def proposal_start_review(
     occurred_at: OccurredAt = None,
 ) -> None:
     """Hand a proposal to an expert panel."""
-    build_ledger(Settings()).start_proposal_review(code, tuple(panel), actor=actor, occurred_at=_when(occurred_at))
+    build_ledger(Settings()).handle(c.StartProposalReview(
+        code=code, panel=tuple(panel), actor=actor, occurred_at=_when(occurred_at)))
     out.print(f"review of {code} started")
 
 
@@ -150,7 +178,8 @@ def proposal_review(
         ReviewComment(reviewer=c.partition(":")[0].strip(), comment=c.partition(":")[2].strip())
         for c in comment
     )
-    build_ledger(Settings()).record_proposal_review(code, scores, comments, actor=actor, occurred_at=_when(occurred_at))
+    build_ledger(Settings()).handle(c.RecordProposalReview(
+        code=code, scores=scores, comments=comments, actor=actor, occurred_at=_when(occurred_at)))
     out.print(f"review of {code} recorded")
 
 
@@ -162,7 +191,8 @@ def proposal_adopt(
     occurred_at: OccurredAt = None,
 ) -> None:
     """Adopt a reviewed proposal into a task of the plan."""
-    build_ledger(Settings()).adopt_proposal(code, task, actor=actor, occurred_at=_when(occurred_at))
+    build_ledger(Settings()).handle(c.AdoptProposal(
+        code=code, task_code=task, actor=actor, occurred_at=_when(occurred_at)))
     out.print(f"proposal {code} adopted into {task}")
 
 
@@ -174,7 +204,8 @@ def proposal_reject(
     occurred_at: OccurredAt = None,
 ) -> None:
     """Reject a reviewed proposal, saying why."""
-    build_ledger(Settings()).reject_proposal(code, reason, actor=actor, occurred_at=_when(occurred_at))
+    build_ledger(Settings()).handle(c.RejectProposal(
+        code=code, reason=reason, actor=actor, occurred_at=_when(occurred_at)))
     out.print(f"proposal {code} rejected")
 
 
@@ -202,11 +233,13 @@ def program_register(
         if len(parts) != 3:
             raise typer.BadParameter(f"target {item!r} must be metric:QUARTER:value")
         targets.append(Target(metric=parts[0], quarter=str(_quarter(parts[1])), value=_decimal(parts[2], "target")))
-    build_ledger(Settings()).register_program(
-        code, agency, task, title_ko, title_en, budget_krw, date.fromisoformat(starts_on),
-        date.fromisoformat(ends_on) if ends_on else None, tuple(targets), tuple(origin),
-        occurred_at=_when(occurred_at),
-    )
+    at = _when(occurred_at)
+    build_ledger(Settings()).handle(_agency_command(
+        RegisterProgram, f"staff:register:{code}", agency, at, program_code=code, task_code=task,
+        title_ko=title_ko, title_en=title_en, budget_krw=budget_krw,
+        starts_on=_date(starts_on), ends_on=_date(ends_on) if ends_on else None,
+        targets=tuple(targets), origin_proposals=tuple(origin),
+    ))
     out.print(f"programme {code} registered by {agency} under {task}")
 
 
@@ -226,10 +259,10 @@ def program_report(
     q = str(_quarter(quarter))
     evidence = Evidence(uri=evidence_uri, sha256=evidence_sha256) if evidence_uri and evidence_sha256 else None
     rid = report_id or f"{program}/{metric}/{q}"
-    build_ledger(Settings()).report_outcome(
-        program, agency, rid, metric, q, _decimal(value, "value"), evidence=evidence,
-        occurred_at=_when(occurred_at),
-    )
+    build_ledger(Settings()).handle(_agency_command(
+        ReportOutcome, f"staff:{rid}", agency, _when(occurred_at), program_code=program,
+        report_id=rid, metric=metric, quarter=q, value=_decimal(value, "value"), evidence=evidence,
+    ))
     out.print(f"{program}: {metric} {q} = {value} reported (report {rid})")
 
 
@@ -246,8 +279,10 @@ def program_correct(
     """Correct an earlier report; the original stays in the log."""
     ledger = build_ledger(Settings())
     rid = report_id or f"{corrects}-c{ledger.program(program).version + 1}"
-    ledger.correct_outcome(program, agency, rid, corrects, _decimal(value, "value"), reason,
-                           occurred_at=_when(occurred_at))
+    ledger.handle(_agency_command(
+        CorrectOutcome, f"staff:{rid}", agency, _when(occurred_at), program_code=program,
+        report_id=rid, corrects=corrects, value=_decimal(value, "value"), reason=reason,
+    ))
     out.print(f"{program}: report {corrects} corrected to {value} (report {rid})")
 
 
@@ -309,13 +344,13 @@ def _ranking_table(review: Any, titles: dict[str, dict[str, Any]]) -> Table:
                          ("title", "left"), ("score", "right"),
                          *((label, "right") for _, label in COMPONENT_COLUMNS), ("eligible", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for c in review.candidates:
-        t = titles.get(c.program_code, {})
+    for cand in review.candidates:
+        t = titles.get(cand.program_code, {})
         table.add_row(
-            str(c.rank), c.program_code, t.get("agency", ""),
-            f"{t.get('title_ko', '')}\n{t.get('title_en', '')}", str(c.score),
-            *(f"{c.components[k]:.2f}" for k, _ in COMPONENT_COLUMNS),
-            "yes" if c.eligible else f"no: {c.failed_gate}",
+            str(cand.rank), cand.program_code, t.get("agency", ""),
+            f"{t.get('title_ko', '')}\n{t.get('title_en', '')}", str(cand.score),
+            *(f"{cand.components[k]:.2f}" for k, _ in COMPONENT_COLUMNS),
+            "yes" if cand.eligible else f"no: {cand.failed_gate}",
         )
     return table
 
@@ -428,10 +463,13 @@ def council_decide(
     if len(chosen) != 1:
         raise typer.BadParameter("choose exactly one of --promote, --defer or --decline")
     q = str(_quarter(quarter))
-    joint = build_ledger(Settings()).decide(
-        q, program, chosen[0], reason, meeting or f"council-{q}",  # type: ignore[arg-type]
-        participants=tuple(participant), actor=actor, occurred_at=_when(occurred_at),
-    )
+    ledger = build_ledger(Settings())
+    ledger.handle(c.DecidePromotion(
+        quarter=q, program_code=program, decision=chosen[0], reason=reason,  # type: ignore[arg-type]
+        meeting_ref=meeting or f"council-{q}", participants=tuple(participant), actor=actor,
+        occurred_at=_when(occurred_at),
+    ))
+    joint = ledger.program(program).joint_participants if chosen[0] == "promote" else ()
     if joint:
         out.print(f"{program} promoted in the review of {q}: a joint project of {', '.join(joint)}")
     else:

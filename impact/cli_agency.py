@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from impact.application.commands import RegisterKey
 from impact.bootstrap import build_ledger
 from impact.domain.consortium import AgencyKey
 from impact.settings import Settings
@@ -41,11 +42,12 @@ def keys_generate(
     settings = Settings()
     pair = AgencyKeyPair.generate(agency)
     if register:
-        build_ledger(settings).register_key(
-            AgencyKey(agency=agency, key_id=pair.key_id, public_key=public_key_text(pair.public),
-                      valid_from=datetime.now(tz=UTC)),
-            actor="consortium-secretariat",
-        )
+        now = datetime.now(tz=UTC)
+        build_ledger(settings).handle(RegisterKey(
+            key=AgencyKey(agency=agency, key_id=pair.key_id, public_key=public_key_text(pair.public),
+                          valid_from=now),
+            actor="consortium-secretariat", occurred_at=now,
+        ))
     path = pair.save(keys_dir(settings))
     out.print(f"key {pair.key_id} of {agency}: {path}" + (" (registered)" if register else ""))
     out.print(f"public key: {public_key_text(pair.public)}")

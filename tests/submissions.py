@@ -8,16 +8,17 @@ import orjson
 from impact.domain.consortium import AgencyKey
 from impact.ledger import Ledger
 from impact.signing import AgencyKeyPair, canonical, public_key_text
+from tests import commands as cmd
 
 EARLY = datetime(2018, 12, 1, tzinfo=UTC)
 
 
 def registered_key(ledger: Ledger, agency: str) -> AgencyKeyPair:
     pair = AgencyKeyPair.generate(agency)
-    ledger.register_key(
+    ledger.handle(cmd.register_key(
         AgencyKey(agency=agency, key_id=pair.key_id, public_key=public_key_text(pair.public), valid_from=EARLY),
         actor="secretariat",
-    )
+    ))
     return pair
 
 

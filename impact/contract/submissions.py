@@ -12,9 +12,9 @@ and stable: sending the same submission again is safe.
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from impact.domain.program import Evidence, Partner, Target
 from impact.domain.quarter import QuarterText
@@ -38,6 +38,12 @@ class _Submission(BaseModel):
     @property
     def routing_key(self) -> str:
         return getattr(self, "program_code", None) or self.submission_id
+
+    @classmethod
+    def create(cls, **fields: Any) -> Self:
+        """Build one in Python: this format's version and kind are filled in, the rest
+        validated as a message on the wire would be."""
+        return cls(**{"schema_version": 1, "kind": _kind_of(cls), **fields})
 
 
 class RegisterProgram(_Submission):
@@ -103,6 +109,20 @@ AgencySubmission = Annotated[
 SUBMISSION_KINDS = ("program.register", "outcome.report", "outcome.correct", "program.partner", "program.status")
 
 submission_adapter: TypeAdapter[Any] = TypeAdapter(AgencySubmission)
+
+
+def _kind_of(cls: type[_Submission]) -> str:
+    annotation = cls.model_fields["kind"].annotation
+    (kind,) = get_args(annotation)
+    return str(kind)
+
+
+def describe_errors(exc: ValidationError, limit: int = 5) -> str:
+    """A validation error as one line a person can act on: where, and what is wrong."""
+    errors = exc.errors()
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in errors[:limit]]
+    more = len(errors) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 class Signature(BaseModel):

@@ -1,6 +1,6 @@
 """The consortium: member agencies with dates, their signing keys, and the council."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -40,6 +40,8 @@ class AgencyKey(Model):
 
 
 FOUNDED_ON = date(2018, 11, 28)
+DECLARED_AT = datetime(2018, 11, 28, 10, 0, tzinfo=UTC)
+"""When the seven institutions and Busan City signed the declaration."""
 
 FOUNDING_MEMBERS: tuple[Member, ...] = tuple(
     Member(code=code, name_ko=ko, name_en=en, kind=kind, joined_on=FOUNDED_ON)  # type: ignore[arg-type]
@@ -94,6 +96,11 @@ class Consortium(Aggregate):
         self.members: dict[str, Member] = {m.code: m for m in members}
         self.keys: dict[tuple[str, str], AgencyKey] = {}
         self.policies: list[tuple[str, ScoringPolicy]] = []
+
+    @classmethod
+    def found(cls, occurred_at: datetime, actor: str) -> "Consortium":
+        """The consortium as the 2018 declaration founded it: seven agencies and Busan City."""
+        return cls(members=FOUNDING_MEMBERS, occurred_at=occurred_at, actor=actor)
 
     # -- commands ---------------------------------------------------------------
 

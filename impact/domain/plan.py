@@ -105,6 +105,34 @@ class Plan(Aggregate):
         ]
 
     @classmethod
+    def declare(
+        cls,
+        title_ko: str,
+        title_en: str,
+        effective_on: date,
+        strategies: tuple[Strategy, ...],
+        tasks: tuple[Task, ...],
+        occurred_at: datetime,
+        actor: str,
+    ) -> "Plan":
+        """Declare a plan whose tasks each belong to one of its strategies."""
+        cls.check_structure(strategies, tasks)
+        return cls(
+            title_ko=title_ko, title_en=title_en, effective_on=effective_on,
+            strategies=strategies, tasks=tasks, occurred_at=occurred_at, actor=actor,
+        )
+
+    @classmethod
+    def declare_2018(cls, occurred_at: datetime, actor: str) -> "Plan":
+        """The Social Value Innovation Basic Plan as the declaration of 28 November 2018 set it."""
+        return cls.declare(
+            title_ko="사회적 가치 혁신사업 기본계획",
+            title_en="Social Value Innovation Basic Plan",
+            effective_on=DECLARED_ON, strategies=STRATEGIES_2018, tasks=TASKS_2018,
+            occurred_at=occurred_at, actor=actor,
+        )
+
+    @classmethod
     def check_structure(cls, strategies: tuple[Strategy, ...], tasks: tuple[Task, ...]) -> None:
         codes = {s.code for s in strategies}
         for task in tasks:

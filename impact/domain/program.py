@@ -1,5 +1,6 @@
 """Programmes: registered by one agency under one task, reporting outcomes each quarter."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -150,6 +151,32 @@ class Program(Aggregate):
         self.joint_participants: tuple[str, ...] = ()
 
     @classmethod
+    def register(
+        cls,
+        code: str,
+        agency: str,
+        task_code: str,
+        title_ko: str,
+        title_en: str,
+        origin_proposals: tuple[str, ...],
+        targets: tuple[Target, ...],
+        budget_krw: int,
+        starts_on: date,
+        ends_on: date | None,
+        occurred_at: datetime,
+        catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+    ) -> "Program":
+        """A programme registered by its agency, once its code, budget, period and targets
+        are valid under the metric catalogue (the agency and task are the caller's rules)."""
+        cls.check_registration(code, targets, budget_krw, starts_on, ends_on, catalogue)
+        return cls(
+            code=code, agency=agency, task_code=task_code, title_ko=title_ko, title_en=title_en,
+            origin_proposals=origin_proposals, targets=targets, budget_krw=budget_krw,
+            starts_on=starts_on, ends_on=ends_on, catalogue_version=catalogue.version,
+            occurred_at=occurred_at, actor=agency,
+        )
+
+    @classmethod
     def check_registration(
         cls,
         code: str,
@@ -159,8 +186,6 @@ class Program(Aggregate):
         ends_on: date | None,
         catalogue: MetricCatalogue = CURRENT_CATALOGUE,
     ) -> None:
-        import re
-
         if not re.match(PROGRAM_CODE, code):
             raise ValueOutOfRangeError(f"programme code {code!r} must look like P-KAMCO-01")
         if budget_krw < 0:

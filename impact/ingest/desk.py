@@ -1,37 +1,38 @@
 """The submissions desk: what happens to one message from ``impact.submissions``.
 
 ``SubmissionDesk.process`` decodes, validates, checks the signature against the
-agency's registered key, checks the agency may do this, and asks the ledger to
-decide. It returns either the aggregates to store (the command's and a
-``Submission.Accepted``) or a ``Rejection`` with a code and a message a person can
-act on. The caller stores the result together with the position it read.
+agency's registered key, checks the agency may do this, and decides the command in
+the caller's unit of work, keeping with it a ``Submission.Accepted``; or it keeps a
+``Rejection`` with a code and a message a person can act on. It returns the
+verdict. The caller commits the unit of work together with the position it read.
+
+Only a refusal (contract, signature, domain rule) becomes a rejection: an error the
+desk did not expect propagates, so nothing is stored and the message is decided
+again after restart.
 """
 
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
+from impact.application.unit_of_work import UnitOfWork
 from impact.contract.submissions import (
     MAX_SUBMISSION_BYTES,
     SUBMISSION_KINDS,
-    ChangeProgramStatus,
-    CorrectOutcome,
-    JoinPartner,
-    RegisterProgram,
-    ReportOutcome,
     SignedSubmission,
+    describe_errors,
 )
 from impact.domain.base import Aggregate
+from impact.domain.consortium import Consortium
 from impact.domain.errors import DomainError, NotFoundError
 from impact.domain.submission import Rejection, Submission
 from impact.errors import ContractError, InfrastructureError
-from impact.ledger import Ledger
 from impact.signing import canonical, verify
 
 DESK = "submissions-desk"
@@ -49,10 +50,9 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """The desk's answer: aggregates to store, and whether it was a rejection."""
+class Verdict:
+    """The desk's answer on one message: applied, or rejected with a code and a reason."""
 
-    aggregates: tuple[Aggregate, ...]
     rejected: bool
     code: str = "accepted"
     message: str = ""
@@ -65,23 +65,11 @@ class Refused(Exception):
         self.message = message
 
 
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "message"
-        parts.append(f"{where}: {error['msg']}")
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
 DOMAIN_CODES: dict[type[DomainError], str] = {NotFoundError: "unknown_program"}
 
 
 class SubmissionDesk:
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-
-    def process(self, value: bytes | None, source: Source) -> Outcome:
+    def process(self, value: bytes | None, source: Source, uow: UnitOfWork) -> Verdict:
         agency: str | None = None
         submission_id: str | None = None
         try:
@@ -92,8 +80,8 @@ class SubmissionDesk:
                 sid = head.get("submission_id")
                 submission_id = sid if isinstance(sid, str) else None
             signed = self._validate(document)
-            aggregates = self._decide(signed, document["submission"], source)
-            return Outcome(aggregates, rejected=False, message=f"applied {signed.submission.kind}")
+            uow.keep(*self._decide(signed, document["submission"], source, uow))
+            return Verdict(rejected=False, message=f"applied {signed.submission.kind}")
         except (PersistenceError, InfrastructureError):
             raise  # the desk cannot decide now; the message is read again after recovery
         except Exception as exc:
@@ -108,7 +96,8 @@ class SubmissionDesk:
                 original=base64.b64encode(value or b"").decode(), original_size=len(value or b""),
                 occurred_at=source.timestamp, actor=DESK,
             )
-            return Outcome((rejection,), rejected=True, code=refusal.code, message=refusal.message)
+            uow.keep(rejection)
+            return Verdict(rejected=True, code=refusal.code, message=refusal.message)
 
     # -- steps ------------------------------------------------------------------
 
@@ -150,12 +139,14 @@ class SubmissionDesk:
         try:
             return SignedSubmission.model_validate(document)
         except ValidationError as exc:
-            raise Refused("invalid", _validation_message(exc)) from None
+            raise Refused("invalid", describe_errors(exc)) from None
 
-    def _check_signature(self, signed: SignedSubmission, raw: Any, source: Source) -> bytes:
+    def _check_signature(
+        self, signed: SignedSubmission, raw: Any, source: Source, uow: UnitOfWork
+    ) -> bytes:
         """The canonical bytes the agency signed, once the signature verifies."""
         submission, signature = signed.submission, signed.signature
-        consortium = self.ledger.consortium(to_read=True)
+        consortium = uow.look(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
         member = consortium.members.get(submission.agency)
         if member is None:
             raise Refused("unknown_agency", f"{submission.agency} is not a member of the consortium")
@@ -192,14 +183,16 @@ class SubmissionDesk:
             raise Refused("bad_signature", f"the signature does not verify with key {signature.key_id} of {submission.agency}")
         return data
 
-    def _decide(self, signed: SignedSubmission, raw: Any, source: Source) -> tuple[Aggregate, ...]:
+    def _decide(
+        self, signed: SignedSubmission, raw: Any, source: Source, uow: UnitOfWork
+    ) -> tuple[Aggregate, ...]:
+        """The command decided, with the record of the submission that asked for it."""
         submission = signed.submission
-        signed_bytes = self._check_signature(signed, raw, source)
+        signed_bytes = self._check_signature(signed, raw, source, uow)
         digest = hashlib.sha256(signed_bytes).hexdigest()
         record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
-        if self.ledger.exists(record_id):
-            earlier = self.ledger.read(record_id, to_read=True)
-            assert isinstance(earlier, Submission)
+        if uow.exists(record_id):
+            earlier = uow.look(Submission, record_id, f"submission {submission.submission_id}")
             if earlier.digest == digest:
                 raise Refused(
                     "duplicate",
@@ -212,7 +205,7 @@ class SubmissionDesk:
                 f"give a new submission a new id",
             )
         try:
-            aggregates = self._command(submission)
+            aggregates = uow.handlers[type(submission)](uow, submission)
         except DomainError as exc:
             code = DOMAIN_CODES.get(type(exc), exc.code)
             raise Refused(code, str(exc)) from None
@@ -224,30 +217,3 @@ class SubmissionDesk:
             signed_content=signed_bytes.decode("utf-8"),
         )
         return (*aggregates, record)
-
-    def _command(self, s: Any) -> tuple[Aggregate, ...]:
-        ledger, at = self.ledger, s.submitted_at
-        if isinstance(s, RegisterProgram):
-            return ledger.decide_register_program(
-                s.program_code, s.agency, s.task_code, s.title_ko, s.title_en, s.budget_krw,
-                s.starts_on, s.ends_on, s.targets, s.origin_proposals, occurred_at=at,
-            )
-        if isinstance(s, ReportOutcome):
-            return ledger.decide_report_outcome(
-                s.program_code, s.agency, s.report_id, s.metric, s.quarter, s.value,
-                evidence=s.evidence, submission_id=s.submission_id, occurred_at=at,
-            )
-        if isinstance(s, CorrectOutcome):
-            return ledger.decide_correct_outcome(
-                s.program_code, s.agency, s.report_id, s.corrects, s.value, s.reason,
-                evidence=s.evidence, submission_id=s.submission_id, occurred_at=at,
-            )
-        if isinstance(s, JoinPartner):
-            return ledger.decide_join_partner(s.program_code, s.agency, s.partner, occurred_at=at)
-        if isinstance(s, ChangeProgramStatus):
-            return ledger.decide_change_status(s.program_code, s.agency, s.status, s.reason, occurred_at=at)
-        raise Refused("unknown_kind", f"kind {s.kind} has no handler")
-
-
-def now() -> datetime:
-    return datetime.now(tz=UTC)

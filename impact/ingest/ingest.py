@@ -5,9 +5,9 @@ How nothing is lost or applied twice:
 * The results of the messages of one partition in one poll (the events each caused
   and a ``Submission.Accepted``, or a ``Rejection.Recorded``) are stored in one
   transaction with a tracking record "partition P consumed up to offset O"
-  (eventsourcing's process recorder). Each message is decided on what the messages
-  before it decided (``Ledger.deciding_in``), so the batch stores what deciding them
-  one by one would. After a crash the ingest resumes from the tracking records, so a
+  (eventsourcing's process recorder). Each message is decided in the batch's unit of
+  work, on what the messages before it decided, so the batch stores what deciding
+  them one by one would. After a crash the ingest resumes from the tracking records, so a
   message is applied once whatever happened to the consumer. Should the batch's
   transaction be refused (another process moved an aggregate or the position on),
   its messages are decided again one by one, each in its own transaction.
@@ -31,10 +31,10 @@ from eventsourcing.persistence import Tracking
 from kafka import OffsetAndMetadata, TopicPartition
 
 from impact.domain.errors import AlreadyExistsError
-from impact.ingest.desk import Outcome, Source, SubmissionDesk
+from impact.ingest.desk import Source, SubmissionDesk, Verdict
 from impact.ingest.kafka import committed_reader, ensure_topics, kafka_errors
 from impact.ingest.relay import Relay, rejections_route
-from impact.ledger import Ledger, Pending
+from impact.ledger import Ledger
 from impact.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Ingest:
         self.settings = settings
         self.topic = settings.submissions_topic
         self.batch_size = batch_size
-        self.desk = SubmissionDesk(ledger)
+        self.desk = SubmissionDesk()
         self.stats = IngestStats()
 
     def run(
@@ -130,37 +130,35 @@ class Ingest:
         self, tp: TopicPartition, records: list[Any], on_message: Callable[[str, Any], None] | None
     ) -> None:
         """One partition's records of a poll: decided in turn, stored in one transaction."""
-        pending = Pending()
-        decided: list[tuple[Source, Outcome]] = []
-        with self.ledger.deciding_in(pending):
-            for record in records:
-                source = _source(tp, record)
-                outcome = self.desk.process(record.value, source)
-                pending.keep(outcome.aggregates)
-                decided.append((source, outcome))
+        uow = self.ledger.unit_of_work(from_submissions=True)
+        decided: list[tuple[Source, Verdict]] = []
+        for record in records:
+            source = _source(tp, record)
+            decided.append((source, self.desk.process(record.value, source, uow)))
         tracking = Tracking(
             application_name=tracking_name(tp.topic, tp.partition),
             notification_id=records[-1].offset + 1,
         )
         try:
-            self.ledger.save_tracked(tracking, *pending.events)
+            uow.commit(tracking)
         except AlreadyExistsError:
             log.info("the batch %s..%d was refused as a whole; deciding its messages one by one",
                      decided[0][0], records[-1].offset)
             for record in records:
                 self._handle(tp, record, on_message)
             return
-        for source, outcome in decided:
-            self._count(source, outcome, on_message)
+        for source, verdict in decided:
+            self._count(source, verdict, on_message)
 
     def _handle(self, tp: TopicPartition, record: Any, on_message: Callable[[str, Any], None] | None) -> None:
         source = _source(tp, record)
-        outcome = self.desk.process(record.value, source)
+        uow = self.ledger.unit_of_work(from_submissions=True)
+        verdict = self.desk.process(record.value, source, uow)
         tracking = Tracking(
             application_name=tracking_name(tp.topic, tp.partition), notification_id=record.offset + 1
         )
         try:
-            self.ledger.save_tracked(tracking, *outcome.aggregates)
+            uow.commit(tracking)
         except AlreadyExistsError:
             # Another ingest stored this position first (or an aggregate moved on):
             # read the position again rather than apply anything twice.
@@ -168,19 +166,19 @@ class Ingest:
                 self.stats.skipped += 1
                 return
             raise
-        self._count(source, outcome, on_message)
+        self._count(source, verdict, on_message)
 
     def _count(
-        self, source: Source, outcome: Outcome, on_message: Callable[[str, Any], None] | None
+        self, source: Source, verdict: Verdict, on_message: Callable[[str, Any], None] | None
     ) -> None:
-        if outcome.rejected:
+        if verdict.rejected:
             self.stats.rejected += 1
-            self.stats.codes[outcome.code] = self.stats.codes.get(outcome.code, 0) + 1
-            log.info("rejected %s: %s %s", source, outcome.code, outcome.message)
+            self.stats.codes[verdict.code] = self.stats.codes.get(verdict.code, 0) + 1
+            log.info("rejected %s: %s %s", source, verdict.code, verdict.message)
         else:
             self.stats.applied += 1
         if on_message:
-            on_message(outcome.code, outcome)
+            on_message(verdict.code, verdict)
 
     def _publish_rejections(self) -> None:
         self.stats.rejections_published += self._rejections.publish_available()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from impact.application.commands import RecordReviewScores
 from impact.domain.quarter import Quarter
 from impact.ingest.relay import Relay
 from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
@@ -93,10 +94,10 @@ def quarterly_scores(
     # Once the council has decided on a review, its scores stand: replay them as of then.
     review = review_quarter(store, quarter, as_of=recorded.as_of if recorded else None)
     save_scores(store, review)
-    is_new = False if frozen else ledger.record_review_scores(
-        str(quarter), review.policy.version, review.candidates, review.inputs_digest,
-        occurred_at=review.as_of,
-    )
+    is_new = False if frozen else ledger.handle(RecordReviewScores(
+        quarter=str(quarter), policy_version=review.policy.version, candidates=review.candidates,
+        inputs_digest=review.inputs_digest, occurred_at=review.as_of,
+    ))
     if frozen:
         context.log.info(f"review {quarter} has council decisions; its recorded scores stand")
     if is_new:

@@ -1,9 +1,11 @@
 """Running the ledger's Dagster jobs in-process, as the CLI and tests do."""
 
 import functools
+from datetime import UTC, datetime
 
 import dagster as dg
 
+from impact.application.commands import AdoptBaselinePolicy
 from impact.bootstrap import build_ledger
 from impact.orchestration.assets import (
     council_report,
@@ -58,7 +60,7 @@ def run_review(
 
     The review needs a scoring policy in the log: v1 is adopted on first use.
     """
-    build_ledger(settings).ensure_baseline_policy()
+    build_ledger(settings).handle(AdoptBaselinePolicy(occurred_at=datetime.now(tz=UTC)))
     run_load(settings)
     assets = [quarterly_scores, every_candidate_has_all_components]
     if report:

@@ -8,42 +8,31 @@ rejected), relayed to ``impact.events``, loaded into ClickHouse and scored; the
 council then decides on the top candidates, and its decisions flow back the same way.
 """
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from impact.domain.consortium import AgencyKey, Member
+from impact.application import commands as c
 from impact.domain.errors import (
     AlreadyExistsError,
     NotFoundError,
     ProposalAlreadyDecidedError,
     ReviewStateError,
 )
-from impact.domain.proposal import ReviewComment
 from impact.domain.review import ScoredCandidate
 from impact.domain.submission import Submission
-from impact.ingest.client import AgencyClient, routing_key, sign_submission
+from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import Ingest
 from impact.ledger import Ledger
-from impact.privacy import PersonalData, PersonalDataSealer
+from impact.privacy import PersonalDataSealer
+from impact.scenario.acts import Message, ScenarioActs
 from impact.scenario.generator import Act, Scenario
 from impact.settings import Settings
-from impact.signing import AgencyKeyPair, public_key_text
 
 PROMOTION_THRESHOLD = Decimal(72)
 DEFERRALS_BEFORE_PROMOTION = 2
 COUNCIL_ACTOR = "council"
-
-
-def scenario_key(seed: int, agency: str) -> AgencyKeyPair:
-    """The agency's signing key in the scenario: derived from the seed, so runs repeat."""
-    secret = hashlib.sha256(f"impact-scenario:{seed}:{agency}".encode()).digest()
-    return AgencyKeyPair(agency, Ed25519PrivateKey.from_private_bytes(secret))
 
 
 @dataclass
@@ -77,8 +66,8 @@ class ScenarioRunner:
         self.sealer = sealer
         self.review = review
         self.on_act = on_act
-        self.keys = {a: scenario_key(scenario.seed, a) for a in ("KAMCO", "KIBO", "BPA", "HUG", "KOSPO", "KSD", "HF", "BNK")}
-        self.pending: list[tuple[str, bytes, bytes]] = []
+        self.acts = ScenarioActs(scenario.seed, sealer)
+        self.pending: list[Message] = []
         self.report = RunReport()
         self.ingest = Ingest(ledger, settings)
         self.deferred: Counter[str] = self._deferred_so_far()
@@ -112,7 +101,8 @@ class ScenarioRunner:
         """Play one act. Resuming an interrupted run, an act may have been played already
         (progress is saved at each review): such acts are recognised and skipped until the
         next review, which is where the previous run saved its progress."""
-        handler = getattr(self, "_" + act.kind.replace(".", "_"))
+        handler = {"submission": self._submission, "bad_submission": self._submission,
+                   "review": self._review, "council": self._council}.get(act.kind, self._staff)
         if not self.resuming:
             handler(act)
             return
@@ -127,86 +117,25 @@ class ScenarioRunner:
         if act.kind == "review":
             self.resuming = False
 
-    # -- staff ------------------------------------------------------------------
+    # -- staff and agencies -----------------------------------------------------
 
-    def _found(self, act: Act) -> None:
-        self.ledger.found()
-
-    def _key_register(self, act: Act) -> None:
-        pair = self.keys[act.data["agency"]]
-        if (pair.agency, pair.key_id) in self.ledger.consortium().keys:
-            return
-        self.ledger.register_key(
-            AgencyKey(agency=pair.agency, key_id=pair.key_id, public_key=public_key_text(pair.public),
-                      valid_from=act.at),
-            actor="consortium-secretariat",
-        )
-
-    def _member_join(self, act: Act) -> None:
-        data = act.data
-        self.ledger.admit_member(
-            Member(code=data["code"], name_ko=data["name_ko"], name_en=data["name_en"],
-                   joined_on=date.fromisoformat(data["joined_on"])),
-            actor="BUSAN", occurred_at=act.at,
-        )
-
-    def _proposal_submit(self, act: Act) -> None:
-        d = act.data
-        sealed = self.sealer.seal(d["subject_id"], PersonalData(name=d["name"], contact=d["contact"]))
-        self.ledger.submit_proposal(d["code"], d["title"], d["text"], d["category"], channel=d["channel"],
-                                    proposer=sealed, occurred_at=act.at)
-
-    def _proposal_start_review(self, act: Act) -> None:
-        self.ledger.start_proposal_review(act.data["code"], tuple(act.data["panel"]), actor="proposal-desk",
-                                          occurred_at=act.at)
-
-    def _proposal_review(self, act: Act) -> None:
-        scores = {k: Decimal(v) for k, v in act.data["scores"].items()}
-        comments = (ReviewComment(reviewer="전문가 패널", comment="검토 의견 기록"),)
-        self.ledger.record_proposal_review(act.data["code"], scores, comments, actor="proposal-desk",
-                                           occurred_at=act.at)
-
-    def _proposal_adopt(self, act: Act) -> None:
-        self.ledger.adopt_proposal(act.data["code"], act.data["task"], actor="proposal-desk", occurred_at=act.at)
-
-    def _proposal_reject(self, act: Act) -> None:
-        self.ledger.reject_proposal(act.data["code"], act.data["reason"], actor="proposal-desk", occurred_at=act.at)
-
-    def _proposal_merge(self, act: Act) -> None:
-        self.ledger.merge_proposal(act.data["code"], act.data["into"], actor="proposal-desk", occurred_at=act.at)
-
-    # -- agencies ---------------------------------------------------------------
+    def _staff(self, act: Act) -> None:
+        command = self.acts.command(act)
+        assert command is not None, act.kind
+        if isinstance(command, c.RegisterKey) and (
+            (command.key.agency, command.key.key_id) in self.ledger.consortium().keys
+        ):
+            return  # registered before an interruption
+        self.ledger.handle(command)
 
     def _submission(self, act: Act) -> None:
-        submission = act.data["submission"]
-        message = sign_submission(self.keys[act.data["agency"]], submission)
-        self.pending.append((submission["submission_id"], routing_key(submission), message))
-
-    def _bad_submission(self, act: Act) -> None:
-        """A mistake an agency makes; the desk must reject it and keep everything else."""
-        submission, agency, kind = act.data["submission"], act.data["agency"], act.data["expect"]
-        own = self.keys[agency]
-        if kind == "duplicate":
-            message = sign_submission(own, submission)
-        elif kind == "not_owner":
-            other = self.keys[act.data["other"]]
-            forged = {**submission, "agency": other.agency, "submission_id": submission["submission_id"] + "-x"}
-            message = sign_submission(other, forged)
-        elif kind == "value_out_of_range":
-            wrong = {**submission, "value": "-" + submission["value"].lstrip("-"),
-                     "submission_id": submission["submission_id"] + "-neg"}
-            message = sign_submission(own, wrong)
-        elif kind == "unknown_program":
-            wrong = {**submission, "program_code": submission["program_code"] + "9",
-                     "submission_id": submission["submission_id"] + "-typo"}
-            message = sign_submission(own, wrong)
-        else:  # malformed_json: a truncated upload
-            message = sign_submission(own, submission)[:-17]
-        self.pending.append((f"bad:{kind}", routing_key(submission), message))
+        message = self.acts.message(act)
+        assert message is not None, act.kind
+        self.pending.append(message)
 
     def _flush(self) -> None:
         if self.pending:
-            AgencyClient(self.settings, next(iter(self.keys.values()))).send_raw(self.pending)
+            AgencyClient(self.settings, next(iter(self.acts.keys.values()))).send_raw(self.pending)
             self.report.submissions_sent += len(self.pending)
             self.pending = []
         before = (self.ingest.stats.applied, self.ingest.stats.rejected)
@@ -241,8 +170,10 @@ class ScenarioRunner:
                 decision, reason = "decline", "증빙 자료 부족"
             else:
                 decision, reason = "defer", "다음 분기 성과를 보고 재검토"
-            self.ledger.decide(quarter, code, decision, reason, act.data["meeting"],  # type: ignore[arg-type]
-                               actor=COUNCIL_ACTOR, occurred_at=act.at)
+            self.ledger.handle(c.DecidePromotion(
+                quarter=quarter, program_code=code, decision=decision, reason=reason,  # type: ignore[arg-type]
+                meeting_ref=act.data["meeting"], actor=COUNCIL_ACTOR, occurred_at=act.at,
+            ))
             self.report.decisions[decision] += 1
             if decision == "defer":
                 self.deferred[code] += 1

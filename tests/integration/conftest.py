@@ -17,6 +17,7 @@ from impact.broker import LocalBroker
 from impact.ledger import Ledger
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
+from tests import commands as cmd
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +43,7 @@ def settings(broker: Settings, tmp_path: Path, chdb_path: Path) -> Settings:
 @pytest.fixture
 def ledger(settings: Settings) -> Iterator[Ledger]:
     app = build_ledger(settings)
-    app.found()
+    app.handle(cmd.found())
     yield app
     app.close()
 

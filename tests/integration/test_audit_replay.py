@@ -17,6 +17,7 @@ from impact.ingest.relay import Relay
 from impact.orchestration.run import run_review
 from impact.privacy import PersonalData
 from impact.projections.scoring import recorded_review
+from tests import commands as cmd
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -42,13 +43,13 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     assert recorded is not None
     live_rows = store.rows("SELECT count() FROM {db}.raw_events")[0][0]
 
-    ledger.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1-c1", "P-KAMCO-00/r1", Decimal(9),
-                           "late sign-ups counted")
-    ledger.admit_member(Member(code="BNK", name_ko="BNK부산은행", name_en="BNK Busan Bank",
-                               joined_on=date(2019, 9, 1)), actor="BUSAN")
-    ledger.adopt_policy(ScoringPolicy(version=2, weight_performance=Decimal("0.70"),
+    ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1-c1", "P-KAMCO-00/r1", Decimal(9),
+                           "late sign-ups counted"))
+    ledger.handle(cmd.admit_member(Member(code="BNK", name_ko="BNK부산은행", name_en="BNK Busan Bank",
+                               joined_on=date(2019, 9, 1)), actor="BUSAN"))
+    ledger.handle(cmd.adopt_policy(ScoringPolicy(version=2, weight_performance=Decimal("0.70"),
                                       weight_ripple=Decimal("0.10"), weight_efficiency=Decimal("0.10"),
-                                      weight_evidence=Decimal("0.10")), "2019Q1")
+                                      weight_evidence=Decimal("0.10")), "2019Q1"))
     Relay(ledger, settings).run(until_idle=True)
 
     then = replay(settings, as_of=recorded.recorded_at)
@@ -77,7 +78,7 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
 def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caught(ledger, settings, store):
     record_programmes(ledger, 4)
     run_review(settings, "2019-01-01")
-    ledger.correct_outcome("P-KIBO-01", "KIBO", "P-KIBO-01/r1-c1", "P-KIBO-01/r1", Decimal(40), "recount")
+    ledger.handle(cmd.correct_outcome("P-KIBO-01", "KIBO", "P-KIBO-01/r1-c1", "P-KIBO-01/r1", Decimal(40), "recount"))
     run_review(settings, "2019-01-01")  # the inputs changed: a second scoring is recorded
     scorings = recorded_scorings(settings, "2019Q1")
     assert len(scorings) == 2 and scorings[0].inputs_digest != scorings[1].inputs_digest
@@ -92,8 +93,8 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
     genuine = scorings[1]
     wrong = ledger.review("2019Q1").candidates
     swapped = tuple(c.model_copy(update={"rank": len(wrong) + 1 - c.rank}) for c in wrong.values())
-    ledger.record_review_scores("2019Q1", 1, tuple(sorted(swapped, key=lambda c: c.rank)),
-                                genuine.inputs_digest)
+    ledger.handle(cmd.record_review_scores("2019Q1", 1, tuple(sorted(swapped, key=lambda c: c.rank)),
+                                genuine.inputs_digest))
     Relay(ledger, settings).run(until_idle=True)
     false_one = reproduce(settings, recorded_scorings(settings, "2019Q1")[-1])
     assert not false_one.identical
@@ -104,22 +105,22 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
 def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(ledger, settings):
     sealer = build_sealer(settings)
     proposer = sealer.seal("citizen-1", PersonalData(name="김부산", contact="busan@example.org"))
-    ledger.submit_proposal("C-1", "해변 정화", "본문", "environment", proposer=proposer,
-                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC))
-    ledger.start_proposal_review("C-1", ("expert-1",), actor="desk")
-    ledger.record_proposal_review("C-1", {"impact": Decimal(80)}, (), actor="desk")
-    ledger.adopt_proposal("C-1", "S4-T2", actor="desk", occurred_at=datetime(2018, 11, 28, 12, tzinfo=UTC))
-    ledger.register_program(
+    ledger.handle(cmd.submit_proposal("C-1", "해변 정화", "본문", "environment", proposer=proposer,
+                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
+    ledger.handle(cmd.start_proposal_review("C-1", ("expert-1",), actor="desk"))
+    ledger.handle(cmd.record_proposal_review("C-1", {"impact": Decimal(80)}, (), actor="desk"))
+    ledger.handle(cmd.adopt_proposal("C-1", "S4-T2", actor="desk", occurred_at=datetime(2018, 11, 28, 12, tzinfo=UTC)))
+    ledger.handle(cmd.register_program(
         "P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 100_000_000, date(2019, 1, 1),
         targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
         origin_proposals=("C-1",), occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    )
-    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
-                          occurred_at=datetime(2019, 4, 5, tzinfo=UTC))
-    ledger.correct_outcome("P-BPA-01", "BPA", "r1-c1", "r1", Decimal(1250), "scale recalibrated")
+    ))
+    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
+                          occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
+    ledger.handle(cmd.correct_outcome("P-BPA-01", "BPA", "r1-c1", "r1", Decimal(1250), "scale recalibrated"))
     run_review(settings, "2019-01-01")
-    ledger.decide("2019Q1", "P-BPA-01", "promote", "targets beaten", "council-1",
-                  occurred_at=datetime(2019, 4, 20, tzinfo=UTC))
+    ledger.handle(cmd.decide("2019Q1", "P-BPA-01", "promote", "targets beaten", "council-1",
+                  occurred_at=datetime(2019, 4, 20, tzinfo=UTC)))
     Relay(ledger, settings).run(until_idle=True)
 
     db = replay_into_fresh_database(settings)

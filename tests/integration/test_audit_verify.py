@@ -17,6 +17,7 @@ from impact.ingest.kafka import transactional_producer
 from impact.ingest.relay import Relay, highest_published
 from impact.privacy import PersonalData
 from impact.settings import Settings
+from tests import commands as cmd
 from tests.integration.kafka_reading import read_records
 from tests.integration.slice import record_programmes
 from tests.integration.test_crash_trials import kill_part_way
@@ -56,8 +57,8 @@ def record_a_small_ledger(ledger, settings) -> None:
     client.send_raw([(f"n{i}", b"P-BPA", m) for i, m in enumerate(messages[3:])])
     Ingest(ledger, settings).run(until_idle=True)
     sealed = build_sealer(settings).seal("citizen-7", PersonalData(name="김바다", contact="sea@example.org"))
-    ledger.submit_proposal("C-7", "해변 정화", "본문", "environment", proposer=sealed,
-                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC))
+    ledger.handle(cmd.submit_proposal("C-7", "해변 정화", "본문", "environment", proposer=sealed,
+                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
     record_programmes(ledger, 2)
     Relay(ledger, settings, batch_size=5).run(until_idle=True)
 
@@ -191,7 +192,7 @@ def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, s
     record_programmes(ledger, 100)
     Relay(ledger, settings, batch_size=50).run(until_idle=True)
     for i in range(1200):  # dozens of transactions: the kill lands part-way
-        ledger.submit_proposal(f"C-{i}", "제안", "본문", "general")
+        ledger.handle(cmd.submit_proposal(f"C-{i}", "제안", "본문", "general"))
     total = ledger.max_notification_id()
     before, after = kill_part_way(["relay"], settings, lambda: highest_published(settings), total,
                                   random.Random(3))
@@ -223,7 +224,7 @@ def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(l
     old_relay.commit_transaction()
     old_relay.close()
     legacy = ledger.max_notification_id()
-    ledger.submit_proposal("C-1", "제안", "본문", "general")
+    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
 
     assert Relay(ledger, settings).run(until_idle=True).published == 1
 

@@ -14,6 +14,7 @@ from impact.domain.submission import Submission
 from impact.ingest.client import AgencyClient
 from impact.ingest.relay import highest_published
 from impact.settings import Settings
+from tests import commands as cmd
 from tests.integration.conftest import process_environment
 from tests.integration.test_relay import assert_exactly_once_and_contiguous
 from tests.submissions import registered_key, registration, report, signed
@@ -47,7 +48,7 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
         relay_transactional_id=f"restart-relay-{tag}",
     )
     ledger = build_ledger(settings)
-    ledger.found()
+    ledger.handle(cmd.found())
     bpa = registered_key(ledger, "BPA")
     env = process_environment(settings)
     client = AgencyClient(settings, bpa)

@@ -9,6 +9,7 @@ import pytest
 from impact.domain.submission import Rejection, Submission
 from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import Ingest
+from tests import commands as cmd
 from tests.integration.kafka_reading import read_rejections
 from tests.submissions import bad_inputs, registered_key, registration, report, signed
 
@@ -139,18 +140,18 @@ def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledge
     ingest = Ingest(ledger, settings)
     decide, seen = ingest.desk.process, []
 
-    def meanwhile_another_process_registers(value, source):
-        outcome = decide(value, source)
+    def meanwhile_another_process_registers(value, source, uow):
+        verdict = decide(value, source, uow)
         seen.append(source.offset)
         if len(seen) == len(messages):  # the batch is decided, not yet stored
             other = build_ledger(settings)
-            other.register_program(
+            other.handle(cmd.register_program(
                 "P-BPA-03", "BPA", "S1-T1", "다른 등록", "Registered elsewhere", 1_000_000,
                 date(2019, 1, 1), targets=(Target(metric="jobs_created", quarter="2019Q1",
                                                   value=Decimal(5)),),
-            )
+            ))
             other.close()
-        return outcome
+        return verdict
 
     ingest.desk.process = meanwhile_another_process_registers
     stats = ingest.run(until_idle=True)

@@ -6,6 +6,7 @@ import pytest
 from impact.ingest.kafka import transactional_producer
 from impact.ingest.relay import Relay
 from impact.projections.loader import Loader, loaded_positions
+from tests import commands as cmd
 from tests.integration.kafka_reading import read_records
 from tests.integration.slice import record_programmes
 
@@ -31,7 +32,7 @@ def test_a_second_load_resumes_from_the_stored_offsets_and_adds_only_new_records
     Relay(ledger, settings).run(until_idle=True)
     Loader(store, settings).run(until_idle=True)
     assert Loader(store, settings).run(until_idle=True).loaded == 0
-    ledger.submit_proposal("C-1", "제안", "본문", "general")
+    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
     Relay(ledger, settings).run(until_idle=True)
     assert Loader(store, settings).run(until_idle=True).loaded == 1
     assert counts(store) == (ledger.max_notification_id(),) * 2
@@ -59,7 +60,7 @@ def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_go
     forger.send(settings.events_topic, key=b"x", value=b"\xff not json", partition=0)
     forger.commit_transaction()
     forger.close()
-    ledger.submit_proposal("C-1", "제안", "본문", "general")
+    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
     Relay(ledger, settings).run(until_idle=True)
     stats = Loader(store, settings).run(until_idle=True)
     assert stats.unreadable == 1
@@ -107,7 +108,7 @@ def test_what_clickhouse_stores_is_what_the_contract_read(
     # would keep the first.
     repeated = genuine[:-1] + b',"actor":"someone else"}'
     publish_forged(settings, repeated)
-    ledger.submit_proposal("C-1", "제안", "본문", "general")
+    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
     Relay(ledger, settings).run(until_idle=True)
     stats = Loader(store, settings).run(until_idle=True)
     assert (stats.loaded, stats.unreadable) == (ledger.max_notification_id() + 1, 0)

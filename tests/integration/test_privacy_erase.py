@@ -20,6 +20,7 @@ from impact.privacy import ERASED, PersonalData
 from impact.projections.loader import Loader
 from impact.projections.scoring import review_quarter
 from impact.report import build_report
+from tests import commands as cmd
 from tests.integration.kafka_reading import read_records
 from tests.integration.test_audit_verify import audit, failures
 
@@ -32,29 +33,29 @@ KEPT_NAME = "이산들"
 def record_two_proposers(ledger, settings, sealer) -> None:
     for code, subject, name, contact in (("C-7", "citizen-7", ERASED_NAME, ERASED_CONTACT),
                                          ("C-8", "citizen-8", KEPT_NAME, "")):
-        ledger.submit_proposal(code, "해변 정화", "본문", "environment",
+        ledger.handle(cmd.submit_proposal(code, "해변 정화", "본문", "environment",
                                proposer=sealer.seal(subject, PersonalData(name=name, contact=contact)),
-                               occurred_at=datetime(2018, 10, 1, tzinfo=UTC))
-        ledger.start_proposal_review(code, ("expert-1",), actor="desk")
-        ledger.record_proposal_review(code, {"impact": Decimal(80)}, (), actor="desk")
-        ledger.adopt_proposal(code, "S4-T2", actor="desk")
-    ledger.register_program(
+                               occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
+        ledger.handle(cmd.start_proposal_review(code, ("expert-1",), actor="desk"))
+        ledger.handle(cmd.record_proposal_review(code, {"impact": Decimal(80)}, (), actor="desk"))
+        ledger.handle(cmd.adopt_proposal(code, "S4-T2", actor="desk"))
+    ledger.handle(cmd.register_program(
         "P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 100_000_000, date(2019, 1, 1),
         targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
         origin_proposals=("C-7",), occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    )
-    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
-                          occurred_at=datetime(2019, 4, 5, tzinfo=UTC))
+    ))
+    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
+                          occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
 
 
 def review_and_publish(ledger, settings, store) -> None:
     """What the quarterly review job does, in-process: load, score, record, publish."""
-    ledger.ensure_baseline_policy()
+    ledger.handle(cmd.baseline_policy())
     Relay(ledger, settings).run(until_idle=True)
     Loader(store, settings).run(until_idle=True)
     done = review_quarter(store, Quarter(2019, 1))
-    ledger.record_review_scores("2019Q1", done.policy.version, done.candidates, done.inputs_digest,
-                                occurred_at=done.as_of)
+    ledger.handle(cmd.record_review_scores("2019Q1", done.policy.version, done.candidates, done.inputs_digest,
+                                occurred_at=done.as_of))
     Relay(ledger, settings).run(until_idle=True)
     Loader(store, settings).run(until_idle=True)
 
@@ -102,7 +103,7 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     assert hashlib.sha256(events_file.read_bytes()).digest() == store_before
     assert log_bytes(settings) == log_before
     # Reviews, replays and verification still work.
-    ledger.report_outcome("P-BPA-01", "BPA", "r2", "participant_satisfaction", "2019Q1", Decimal(90))
+    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r2", "participant_satisfaction", "2019Q1", Decimal(90)))
     review_and_publish(ledger, settings, store)
     report = audit(settings)
     assert report.ok, failures(report)

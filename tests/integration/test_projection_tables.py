@@ -12,6 +12,7 @@ from impact.ingest.relay import Relay
 from impact.projections.loader import Loader
 from impact.projections.schema import TYPED, create_schema
 from impact.projections.scoring import review_quarter
+from tests import commands as cmd
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -20,10 +21,10 @@ Q1 = Quarter(2019, 1)
 
 
 def loaded(ledger, settings, store, programmes=3):
-    ledger.ensure_baseline_policy()
+    ledger.handle(cmd.baseline_policy())
     record_programmes(ledger, programmes)
-    ledger.join_partner("P-KAMCO-00", "KAMCO", Partner(kind="civic", name="부산 시민단체"),
-                        occurred_at=datetime(2019, 2, 1, tzinfo=UTC))
+    ledger.handle(cmd.join_partner("P-KAMCO-00", "KAMCO", Partner(kind="civic", name="부산 시민단체"),
+                        occurred_at=datetime(2019, 2, 1, tzinfo=UTC)))
     Relay(ledger, settings).run(until_idle=True)
     Loader(store, settings).run(until_idle=True)
 
@@ -103,9 +104,9 @@ def test_a_table_built_from_another_definition_is_rebuilt_and_refilled(ledger, s
 def test_events_loaded_later_reach_the_typed_tables(ledger, settings, store):
     loaded(ledger, settings, store, programmes=1)
     first = table_counts(store)
-    ledger.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(4),
-                           "recount")
-    ledger.change_status("P-KAMCO-00", "KAMCO", "suspended", "a pause")
+    ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(4),
+                           "recount"))
+    ledger.handle(cmd.change_status("P-KAMCO-00", "KAMCO", "suspended", "a pause"))
     Relay(ledger, settings).run(until_idle=True)
     Loader(store, settings).run(until_idle=True)
     later = table_counts(store)

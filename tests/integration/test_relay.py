@@ -3,6 +3,7 @@
 import pytest
 
 from impact.ingest.relay import Relay, highest_published
+from tests import commands as cmd
 from tests.integration.kafka_reading import read_envelopes
 from tests.integration.slice import record_programmes
 
@@ -35,7 +36,7 @@ def test_a_second_run_resumes_after_what_the_log_already_holds(ledger, settings)
     again = Relay(ledger, settings).run(until_idle=True)
     assert again.published == 0
     assert again.resumed_after == ledger.max_notification_id()
-    ledger.submit_proposal("C-9", "새 제안", "계속 들어오는 제안", "general")
+    ledger.handle(cmd.submit_proposal("C-9", "새 제안", "계속 들어오는 제안", "general"))
     third = Relay(ledger, settings).run(until_idle=True)
     assert third.published == 1
     assert_exactly_once_and_contiguous(ledger, settings)

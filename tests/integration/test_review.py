@@ -11,6 +11,7 @@ from impact.domain.review import PromotionReview
 from impact.domain.scoring import COMPONENTS
 from impact.orchestration.run import run_load, run_review
 from impact.projections.scoring import recorded_review, review_quarter
+from tests import commands as cmd
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -46,8 +47,8 @@ def test_a_correction_recorded_after_a_review_does_not_change_it_when_replayed_a
     recorded = recorded_review(store, Q1)
     assert recorded is not None
 
-    ledger.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(9),
-                           "late sign-ups counted")
+    ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(9),
+                           "late sign-ups counted"))
     run_load(settings)
     now = review_quarter(store, Q1)
     assert now.inputs_digest != recorded.inputs_digest
@@ -63,8 +64,8 @@ def test_a_correction_recorded_after_a_review_does_not_change_it_when_replayed_a
 def test_once_the_council_has_decided_a_review_its_scores_stand(ledger, settings, store):
     record_programmes(ledger, 3)
     run_review(settings, "2019-01-01")
-    ledger.decide("2019Q1", "P-BPA-02", "defer", "wait a quarter", "council-1")
-    ledger.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(9), "recount")
+    ledger.handle(cmd.decide("2019Q1", "P-BPA-02", "defer", "wait a quarter", "council-1"))
+    ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(9), "recount"))
     again = materialized(run_review(settings, "2019-01-01"), "quarterly_scores")
     assert (again["recorded"], again["decided"]) == (False, True)
     assert again["inputs_digest"] == scored_events(ledger)[0].inputs_digest
@@ -83,25 +84,25 @@ def test_the_scores_table_holds_every_programme_with_every_component(ledger, set
 
 
 def test_projections_follow_a_proposal_to_its_programme_and_joint_project(ledger, settings, store):
-    ledger.submit_proposal("C-1", "해변 정화", "본문", "environment",
-                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC))
-    ledger.start_proposal_review("C-1", ("expert",), actor="desk")
-    ledger.record_proposal_review("C-1", {"impact": Decimal(80)}, (), actor="desk")
-    ledger.adopt_proposal("C-1", "S4-T2", actor="desk", occurred_at=datetime(2018, 11, 28, 12, tzinfo=UTC))
-    ledger.submit_proposal("C-2", "드론쇼", "본문", "tourism")
-    ledger.register_program(
+    ledger.handle(cmd.submit_proposal("C-1", "해변 정화", "본문", "environment",
+                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
+    ledger.handle(cmd.start_proposal_review("C-1", ("expert",), actor="desk"))
+    ledger.handle(cmd.record_proposal_review("C-1", {"impact": Decimal(80)}, (), actor="desk"))
+    ledger.handle(cmd.adopt_proposal("C-1", "S4-T2", actor="desk", occurred_at=datetime(2018, 11, 28, 12, tzinfo=UTC)))
+    ledger.handle(cmd.submit_proposal("C-2", "드론쇼", "본문", "tourism"))
+    ledger.handle(cmd.register_program(
         "P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 100_000_000, date(2019, 1, 1),
         targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
         origin_proposals=("C-1",), occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    )
+    ))
     evidence = Evidence(uri="file:///evidence.pdf", sha256="0" * 64)
-    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
-                          evidence=evidence, occurred_at=datetime(2019, 4, 5, tzinfo=UTC))
-    ledger.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="남부발전", code="KOSPO"),
-                        occurred_at=datetime(2019, 2, 1, tzinfo=UTC))
+    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
+                          evidence=evidence, occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
+    ledger.handle(cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="남부발전", code="KOSPO"),
+                        occurred_at=datetime(2019, 2, 1, tzinfo=UTC)))
     run_review(settings, "2019-01-01")
-    ledger.decide("2019Q1", "P-BPA-01", "promote", "targets beaten", "council-1",
-                  occurred_at=datetime(2019, 4, 20, tzinfo=UTC))
+    ledger.handle(cmd.decide("2019Q1", "P-BPA-01", "promote", "targets beaten", "council-1",
+                  occurred_at=datetime(2019, 4, 20, tzinfo=UTC)))
     run_load(settings)
 
     funnel = {r["code"]: r for r in store.dicts("SELECT * FROM {db}.proposal_funnel")}

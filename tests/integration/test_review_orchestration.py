@@ -9,6 +9,7 @@ import pytest
 
 from impact.orchestration.definitions import all_resources, build_definitions, log_behind_sensor
 from impact.orchestration.run import run_load, run_review
+from tests import commands as cmd
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -80,7 +81,7 @@ def test_the_sensor_asks_for_a_load_while_the_store_or_kafka_is_ahead_and_skips_
 def test_the_load_checks_pass_on_a_transactional_topic_whose_offsets_have_gaps(ledger, settings, store):
     record_programmes(ledger, 3)
     run_load(settings)
-    ledger.submit_proposal("C-1", "제안", "본문", "general")  # a second relay transaction
+    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))  # a second relay transaction
     result = run_load(settings)
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["offsets_contiguous"].passed

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from impact.ledger import Ledger
+from tests import commands as cmd
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
 
@@ -10,6 +11,6 @@ IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":me
 @pytest.fixture
 def ledger() -> Iterator[Ledger]:
     app = Ledger(env=IN_MEMORY)
-    app.found()
+    app.handle(cmd.found())
     yield app
     app.close()

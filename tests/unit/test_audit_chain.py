@@ -94,9 +94,10 @@ def test_a_checkpoint_verifies_with_the_platform_key_only_and_only_unaltered(tmp
 
 
 def desk_applies(ledger, message, offset):
-    outcome = SubmissionDesk(ledger).process(message, Source("impact.submissions", 0, offset, ARRIVAL))
-    assert not outcome.rejected, outcome.message
-    ledger.save(*outcome.aggregates)
+    uow = ledger.unit_of_work(from_submissions=True)
+    verdict = SubmissionDesk().process(message, Source("impact.submissions", 0, offset, ARRIVAL), uow)
+    assert not verdict.rejected, verdict.message
+    uow.commit()
 
 
 def checked(ledger):

@@ -10,6 +10,7 @@ import jsonschema
 from impact.contract import envelope_for
 from impact.contract.schemas import contract_schemas, export
 from impact.domain.program import Target
+from tests import commands as cmd
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -22,15 +23,15 @@ def test_the_schema_files_in_the_repository_are_up_to_date(tmp_path):
 
 
 def test_every_event_the_ledger_stores_validates_against_its_schema(ledger):
-    ledger.submit_proposal("C-1", "제안", "본문 🐢", "environment")
-    ledger.start_proposal_review("C-1", ("e1",), actor="desk")
-    ledger.record_proposal_review("C-1", {"impact": Decimal(70)}, (), actor="desk")
-    ledger.adopt_proposal("C-1", "S4-T2", actor="desk")
-    ledger.register_program("P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 10, date(2019, 1, 1),
+    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문 🐢", "environment"))
+    ledger.handle(cmd.start_proposal_review("C-1", ("e1",), actor="desk"))
+    ledger.handle(cmd.record_proposal_review("C-1", {"impact": Decimal(70)}, (), actor="desk"))
+    ledger.handle(cmd.adopt_proposal("C-1", "S4-T2", actor="desk"))
+    ledger.handle(cmd.register_program("P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 10, date(2019, 1, 1),
                             targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(5)),),
-                            origin_proposals=("C-1",))
-    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("1.5"))
-    ledger.correct_outcome("P-BPA-01", "BPA", "r2", "r1", Decimal(2), "recount")
+                            origin_proposals=("C-1",)))
+    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("1.5")))
+    ledger.handle(cmd.correct_outcome("P-BPA-01", "BPA", "r2", "r1", Decimal(2), "recount"))
     schemas = contract_schemas()
     seen = set()
     for notification, event in ledger.iter_events():

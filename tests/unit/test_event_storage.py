@@ -11,19 +11,20 @@ from impact.contract import EventEnvelope, envelope_for
 from impact.domain.base import event_id
 from impact.domain.program import Program, Target
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
+from tests import commands as cmd
 
 
 def registered(ledger):
-    ledger.register_program(
+    ledger.handle(cmd.register_program(
         "P-BPA-01", "BPA", "S4-T2", "플라스틱 ZERO 🐢", "Plastic ZERO", 5, date(2019, 1, 1),
         targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("0.1")),),
         occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    )
+    ))
 
 
 def test_every_stored_event_reads_back_equal_with_decimals_and_hangul_intact(ledger):
     registered(ledger)
-    ledger.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("12.345"))
+    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("12.345")))
     program = ledger.program("P-BPA-01")
     assert program.title_ko == "플라스틱 ZERO 🐢"
     assert program.targets[0].value == Decimal("0.1")

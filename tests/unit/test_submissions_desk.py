@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from impact.ingest.desk import Source, SubmissionDesk
+from tests import commands as cmd
 from tests.submissions import bad_inputs, registered_key, registration, report, signed
 
 ARRIVAL = datetime(2026, 1, 1, tzinfo=UTC)
@@ -16,20 +17,21 @@ def source(offset: int) -> Source:
 
 @pytest.fixture
 def desk(ledger):
-    return SubmissionDesk(ledger)
+    return SubmissionDesk()
 
 
 @pytest.fixture
 def bpa(ledger):
     pair = registered_key(ledger, "BPA")
-    ledger.register_program("P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1))
+    ledger.handle(cmd.register_program("P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1)))
     return pair
 
 
 def apply(ledger, desk, message, offset=0):
-    outcome = desk.process(message, source(offset))
-    ledger.save(*outcome.aggregates)
-    return outcome
+    uow = ledger.unit_of_work(from_submissions=True)
+    verdict = desk.process(message, source(offset), uow)
+    uow.commit()
+    return verdict
 
 
 def test_a_signed_registration_and_report_are_applied(ledger, desk, bpa):
@@ -66,7 +68,7 @@ def test_a_submission_id_reused_for_different_content_is_refused(ledger, desk, b
 
 
 def test_a_member_that_left_cannot_submit_any_more(ledger, desk, bpa):
-    ledger.retire_member("BPA", date(2025, 1, 1), actor="BUSAN")
+    ledger.handle(cmd.retire_member("BPA", date(2025, 1, 1), actor="BUSAN"))
     outcome = apply(ledger, desk, signed(bpa, report("BPA", "P-BPA-01")))
     assert outcome.code == "not_a_member"
 

@@ -1,0 +1,153 @@
+"""What people ask the ledger to do, as data.
+
+Agencies' commands are the public contract's submission models
+(``impact.contract.submissions``): the same object is sent signed over Kafka or
+entered by staff. Staff and council commands are defined here. Every command says
+when the fact happened (business time, resolved once at the edge when the user gave
+none) and who acts; a handler (``impact.application.handlers``) decides each one.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from impact.contract.submissions import (
+    ChangeProgramStatus,
+    CorrectOutcome,
+    JoinPartner,
+    RegisterProgram,
+    ReportOutcome,
+)
+from impact.domain.consortium import DECLARED_AT, AgencyKey, Member
+from impact.domain.proposal import Channel, ReviewComment, SealedPersonalData
+from impact.domain.quarter import QuarterText
+from impact.domain.review import Decision, ScoredCandidate
+from impact.domain.scoring import ScoringPolicy
+
+
+class StaffCommand(BaseModel):
+    """A command entered by a person: the secretariat, the proposal desk, the council."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    occurred_at: datetime = Field(description="Business time: when it happened.")
+    actor: str = Field(min_length=1, max_length=64)
+
+
+# -- the consortium ----------------------------------------------------------------
+
+
+class FoundConsortium(StaffCommand):
+    """Found the consortium and declare the 2018 plan, once (both as of the declaration)."""
+
+    occurred_at: datetime = DECLARED_AT
+    actor: str = "BUSAN"
+
+
+class AdmitMember(StaffCommand):
+    member: Member
+
+
+class RetireMember(StaffCommand):
+    code: str
+    left_on: date
+
+
+class RegisterKey(StaffCommand):
+    key: AgencyKey
+
+
+class RevokeKey(StaffCommand):
+    agency: str
+    key_id: str
+    revoked_at: datetime
+
+
+class AdoptPolicy(StaffCommand):
+    """The council adopts a scoring policy for the quarters from ``effective_from`` on."""
+
+    policy: ScoringPolicy
+    effective_from: QuarterText
+    actor: str = "council"
+
+
+class AdoptBaselinePolicy(StaffCommand):
+    """Adopt policy v1 (in force since founding) if no policy was ever adopted."""
+
+    actor: str = "council"
+
+
+# -- proposals ---------------------------------------------------------------------
+
+
+class SubmitProposal(StaffCommand):
+    code: str
+    title: str
+    text: str = ""
+    category: str = "general"
+    channel: Channel = "website"
+    proposer: SealedPersonalData | None = None
+    actor: str = "proposal-desk"
+
+
+class StartProposalReview(StaffCommand):
+    code: str
+    panel: tuple[str, ...]
+
+
+class RecordProposalReview(StaffCommand):
+    code: str
+    scores: dict[str, Decimal]
+    comments: tuple[ReviewComment, ...] = ()
+
+
+class AdoptProposal(StaffCommand):
+    code: str
+    task_code: str
+
+
+class RejectProposal(StaffCommand):
+    code: str
+    reason: str
+
+
+class MergeProposal(StaffCommand):
+    code: str
+    into_code: str
+
+
+# -- promotion reviews -------------------------------------------------------------
+
+
+class RecordReviewScores(StaffCommand):
+    """Open the quarter's review if needed and record its scored candidates."""
+
+    quarter: QuarterText
+    policy_version: int
+    candidates: tuple[ScoredCandidate, ...]
+    inputs_digest: str
+    actor: str = "promotion-review"
+
+
+class DecidePromotion(StaffCommand):
+    """A council decision; a promotion makes the programme a joint project of the
+    agencies named, or of every agency active on the day."""
+
+    quarter: QuarterText
+    program_code: str
+    decision: Decision
+    reason: str
+    meeting_ref: str
+    participants: tuple[str, ...] = ()
+    actor: str = "council"
+
+
+AgencyCommand = RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus
+
+Command = (
+    AgencyCommand
+    | FoundConsortium | AdmitMember | RetireMember | RegisterKey | RevokeKey | AdoptPolicy
+    | AdoptBaselinePolicy | SubmitProposal | StartProposalReview | RecordProposalReview
+    | AdoptProposal | RejectProposal | MergeProposal | RecordReviewScores | DecidePromotion
+)

@@ -1,0 +1,300 @@
+"""One handler per command: load what the rule needs, ask the aggregate, return what changed.
+
+A handler never stores: it returns the aggregates it changed (nothing when there was
+nothing to do) and the unit of work keeps them. ``HANDLERS`` maps each command class
+to its handler.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from impact.application import commands as c
+from impact.application.unit_of_work import Handler, UnitOfWork
+from impact.domain.base import Aggregate
+from impact.domain.consortium import Consortium
+from impact.domain.errors import AlreadyExistsError, NotFoundError, ReviewStateError
+from impact.domain.plan import Plan
+from impact.domain.program import Program
+from impact.domain.proposal import Proposal
+from impact.domain.review import PromotionReview
+from impact.domain.scoring import BASELINE_EFFECTIVE_FROM, POLICY_V1
+
+Changed = tuple[Aggregate, ...]
+
+
+# -- reading what a rule needs -------------------------------------------------------
+
+
+def consortium(uow: UnitOfWork, to_change: bool = True) -> Consortium:
+    read = uow.get if to_change else uow.look
+    return read(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
+
+
+def plan(uow: UnitOfWork) -> Plan:
+    return uow.look(Plan, Plan.create_id(), "the plan (run `impact init`)")
+
+
+def program(uow: UnitOfWork, code: str) -> Program:
+    return uow.get(Program, Program.create_id(code=code), f"programme {code}")
+
+
+def proposal(uow: UnitOfWork, code: str, to_change: bool = True) -> Proposal:
+    read = uow.get if to_change else uow.look
+    return read(Proposal, Proposal.create_id(code=code), f"proposal {code}")
+
+
+def review(uow: UnitOfWork, quarter: str) -> PromotionReview:
+    return uow.get(
+        PromotionReview, PromotionReview.create_id(quarter=quarter), f"the review of {quarter}"
+    )
+
+
+def acting_on(uow: UnitOfWork, program_code: str, agency: str, at: datetime) -> Program:
+    """The programme an agency acts on, once the agency is known to be an active member then."""
+    consortium(uow, to_change=False).check_active(agency, on=at.date())
+    return program(uow, program_code)
+
+
+# -- the consortium ----------------------------------------------------------------
+
+
+def found(uow: UnitOfWork, cmd: c.FoundConsortium) -> Changed:
+    changed: list[Aggregate] = []
+    if not uow.exists(Consortium.create_id()):
+        changed.append(Consortium.found(occurred_at=cmd.occurred_at, actor=cmd.actor))
+    if not uow.exists(Plan.create_id()):
+        changed.append(Plan.declare_2018(occurred_at=cmd.occurred_at, actor=cmd.actor))
+    return tuple(changed)
+
+
+def admit_member(uow: UnitOfWork, cmd: c.AdmitMember) -> Changed:
+    found_ = consortium(uow)
+    found_.admit(cmd.member, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def retire_member(uow: UnitOfWork, cmd: c.RetireMember) -> Changed:
+    found_ = consortium(uow)
+    found_.retire(cmd.code, cmd.left_on, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def register_key(uow: UnitOfWork, cmd: c.RegisterKey) -> Changed:
+    found_ = consortium(uow)
+    found_.register_key(cmd.key, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def revoke_key(uow: UnitOfWork, cmd: c.RevokeKey) -> Changed:
+    found_ = consortium(uow)
+    found_.revoke_key(
+        cmd.agency, cmd.key_id, cmd.revoked_at, occurred_at=cmd.occurred_at, actor=cmd.actor
+    )
+    return (found_,)
+
+
+def adopt_policy(uow: UnitOfWork, cmd: c.AdoptPolicy) -> Changed:
+    found_ = consortium(uow)
+    found_.adopt_policy(cmd.policy, cmd.effective_from, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def adopt_baseline_policy(uow: UnitOfWork, cmd: c.AdoptBaselinePolicy) -> Changed:
+    found_ = consortium(uow)
+    if found_.adopted_policies():
+        return ()
+    found_.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+# -- proposals ---------------------------------------------------------------------
+
+
+def submit_proposal(uow: UnitOfWork, cmd: c.SubmitProposal) -> Changed:
+    if uow.exists(Proposal.create_id(code=cmd.code)):
+        raise AlreadyExistsError(f"proposal {cmd.code} already exists")
+    return (
+        Proposal(
+            code=cmd.code, channel=cmd.channel, title=cmd.title, text=cmd.text,
+            category=cmd.category, proposer=cmd.proposer, occurred_at=cmd.occurred_at,
+            actor=cmd.actor,
+        ),
+    )
+
+
+def start_proposal_review(uow: UnitOfWork, cmd: c.StartProposalReview) -> Changed:
+    found_ = proposal(uow, cmd.code)
+    found_.start_review(cmd.panel, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def record_proposal_review(uow: UnitOfWork, cmd: c.RecordProposalReview) -> Changed:
+    found_ = proposal(uow, cmd.code)
+    found_.record_review(dict(cmd.scores), cmd.comments, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def adopt_proposal(uow: UnitOfWork, cmd: c.AdoptProposal) -> Changed:
+    plan(uow).task(cmd.task_code, on=cmd.occurred_at.date())
+    found_ = proposal(uow, cmd.code)
+    found_.adopt(cmd.task_code, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def reject_proposal(uow: UnitOfWork, cmd: c.RejectProposal) -> Changed:
+    found_ = proposal(uow, cmd.code)
+    found_.reject(cmd.reason, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+def merge_proposal(uow: UnitOfWork, cmd: c.MergeProposal) -> Changed:
+    proposal(uow, cmd.into_code, to_change=False)
+    found_ = proposal(uow, cmd.code)
+    found_.merge_into(cmd.into_code, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_,)
+
+
+# -- agencies' programmes ----------------------------------------------------------
+
+
+def register_program(uow: UnitOfWork, cmd: c.RegisterProgram) -> Changed:
+    at = cmd.submitted_at
+    consortium(uow, to_change=False).check_active(cmd.agency, on=at.date())
+    plan(uow).task(cmd.task_code, on=at.date())
+    for origin in cmd.origin_proposals:
+        status = proposal(uow, origin, to_change=False).status
+        if status != "adopted":
+            raise ReviewStateError(
+                f"proposal {origin} is {status}; only an adopted proposal can be "
+                f"the origin of a programme"
+            )
+    registered = Program.register(
+        code=cmd.program_code, agency=cmd.agency, task_code=cmd.task_code,
+        title_ko=cmd.title_ko, title_en=cmd.title_en, origin_proposals=cmd.origin_proposals,
+        targets=cmd.targets, budget_krw=cmd.budget_krw, starts_on=cmd.starts_on,
+        ends_on=cmd.ends_on, occurred_at=at,
+    )
+    if uow.exists(registered.id):
+        raise AlreadyExistsError(f"programme {cmd.program_code} already exists")
+    return (registered,)
+
+
+def _submission_id(uow: UnitOfWork, cmd: Any) -> str | None:
+    """Events name the signed submission that caused them; staff entries name none."""
+    return cmd.submission_id if uow.from_submissions else None
+
+
+def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.report_outcome(
+        report_id=cmd.report_id, metric=cmd.metric, quarter=cmd.quarter, value=cmd.value,
+        evidence=cmd.evidence, submission_id=_submission_id(uow, cmd),
+        occurred_at=cmd.submitted_at, actor=cmd.agency,
+    )
+    return (found_,)
+
+
+def correct_outcome(uow: UnitOfWork, cmd: c.CorrectOutcome) -> Changed:
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.correct_outcome(
+        report_id=cmd.report_id, corrects=cmd.corrects, value=cmd.value, reason=cmd.reason,
+        evidence=cmd.evidence, submission_id=_submission_id(uow, cmd),
+        occurred_at=cmd.submitted_at, actor=cmd.agency,
+    )
+    return (found_,)
+
+
+def join_partner(uow: UnitOfWork, cmd: c.JoinPartner) -> Changed:
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.join_partner(cmd.partner, occurred_at=cmd.submitted_at, actor=cmd.agency)
+    return (found_,)
+
+
+def change_program_status(uow: UnitOfWork, cmd: c.ChangeProgramStatus) -> Changed:
+    """Suspend, resume or complete a programme."""
+    at, agency = cmd.submitted_at, cmd.agency
+    found_ = acting_on(uow, cmd.program_code, agency, at)
+    if cmd.status == "suspended":
+        found_.suspend(cmd.reason or "not given", occurred_at=at, actor=agency)
+    elif cmd.status == "resumed":
+        found_.resume(occurred_at=at, actor=agency)
+    else:
+        found_.complete(at.date(), occurred_at=at, actor=agency)
+    return (found_,)
+
+
+# -- promotion reviews -------------------------------------------------------------
+
+
+def record_review_scores(uow: UnitOfWork, cmd: c.RecordReviewScores) -> Changed:
+    """Nothing changes when the review already holds these very scores from the same
+    inputs under the same policy. A ledger that never adopted a policy adopts the
+    baseline v1 (in force since founding) with its first review."""
+    found_ = consortium(uow)
+    if not found_.adopted_policies():
+        found_.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    if cmd.policy_version not in {p.version for _, p in found_.adopted_policies()}:
+        raise NotFoundError(f"scoring policy v{cmd.policy_version} was never adopted")
+    if uow.exists(PromotionReview.create_id(quarter=cmd.quarter)):
+        opened = review(uow, cmd.quarter)
+        if opened.policy_version != cmd.policy_version:
+            raise ReviewStateError(
+                f"review {cmd.quarter} was opened under scoring policy v{opened.policy_version}; "
+                f"it cannot be scored under v{cmd.policy_version}"
+            )
+        if opened.inputs_digest == cmd.inputs_digest and tuple(opened.candidates.values()) == cmd.candidates:
+            return ()
+    else:
+        opened = PromotionReview(
+            quarter=cmd.quarter, policy_version=cmd.policy_version,
+            occurred_at=cmd.occurred_at, actor=cmd.actor,
+        )
+    opened.record_scores(cmd.candidates, cmd.inputs_digest, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (found_, opened)
+
+
+def decide_promotion(uow: UnitOfWork, cmd: c.DecidePromotion) -> Changed:
+    """The review records the decision; a promotion also makes the programme a joint
+    project of the agencies named, or of every agency active on the day."""
+    at, code = cmd.occurred_at, cmd.program_code
+    opened = review(uow, cmd.quarter)
+    candidate = opened.candidates.get(code)
+    if cmd.decision == "promote" and candidate is not None and not candidate.eligible:
+        raise ReviewStateError(
+            f"{code} did not pass the gates of review {cmd.quarter} "
+            f"({candidate.failed_gate}); it can be deferred or declined, not promoted"
+        )
+    opened.decide(code, cmd.decision, cmd.reason, cmd.meeting_ref, occurred_at=at, actor=cmd.actor)
+    if cmd.decision != "promote":
+        return (opened,)
+    promoted = program(uow, code)
+    members = consortium(uow, to_change=False)
+    for agency in cmd.participants:
+        members.check_active(agency, on=at.date())
+    chosen = cmd.participants or tuple(members.agencies_on(at.date()))
+    promoted.promote(cmd.quarter, chosen, occurred_at=at, actor=cmd.actor)
+    return (opened, promoted)
+
+
+HANDLERS: dict[type, Handler] = {
+    c.FoundConsortium: found,
+    c.AdmitMember: admit_member,
+    c.RetireMember: retire_member,
+    c.RegisterKey: register_key,
+    c.RevokeKey: revoke_key,
+    c.AdoptPolicy: adopt_policy,
+    c.AdoptBaselinePolicy: adopt_baseline_policy,
+    c.SubmitProposal: submit_proposal,
+    c.StartProposalReview: start_proposal_review,
+    c.RecordProposalReview: record_proposal_review,
+    c.AdoptProposal: adopt_proposal,
+    c.RejectProposal: reject_proposal,
+    c.MergeProposal: merge_proposal,
+    c.RegisterProgram: register_program,
+    c.ReportOutcome: report_outcome,
+    c.CorrectOutcome: correct_outcome,
+    c.JoinPartner: join_partner,
+    c.ChangeProgramStatus: change_program_status,
+    c.RecordReviewScores: record_review_scores,
+    c.DecidePromotion: decide_promotion,
+}

@@ -1,0 +1,114 @@
+"""The unit of work: decisions taken one after another, stored together.
+
+* ``decide(command)`` runs the command's handler. A handler reads aggregates through
+  ``get`` (a copy it may change) or ``look`` (an instance to look at only); both see
+  what the decisions before it in this unit decided.
+* Only a decision that succeeds is kept: a refused one leaves nothing behind.
+* ``commit`` stores every kept event in the order decided, each decision's events
+  together (auditors pair a submission with the event just before it), with an
+  optional tracking record ("partition P consumed up to offset O"), in one
+  transaction. Nothing is stored before ``commit``.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import Tracking
+
+from impact.domain.base import Aggregate
+from impact.domain.errors import NotFoundError
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class EventStore(Protocol):
+    """What a unit of work needs of the ledger's event store (the port a fake implements)."""
+
+    def load(self, aggregate_id: UUID, copy: bool = True) -> Aggregate:
+        """The aggregate as stored; raises ``AggregateNotFoundError`` when there is none."""
+
+    def store(self, events: Sequence[Any], tracking: Tracking | None = None) -> None:
+        """Store the events (and the tracking record) atomically, or nothing."""
+
+
+Handler = Callable[["UnitOfWork", Any], tuple[Aggregate, ...]]
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        store: EventStore,
+        handlers: Mapping[type, Handler],
+        from_submissions: bool = False,
+    ) -> None:
+        self.event_store = store
+        self.handlers = handlers
+        self.from_submissions = from_submissions
+        """The commands come from signed submissions: the events they cause name them."""
+        self._changed: dict[UUID, Aggregate] = {}
+        self.events: list[Any] = []
+        """The new events in the order they were decided."""
+
+    # -- reads ------------------------------------------------------------------
+
+    def get(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        """A copy of the aggregate to decide on, as the decisions before left it."""
+        return self._read(cls, aggregate_id, what, copy=True)
+
+    def look(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        """The aggregate to look at, never to change (no copy is made)."""
+        return self._read(cls, aggregate_id, what, copy=False)
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        if aggregate_id in self._changed:
+            return True
+        try:
+            self.event_store.load(aggregate_id, copy=False)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _read(self, cls: type[A], aggregate_id: UUID, what: str, copy: bool) -> A:
+        aggregate: Aggregate | None = self._changed.get(aggregate_id)
+        if aggregate is not None:
+            aggregate = deepcopy(aggregate) if copy else aggregate
+        else:
+            try:
+                aggregate = self.event_store.load(aggregate_id, copy=copy)
+            except AggregateNotFoundError:
+                raise NotFoundError(f"{what} does not exist") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{what} does not exist")
+        return aggregate
+
+    # -- decisions --------------------------------------------------------------
+
+    def decide(self, command: Any) -> bool:
+        """Decide one command; keep what it changed. True if it changed anything."""
+        try:
+            handler = self.handlers[type(command)]
+        except KeyError:
+            raise TypeError(f"no handler for {type(command).__name__}") from None
+        return self.keep(*handler(self, command)) > 0
+
+    def keep(self, *aggregates: Aggregate) -> int:
+        """Keep the aggregates a decision changed; return how many new events they hold."""
+        before = len(self.events)
+        for aggregate in aggregates:
+            earlier = self._changed.get(aggregate.id)
+            done = len(earlier.pending_events) if earlier is not None else 0
+            self.events.extend(aggregate.pending_events[done:])
+            self._changed[aggregate.id] = aggregate
+        return len(self.events) - before
+
+    def commit(self, tracking: Tracking | None = None) -> int:
+        """Store every kept event (and the tracking record) in one transaction."""
+        if self.events or tracking is not None:
+            self.event_store.store(self.events, tracking)
+        stored = len(self.events)
+        self._changed.clear()
+        self.events = []
+        return stored

@@ -1,0 +1,108 @@
+"""What each act of the scenario asks of the platform.
+
+Staff acts (the secretariat, the proposal desk) become commands for the ledger;
+agencies' acts become signed messages for ``impact.submissions``, including the
+mistakes agencies make (which the desk must reject). The runner sends them through
+Kafka; the benchmarks hand them straight to the ledger and the desk.
+"""
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from impact.application import commands as c
+from impact.domain.consortium import AgencyKey, Member
+from impact.domain.proposal import ReviewComment
+from impact.ingest.client import routing_key, sign_submission
+from impact.privacy import PersonalData, PersonalDataSealer
+from impact.scenario.generator import Act
+from impact.signing import AgencyKeyPair, public_key_text
+
+SECRETARIAT = "consortium-secretariat"
+PROPOSAL_DESK = "proposal-desk"
+AGENCIES = ("KAMCO", "KIBO", "BPA", "HUG", "KOSPO", "KSD", "HF", "BNK")
+"""Every agency that signs in the scenario: the seven founders and the eighth member."""
+
+Message = tuple[str, bytes, bytes]
+"""A message for ``impact.submissions``: a label, its routing key, its bytes."""
+
+
+def scenario_key(seed: int, agency: str) -> AgencyKeyPair:
+    """The agency's signing key in the scenario: derived from the seed, so runs repeat."""
+    secret = hashlib.sha256(f"impact-scenario:{seed}:{agency}".encode()).digest()
+    return AgencyKeyPair(agency, Ed25519PrivateKey.from_private_bytes(secret))
+
+
+class ScenarioActs:
+    """Turns acts into commands and messages, with the scenario's keys."""
+
+    def __init__(self, seed: int, sealer: PersonalDataSealer) -> None:
+        self.keys = {a: scenario_key(seed, a) for a in AGENCIES}
+        self.sealer = sealer
+
+    def command(self, act: Act) -> c.StaffCommand | None:
+        """The staff command of a staff act; None for agencies' acts, reviews and councils."""
+        d, at = act.data, act.at
+        if act.kind == "found":
+            return c.FoundConsortium()
+        if act.kind == "key.register":
+            pair = self.keys[d["agency"]]
+            key = AgencyKey(agency=pair.agency, key_id=pair.key_id,
+                            public_key=public_key_text(pair.public), valid_from=at)
+            return c.RegisterKey(key=key, actor=SECRETARIAT, occurred_at=at)
+        if act.kind == "member.join":
+            member = Member(code=d["code"], name_ko=d["name_ko"], name_en=d["name_en"],
+                            joined_on=date.fromisoformat(d["joined_on"]))
+            return c.AdmitMember(member=member, actor="BUSAN", occurred_at=at)
+        if act.kind == "proposal.submit":
+            sealed = self.sealer.seal(d["subject_id"], PersonalData(name=d["name"], contact=d["contact"]))
+            return c.SubmitProposal(code=d["code"], title=d["title"], text=d["text"],
+                                    category=d["category"], channel=d["channel"], proposer=sealed,
+                                    occurred_at=at)
+        if act.kind == "proposal.start_review":
+            return c.StartProposalReview(code=d["code"], panel=tuple(d["panel"]), actor=PROPOSAL_DESK,
+                                         occurred_at=at)
+        if act.kind == "proposal.review":
+            return c.RecordProposalReview(
+                code=d["code"], scores={k: Decimal(v) for k, v in d["scores"].items()},
+                comments=(ReviewComment(reviewer="전문가 패널", comment="검토 의견 기록"),),
+                actor=PROPOSAL_DESK, occurred_at=at,
+            )
+        if act.kind == "proposal.adopt":
+            return c.AdoptProposal(code=d["code"], task_code=d["task"], actor=PROPOSAL_DESK, occurred_at=at)
+        if act.kind == "proposal.reject":
+            return c.RejectProposal(code=d["code"], reason=d["reason"], actor=PROPOSAL_DESK, occurred_at=at)
+        if act.kind == "proposal.merge":
+            return c.MergeProposal(code=d["code"], into_code=d["into"], actor=PROPOSAL_DESK, occurred_at=at)
+        return None
+
+    def message(self, act: Act) -> Message | None:
+        """The signed message of an agency's act (a mistake included); None for other acts."""
+        if act.kind == "submission":
+            submission = act.data["submission"]
+            signed = sign_submission(self.keys[act.data["agency"]], submission)
+            return submission["submission_id"], routing_key(submission), signed
+        if act.kind == "bad_submission":
+            return self._mistake(act)
+        return None
+
+    def _mistake(self, act: Act) -> Message:
+        """A mistake an agency makes; the desk must reject it and keep everything else."""
+        submission, agency, kind = act.data["submission"], act.data["agency"], act.data["expect"]
+        own, sid = self.keys[agency], submission["submission_id"]
+        if kind == "duplicate":
+            message = sign_submission(own, submission)
+        elif kind == "not_owner":
+            other = self.keys[act.data["other"]]
+            message = sign_submission(other, {**submission, "agency": other.agency, "submission_id": sid + "-x"})
+        elif kind == "value_out_of_range":
+            negative = "-" + submission["value"].lstrip("-")
+            message = sign_submission(own, {**submission, "value": negative, "submission_id": sid + "-neg"})
+        elif kind == "unknown_program":
+            typo = submission["program_code"] + "9"
+            message = sign_submission(own, {**submission, "program_code": typo, "submission_id": sid + "-typo"})
+        else:  # malformed_json: a truncated upload
+            message = sign_submission(own, submission)[:-17]
+        return f"bad:{kind}", routing_key(submission), message
