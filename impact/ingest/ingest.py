@@ -98,7 +98,7 @@ class Ingest:
                 idle = 0
                 offsets: dict[TopicPartition, OffsetAndMetadata] = {}
                 for tp, records in sorted(fetched.items()):
-                    self._handle_batch(tp, records, on_message)
+                    self.decide_batch(tp, records, on_message)
                     offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
                 with kafka_errors("committing ingest offsets"):
                     consumer.commit(offsets)
@@ -126,7 +126,7 @@ class Ingest:
             ends = consumer.end_offsets(tps)
             return all(consumer.position(tp) >= ends[tp] for tp in tps)
 
-    def _handle_batch(
+    def decide_batch(
         self, tp: TopicPartition, records: list[Any], on_message: Callable[[str, Any], None] | None
     ) -> None:
         """One partition's records of a poll: decided in turn, stored in one transaction."""
