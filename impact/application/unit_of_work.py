@@ -108,6 +108,8 @@ class UnitOfWork:
         """Store every kept event (and the tracking record) in one transaction."""
         if self.events or tracking is not None:
             self.event_store.store(self.events, tracking)
+        for aggregate in self._changed.values():
+            aggregate.collect_events()  # stored: no longer pending (a cached instance may be reused)
         stored = len(self.events)
         self._changed.clear()
         self.events = []

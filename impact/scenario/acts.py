@@ -42,7 +42,7 @@ class ScenarioActs:
         self.keys = {a: scenario_key(seed, a) for a in AGENCIES}
         self.sealer = sealer
 
-    def command(self, act: Act) -> c.StaffCommand | None:
+    def command(self, act: Act) -> c.Command | None:
         """The staff command of a staff act; None for agencies' acts, reviews and councils."""
         d, at = act.data, act.at
         if act.kind == "found":
