@@ -21,7 +21,6 @@ from impact.projections.scoring import (
     RecordedReview,
     recorded_review,
     review_quarter,
-    utc,
 )
 from impact.projections.store import ProjectionStore
 
@@ -65,7 +64,6 @@ class ReportData:
     funnel: dict[str, int]
     strategies: list[dict[str, Any]]
     names: dict[str, dict[str, str]]
-    generated_from: datetime
 
     @property
     def policy_weights(self) -> dict[str, Decimal]:
@@ -205,5 +203,5 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
         quarter=quarter, review=review, recorded=recorded, reproduced=reproduced,
         ranking=ranking, council=council, decisions=decisions,
         funnel={k: int(v) for k, v in funnel.items()}, strategies=strategies,
-        names=_names(store), generated_from=utc(review.as_of),
+        names=_names(store),
     )
