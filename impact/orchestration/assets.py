@@ -5,9 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from impact.domain.quarter import Quarter
-from impact.ingest.relay import Relay
 from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
-from impact.projections.loader import Loader
 from impact.projections.schema import create_schema
 from impact.projections.scoring import recorded_review, review_quarter, save_scores
 from impact.report import build_report, report_file_name
@@ -39,9 +37,8 @@ class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
 def published_events(
     context: dg.AssetExecutionContext, event_store: EventStoreResource, kafka: KafkaResource
 ) -> dg.MaterializeResult:
-    settings = kafka.settings(event_store_dsn=event_store.dsn)
-    stats = Relay(event_store.ledger(), settings).run(
-        until_idle=True, on_batch=lambda s: context.log.info(f"relayed {s.published} events")
+    stats = kafka.publish(
+        event_store.ledger, on_batch=lambda s: context.log.info(f"relayed {s.published} events")
     )
     return dg.MaterializeResult(
         metadata={"published": stats.published, "last_notification_id": stats.last_notification_id}
@@ -53,11 +50,12 @@ def published_events(
 def raw_events(
     context: dg.AssetExecutionContext, kafka: KafkaResource, clickhouse: ClickHouseResource
 ) -> dg.MaterializeResult:
-    store = clickhouse.store()
-    stats = Loader(store, kafka.settings()).run(
-        until_idle=True, on_batch=lambda s: context.log.info(f"loaded {s.loaded} records")
+    stats = kafka.load(
+        clickhouse.store, on_batch=lambda s: context.log.info(f"loaded {s.loaded} records")
     )
-    total = store.rows("SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''")[0]
+    total = clickhouse.store.rows(
+        "SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''"
+    )[0]
     return dg.MaterializeResult(
         metadata={
             "loaded": stats.loaded, "unreadable": stats.unreadable,
@@ -71,7 +69,7 @@ def raw_events(
                       "time), target attainment, programme state, the proposal funnel, roll-ups "
                       "per agency, strategy and task, policies, reviews and decisions.")
 def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
-    store = clickhouse.store()
+    store = clickhouse.store
     create_schema(store)
     programs = store.rows("SELECT count() FROM {db}.programs")[0][0]
     outcomes = store.rows("SELECT count() FROM {db}.outcome_versions")[0][0]
@@ -86,8 +84,8 @@ def quarterly_scores(
     event_store: EventStoreResource, kafka: KafkaResource,
 ) -> dg.MaterializeResult:
     quarter = quarter_of(context.partition_key)
-    store = clickhouse.store()
-    ledger = event_store.ledger()
+    store = clickhouse.store
+    ledger = event_store.ledger
     frozen = bool(ledger.decisions_of(str(quarter)))
     recorded = recorded_review(store, quarter) if frozen else None
     # Once the council has decided on a review, its scores stand: replay them as of then.
@@ -101,9 +99,8 @@ def quarterly_scores(
         context.log.info(f"review {quarter} has council decisions; its recorded scores stand")
     if is_new:
         # Publish and load the review event now, so the report can cite the recorded review.
-        settings = kafka.settings(event_store_dsn=event_store.dsn)
-        Relay(ledger, settings).run(until_idle=True)
-        Loader(store, settings).run(until_idle=True)
+        kafka.publish(ledger)
+        kafka.load(store)
     table = "\n".join(
         f"| {c.rank} | {c.program_code} | {c.score} | {'yes' if c.eligible else c.failed_gate} |"
         for c in review.candidates
@@ -131,7 +128,7 @@ def council_report(
     context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, reports: ReportsResource
 ) -> dg.MaterializeResult:
     quarter = quarter_of(context.partition_key)
-    html = build_report(clickhouse.store(), quarter)
+    html = build_report(clickhouse.store, quarter)
     path = reports.path_for(quarter)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
