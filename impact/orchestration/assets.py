@@ -1,14 +1,16 @@
 """Assets: the log published, loaded into ClickHouse, projected, scored per quarter, reported."""
 
-from pathlib import Path
-
 import dagster as dg
 
+from impact import review_service
 from impact.domain.quarter import Quarter
-from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
+from impact.orchestration.resources import (
+    ClickHouseResource,
+    EventStoreResource,
+    KafkaResource,
+    ReportsResource,
+)
 from impact.projections.schema import create_schema
-from impact.projections.scoring import recorded_review, review_quarter, save_scores
-from impact.report import build_report, report_file_name
 
 quarterly = dg.TimeWindowPartitionsDefinition(
     start="2019-01-01", cron_schedule="0 0 1 1,4,7,10 *", fmt="%Y-%m-%d", timezone="Asia/Seoul"
@@ -22,15 +24,6 @@ def quarter_of(partition_key: str) -> Quarter:
 
 def partition_key_of(quarter: Quarter) -> str:
     return quarter.first_day.isoformat()
-
-
-class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
-    """Where the council reports are written, one self-contained HTML file per quarter."""
-
-    directory: str
-
-    def path_for(self, quarter: Quarter) -> Path:
-        return Path(self.directory) / report_file_name(quarter)
 
 
 @dg.asset(group_name="log", description="Every stored domain event, published to impact.events once.")
@@ -80,39 +73,32 @@ def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
           description="Every programme of the quarter scored under the policy in force, with its "
                       "components, stored in quarterly_scores and recorded as a domain event.")
 def quarterly_scores(
-    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource,
-    event_store: EventStoreResource, kafka: KafkaResource,
+    context: dg.AssetExecutionContext,
+    clickhouse: ClickHouseResource,
+    event_store: EventStoreResource,
+    kafka: KafkaResource,
 ) -> dg.MaterializeResult:
-    quarter = quarter_of(context.partition_key)
-    store = clickhouse.store
-    ledger = event_store.ledger
-    frozen = bool(ledger.decisions_of(str(quarter)))
-    recorded = recorded_review(store, quarter) if frozen else None
-    # Once the council has decided on a review, its scores stand: replay them as of then.
-    review = review_quarter(store, quarter, as_of=recorded.as_of if recorded else None)
-    save_scores(store, review)
-    is_new = False if frozen else ledger.record_review_scores(
-        str(quarter), review.policy.version, review.candidates, review.inputs_digest,
-        occurred_at=review.as_of,
+    outcome = review_service.review(
+        event_store.ledger, clickhouse.store, quarter_of(context.partition_key)
     )
-    if frozen:
-        context.log.info(f"review {quarter} has council decisions; its recorded scores stand")
-    if is_new:
+    context.log.info(outcome.note)
+    if outcome.recorded:
         # Publish and load the review event now, so the report can cite the recorded review.
-        kafka.publish(ledger)
-        kafka.load(store)
+        kafka.publish(event_store.ledger)
+        kafka.load(clickhouse.store)
+    review = outcome.review
     table = "\n".join(
         f"| {c.rank} | {c.program_code} | {c.score} | {'yes' if c.eligible else c.failed_gate} |"
         for c in review.candidates
     )
     return dg.MaterializeResult(
         metadata={
-            "quarter": str(quarter),
+            "quarter": str(review.quarter),
             "policy_version": review.policy.version,
             "inputs_digest": review.inputs_digest,
             "as_of": review.as_of.isoformat(),
-            "recorded": is_new,
-            "decided": frozen,
+            "recorded": outcome.recorded,
+            "decided": outcome.decided,
             "programmes": len(review.candidates),
             "eligible": sum(1 for c in review.candidates if c.eligible),
             "ranking": dg.MetadataValue.md(
@@ -123,15 +109,12 @@ def quarterly_scores(
 
 
 @dg.asset(group_name="review", deps=[quarterly_scores], partitions_def=quarterly,
-          description="The council's report for the quarter: one self-contained HTML page.")
+          description="The council's report for the quarter: one self-contained HTML page that "
+                      "explains the review as recorded in the log.")
 def council_report(
     context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, reports: ReportsResource
 ) -> dg.MaterializeResult:
     quarter = quarter_of(context.partition_key)
-    html = build_report(clickhouse.store, quarter)
     path = reports.path_for(quarter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "bytes": len(html.encode())}
-    )
+    size = review_service.write_report(clickhouse.store, quarter, path)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "bytes": size})

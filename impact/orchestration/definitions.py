@@ -1,11 +1,8 @@
 """The Dagster definitions of the ledger (``dagster dev -m impact.orchestration.definitions``)."""
 
-from typing import Any
-
 import dagster as dg
 
 from impact.orchestration.assets import (
-    ReportsResource,
     council_report,
     projections,
     published_events,
@@ -34,13 +31,6 @@ quarterly_review_schedule = dg.build_schedule_from_partitioned_job(
 log_behind_sensor = build_log_sensor(load_events_job)
 
 
-def all_resources(settings: Settings) -> dict[str, Any]:
-    return {
-        **resources_from(settings),
-        "reports": ReportsResource(directory=str(settings.state_dir / "reports")),
-    }
-
-
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[published_events, raw_events, projections, quarterly_scores, council_report],
@@ -48,7 +38,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         jobs=[load_events_job, quarterly_review_job],
         schedules=[quarterly_review_schedule],
         sensors=[log_behind_sensor],
-        resources=all_resources(settings or Settings()),
+        resources=resources_from(settings or Settings()),
     )
 
 

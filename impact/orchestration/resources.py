@@ -1,4 +1,4 @@
-"""Dagster resources: the clients of the event store, Kafka and ClickHouse.
+"""Dagster resources: the clients of the event store, Kafka, ClickHouse and the reports folder.
 
 Each resource is configured with the few values it needs and is the client itself: it
 builds its adapter once per run (Dagster calls ``setup_for_execution`` when a run, a
@@ -10,16 +10,19 @@ a cluster.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from impact.bootstrap import build_ledger
+from impact.domain.quarter import Quarter
 from impact.ingest.relay import Relay, RelayStats
 from impact.ledger import Ledger
 from impact.projections.loader import Loader, LoadStats
 from impact.projections.store import ProjectionStore
+from impact.review_service import report_path
 from impact.settings import Settings
 
 
@@ -99,6 +102,15 @@ class ClickHouseResource(dg.ConfigurableResource):  # type: ignore[misc]
         self.store  # noqa: B018  # one client per DSN per process: chDB opens a path once
 
 
+class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
+    """Where the council reports are written, one self-contained HTML file per quarter."""
+
+    directory: str
+
+    def path_for(self, quarter: Quarter) -> Path:
+        return report_path(Path(self.directory), quarter)
+
+
 def resources_from(settings: Settings) -> dict[str, Any]:
     return {
         "event_store": EventStoreResource(dsn=settings.event_store_dsn),
@@ -110,4 +122,5 @@ def resources_from(settings: Settings) -> dict[str, Any]:
         "clickhouse": ClickHouseResource(
             dsn=settings.clickhouse_dsn, database=settings.clickhouse_database
         ),
+        "reports": ReportsResource(directory=str(settings.state_dir / "reports")),
     }

@@ -1,10 +1,13 @@
 """Running the ledger's Dagster jobs in-process, as the CLI and tests do."""
 
 import functools
+from datetime import datetime
+from typing import Any
 
 import dagster as dg
 
 from impact.bootstrap import build_ledger
+from impact.domain.quarter import Quarter
 from impact.orchestration.assets import (
     council_report,
     partition_key_of,
@@ -20,7 +23,10 @@ from impact.orchestration.checks import (
     every_candidate_has_all_components,
     offsets_contiguous,
 )
-from impact.orchestration.definitions import all_resources
+from impact.orchestration.resources import resources_from
+from impact.projections.scoring import review_quarter
+from impact.projections.store import ProjectionStore
+from impact.review_service import ReviewOutcome
 from impact.settings import Settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -37,7 +43,7 @@ def _instance() -> dg.DagsterInstance:
 
 def _materialize(assets: list, settings: Settings, what: str, **kw: object) -> dg.ExecuteInProcessResult:
     result = dg.materialize(
-        assets, resources=all_resources(settings), instance=_instance(), run_config=QUIET,
+        assets, resources=resources_from(settings), instance=_instance(), run_config=QUIET,
         raise_on_error=True, **kw,  # type: ignore[arg-type]
     )
     if not result.success:
@@ -66,4 +72,22 @@ def run_review(
     return _materialize(assets, settings, "review", partition_key=partition_key)
 
 
-__all__ = ["partition_key_of", "quarter_of", "quarterly", "run_load", "run_review"]
+def materialized(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
+    """The metadata of an asset's materialization in a run, as plain values."""
+    metadata = result.asset_materializations_for_node(asset)[0].metadata
+    return {k: v.value for k, v in metadata.items()}
+
+
+def outcome_of(result: dg.ExecuteInProcessResult, store: ProjectionStore) -> ReviewOutcome:
+    """The outcome of a review run: its ranking scored again as of the run's time (the same
+    inputs, so the same bytes), and whether it recorded."""
+    meta = materialized(result, "quarterly_scores")
+    quarter = Quarter.parse(str(meta["quarter"]))
+    review = review_quarter(store, quarter, as_of=datetime.fromisoformat(str(meta["as_of"])))
+    return ReviewOutcome(review, recorded=bool(meta["recorded"]), decided=bool(meta["decided"]))
+
+
+__all__ = [
+    "materialized", "outcome_of", "partition_key_of", "quarter_of", "quarterly",
+    "run_load", "run_review",
+]

@@ -234,6 +234,15 @@ def recorded_review(store: ProjectionStore, quarter: Quarter) -> RecordedReview 
     )
 
 
+def review_as_recorded(
+    store: ProjectionStore, quarter: Quarter
+) -> tuple[QuarterReview, RecordedReview | None]:
+    """The quarter's review as recorded in the log, replayed as of its recorded time (with the
+    recorded review); without one, the quarter as the projections know it now (and None)."""
+    recorded = recorded_review(store, quarter)
+    return review_quarter(store, quarter, as_of=recorded.as_of if recorded else None), recorded
+
+
 def programme_titles(store: ProjectionStore) -> dict[str, dict[str, Any]]:
     """Agency and titles of every registered programme, by code."""
     rows = store.dicts("SELECT code, agency, title_ko, title_en FROM {db}.programs")

@@ -19,7 +19,7 @@ from impact.domain.scoring import ProgramQuarterInputs
 from impact.projections.scoring import (
     QuarterReview,
     RecordedReview,
-    recorded_review,
+    review_as_recorded,
     review_quarter,
 )
 from impact.projections.store import ProjectionStore
@@ -160,8 +160,7 @@ def _decisions(store: ProjectionStore, quarter: Quarter) -> list[dict[str, Any]]
 
 
 def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
-    recorded = recorded_review(store, quarter)
-    review = review_quarter(store, quarter, as_of=recorded.as_of if recorded else None)
+    review, recorded = review_as_recorded(store, quarter)
     reproduced = recorded is not None and (
         recorded.inputs_digest == review.inputs_digest and recorded.candidates == review.candidates
     )

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from impact.orchestration.definitions import all_resources, build_definitions, log_behind_sensor
+from impact.orchestration.definitions import build_definitions, log_behind_sensor
+from impact.orchestration.resources import resources_from
 from impact.orchestration.run import run_load, run_review
 from tests.integration.slice import record_programmes
 
@@ -52,7 +53,7 @@ def test_the_schedule_runs_on_the_first_day_of_each_quarter_in_busan():
 
 
 def evaluate_sensor(settings):
-    with dg.build_sensor_context(resources=all_resources(settings)) as context:
+    with dg.build_sensor_context(resources=resources_from(settings)) as context:
         return log_behind_sensor(context)
 
 
@@ -106,7 +107,7 @@ def test_the_offsets_check_fails_when_a_loaded_record_is_missing(ledger, setting
         "ALTER TABLE {db}.raw_events DELETE WHERE partition = {p:UInt16} AND offset = {o:UInt64}"
         " SETTINGS mutations_sync = 2", p=partition, o=lost,
     )
-    resources = all_resources(settings)
+    resources = resources_from(settings)
     evaluation = offsets_contiguous(clickhouse=resources["clickhouse"], kafka=resources["kafka"])
     assert not evaluation.passed
     assert evaluation.metadata["missing_records"].value == f"{{{partition}: [{lost}]}}"
