@@ -1,4 +1,8 @@
-"""Assets: the log published, loaded into ClickHouse, projected, scored per quarter, reported."""
+"""Assets: the log published, loaded into ClickHouse, projected, scored per quarter, reported.
+
+Each asset does its own work through the resources (the clients) and relies on its upstream
+assets for fresh data: a job that needs it selects them too (see ``definitions``).
+"""
 
 import dagster as dg
 
@@ -76,16 +80,11 @@ def quarterly_scores(
     context: dg.AssetExecutionContext,
     clickhouse: ClickHouseResource,
     event_store: EventStoreResource,
-    kafka: KafkaResource,
 ) -> dg.MaterializeResult:
     outcome = review_service.review(
         event_store.ledger, clickhouse.store, quarter_of(context.partition_key)
     )
     context.log.info(outcome.note)
-    if outcome.recorded:
-        # Publish and load the review event now, so the report can cite the recorded review.
-        kafka.publish(event_store.ledger)
-        kafka.load(clickhouse.store)
     review = outcome.review
     table = "\n".join(
         f"| {c.rank} | {c.program_code} | {c.score} | {'yes' if c.eligible else c.failed_gate} |"

@@ -9,7 +9,7 @@ import pytest
 
 from impact.orchestration.definitions import build_definitions, log_behind_sensor
 from impact.orchestration.resources import resources_from
-from impact.orchestration.run import run_load, run_review
+from impact.orchestration.run import run_load, run_report, run_review
 from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
@@ -115,7 +115,8 @@ def test_the_offsets_check_fails_when_a_loaded_record_is_missing(ledger, setting
 
 def test_the_review_writes_the_report_asset_as_one_html_file(ledger, settings, store):
     record_programmes(ledger, 2)
-    result = run_review(settings, "2019-01-01", report=True)
+    run_review(settings, "2019-01-01")
+    result = run_report(settings, "2019-01-01")
     path = result.asset_materializations_for_node("council_report")[0].metadata["path"].value
     assert path.endswith("impact-review-2019Q1.html")
     html = Path(path).read_text(encoding="utf-8")
