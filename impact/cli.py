@@ -378,8 +378,9 @@ def review(
     Run again on the same log, it finds the same inputs digest and records nothing new.
     With --as-of it replays the review as it was known then, e.g. to reproduce a past one.
     """
-    from impact.orchestration.run import partition_key_of, run_load, run_review
-    from impact.projections.scoring import programme_titles, recorded_review, review_quarter
+    from impact import review_service
+    from impact.orchestration.run import outcome_of, partition_key_of, run_load, run_review
+    from impact.projections.scoring import programme_titles
     from impact.projections.store import ProjectionStore
 
     q = _quarter(quarter)
@@ -387,39 +388,26 @@ def review(
     store = ProjectionStore(settings)
     if as_of is not None:
         run_load(settings)
-        replay = review_quarter(store, q, as_of=_when(as_of))
-        recorded = recorded_review(store, q)
-        same = recorded is not None and recorded.inputs_digest == replay.inputs_digest
-        note = (f"replayed {q} as of {replay.as_of.isoformat()}: nothing recorded; "
-                + ("no review of it is recorded" if recorded is None else
-                   f"{'same as' if same else 'differs from'} the recorded review "
-                   f"(digest {recorded.inputs_digest[:12]}…)"))
+        replay = review_service.replay(store, q, as_of=_when(as_of))  # type: ignore[arg-type]
         titles = programme_titles(store)
         if as_json:
-            print(_review_json(replay, titles, recorded=False, replay=True,
-                               matches_recorded=same if recorded else None))
+            print(_review_json(replay.review, titles, recorded=False, replay=True,
+                               matches_recorded=replay.matches_recorded))
         else:
-            out.print(_ranking_table(replay, titles))
-            out.print(f"inputs digest {replay.inputs_digest}")
-        err.print(note)
+            out.print(_ranking_table(replay.review, titles))
+            out.print(f"inputs digest {replay.review.inputs_digest}")
+        err.print(replay.note)
         return
-    result = run_review(settings, partition_key_of(q))
-    meta = {k: v.value for k, v in result.asset_materializations_for_node("quarterly_scores")[0].metadata.items()}
-    done = review_quarter(store, q, as_of=datetime.fromisoformat(str(meta["as_of"])))
+    outcome = outcome_of(run_review(settings, partition_key_of(q)), store)
+    done = outcome.review
     titles = programme_titles(store)
-    if meta["recorded"]:
-        note = f"recorded the review of {q} (policy v{done.policy.version}); the next load publishes it"
-    elif meta["decided"]:
-        note = f"the council has decided on the review of {q}; its recorded scores stand, nothing recorded"
-    else:
-        note = f"the review of {q} is unchanged since it was recorded (same inputs digest): nothing recorded"
     if as_json:
-        print(_review_json(done, titles, recorded=bool(meta["recorded"]), decided=bool(meta["decided"])))
-        err.print(note)
+        print(_review_json(done, titles, recorded=outcome.recorded, decided=outcome.decided))
+        err.print(outcome.note)
     else:
         out.print(_ranking_table(done, titles))
         out.print(f"inputs digest {done.inputs_digest} · as of {done.as_of.isoformat()}")
-        out.print(note)
+        out.print(outcome.note)
 
 
 @app.command()
@@ -432,16 +420,14 @@ def report(
 
     from impact.orchestration.run import run_load
     from impact.projections.store import ProjectionStore
-    from impact.report import build_report
+    from impact.review_service import write_report
 
     q = _quarter(quarter)
     settings = Settings()
     run_load(settings)
-    html = build_report(ProjectionStore(settings), q)
     path = Path(out_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    out.print(f"wrote the council report of {q} to {path} ({len(html.encode()) // 1024} KiB)")
+    size = write_report(ProjectionStore(settings), q, path)
+    out.print(f"wrote the council report of {q} to {path} ({size // 1024} KiB)")
 
 
 @council_app.command("decide")

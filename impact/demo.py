@@ -15,7 +15,6 @@ import json
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -89,8 +88,6 @@ def run_demo(
     settings: Settings, out: Console, seed: int = 20181128, scale: int = 1,
     until: str | None = None, fresh: bool = False,
 ) -> RunReport | None:
-    from impact.orchestration.run import partition_key_of, run_review
-
     progress_file = settings.state_dir / "demo.json"
     if fresh:
         with out.status("starting clean: deleting the ledger's state and topics"):
@@ -129,7 +126,7 @@ def run_demo(
     if not state.done:
         report = _play(scenario, settings, state, progress_file, out)
     reviews = [Quarter.parse(a.data["quarter"]) for a in acts if a.kind == "review"]
-    _finish(settings, out, reviews[-1], report, run_review, partition_key_of)
+    _finish(settings, out, reviews[-1])
     return report
 
 
@@ -176,21 +173,23 @@ def _describe(act: Act) -> str:
     return f"{act.at:%Y-%m-%d} {act.kind}"
 
 
-def _finish(settings, out, quarter, report, run_review, partition_key_of) -> None:  # type: ignore[no-untyped-def]
+def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
     from impact.cli import _ranking_table
-    from impact.projections.scoring import programme_titles, review_quarter
+    from impact.orchestration.run import (
+        materialized,
+        outcome_of,
+        partition_key_of,
+        run_report,
+        run_review,
+    )
+    from impact.projections.scoring import programme_titles
     from impact.projections.store import ProjectionStore
-    from impact.report import build_report
 
     with out.status(f"the ranking of {quarter} and the council's report"):
-        result = run_review(settings, partition_key_of(quarter))
-        meta = {k: v.value for k, v in result.asset_materializations_for_node("quarterly_scores")[0].metadata.items()}
         store = ProjectionStore(settings)
-        review = review_quarter(store, quarter, as_of=datetime.fromisoformat(str(meta["as_of"])))
-        html = build_report(store, quarter)
-        path = settings.state_dir / "reports" / f"council-report-{quarter}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
+        review = outcome_of(run_review(settings, partition_key_of(quarter)), store).review
+        report = run_report(settings, partition_key_of(quarter))
+        path = materialized(report, "council_report")["path"]
     out.print(_ranking_table(review, programme_titles(store)))
     out.print(f"inputs digest {review.inputs_digest}")
     out.print(f"council report: {path}")

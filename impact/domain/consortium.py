@@ -1,7 +1,8 @@
 """The consortium: member agencies with dates, their signing keys, and the council."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -37,6 +38,50 @@ class AgencyKey(Model):
 
     def valid_at(self, moment: datetime) -> bool:
         return self.valid_from <= moment and (self.revoked_at is None or moment < self.revoked_at)
+
+
+class AdoptedPolicy(NamedTuple):
+    """A scoring policy as adopted: from which quarter, and when the adoption was recorded."""
+
+    effective_from: QuarterText
+    policy: ScoringPolicy
+    recorded_at: datetime | None = None
+
+
+def policy_in_force(
+    adopted: Sequence[AdoptedPolicy], quarter: str, as_of: datetime | None = None
+) -> ScoringPolicy:
+    """The policy in force for ``quarter``, as known at ``as_of`` (default: all adopted).
+
+    * Only policies recorded by ``as_of`` count (one recorded at ``as_of`` exactly does);
+      a policy with no recorded time counts only when no ``as_of`` is asked.
+    * Among them, those whose first quarter is ``quarter`` or earlier are in force;
+      the one that starts latest wins, and of two starting in the same quarter the
+      one adopted later (later in ``adopted``, which is in the order of adoption).
+    """
+    known = [
+        (a.effective_from, n, a.policy) for n, a in enumerate(adopted)
+        if as_of is None or (a.recorded_at is not None and a.recorded_at <= as_of)
+    ]
+    in_force = [k for k in known if k[0] <= quarter]
+    if in_force:
+        return max(in_force, key=lambda k: (k[0], k[1]))[2]
+    raise NotFoundError(
+        f"no scoring policy is in force for {quarter}"
+        + ("" if as_of is None else f" as of {as_of.isoformat()}")
+        + f": {_why_none(adopted, known)}; "
+        "adopt one first (`impact init`, or the first `impact review`, adopts v1)"
+    )
+
+
+def _why_none(adopted: Sequence[AdoptedPolicy], known: list[tuple[str, int, ScoringPolicy]]) -> str:
+    if known:
+        return f"the earliest policy adopted applies from {min(k[0] for k in known)}"
+    if not adopted:
+        return "none has been adopted"
+    recorded = [a.recorded_at for a in adopted if a.recorded_at is not None]
+    first = f" (the first was recorded at {min(recorded).isoformat()})" if recorded else ""
+    return f"none had been adopted by then{first}"
 
 
 FOUNDED_ON = date(2018, 11, 28)
@@ -149,11 +194,8 @@ class Consortium(Aggregate):
         return list(self.policies)
 
     def policy_for(self, quarter: str) -> ScoringPolicy:
-        """The policy in force for a quarter: the latest adopted whose quarter has begun."""
-        in_force = [(q, i, p) for i, (q, p) in enumerate(self.adopted_policies()) if q <= quarter]
-        if not in_force:
-            raise NotFoundError(f"no scoring policy is in force for {quarter}; adopt one first")
-        return max(in_force, key=lambda t: (t[0], t[1]))[2]
+        """The policy in force for a quarter (``policy_in_force``, over every adopted one)."""
+        return policy_in_force([AdoptedPolicy(q, p) for q, p in self.policies], quarter)
 
     def member(self, code: str) -> Member:
         try:

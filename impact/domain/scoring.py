@@ -126,7 +126,6 @@ class ScoringPolicy(Model):
 
 
 POLICY_V1 = ScoringPolicy(version=1)
-POLICIES: dict[int, ScoringPolicy] = {1: POLICY_V1}
 BASELINE_EFFECTIVE_FROM = "2018Q4"
 """v1 is in force from the quarter the consortium was founded in (28 Nov 2018)."""
 

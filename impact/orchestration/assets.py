@@ -1,17 +1,20 @@
-"""Assets: the log published, loaded into ClickHouse, projected, scored per quarter, reported."""
+"""Assets: the log published, loaded into ClickHouse, projected, scored per quarter, reported.
 
-from pathlib import Path
+Each asset does its own work through the resources (the clients) and relies on its upstream
+assets for fresh data: a job that needs it selects them too (see ``definitions``).
+"""
 
 import dagster as dg
 
-from impact.application.commands import RecordReviewScores
+from impact import review_service
 from impact.domain.quarter import Quarter
-from impact.ingest.relay import Relay
-from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
-from impact.projections.loader import Loader
+from impact.orchestration.resources import (
+    ClickHouseResource,
+    EventStoreResource,
+    KafkaResource,
+    ReportsResource,
+)
 from impact.projections.schema import create_schema
-from impact.projections.scoring import recorded_review, review_quarter, save_scores
-from impact.report import build_report, report_file_name
 
 quarterly = dg.TimeWindowPartitionsDefinition(
     start="2019-01-01", cron_schedule="0 0 1 1,4,7,10 *", fmt="%Y-%m-%d", timezone="Asia/Seoul"
@@ -27,22 +30,12 @@ def partition_key_of(quarter: Quarter) -> str:
     return quarter.first_day.isoformat()
 
 
-class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
-    """Where the council reports are written, one self-contained HTML file per quarter."""
-
-    directory: str
-
-    def path_for(self, quarter: Quarter) -> Path:
-        return Path(self.directory) / report_file_name(quarter)
-
-
 @dg.asset(group_name="log", description="Every stored domain event, published to impact.events once.")
 def published_events(
     context: dg.AssetExecutionContext, event_store: EventStoreResource, kafka: KafkaResource
 ) -> dg.MaterializeResult:
-    settings = kafka.settings(event_store_dsn=event_store.dsn)
-    stats = Relay(event_store.ledger(), settings).run(
-        until_idle=True, on_batch=lambda s: context.log.info(f"relayed {s.published} events")
+    stats = kafka.publish(
+        event_store.ledger, on_batch=lambda s: context.log.info(f"relayed {s.published} events")
     )
     return dg.MaterializeResult(
         metadata={"published": stats.published, "last_notification_id": stats.last_notification_id}
@@ -54,11 +47,12 @@ def published_events(
 def raw_events(
     context: dg.AssetExecutionContext, kafka: KafkaResource, clickhouse: ClickHouseResource
 ) -> dg.MaterializeResult:
-    store = clickhouse.store()
-    stats = Loader(store, kafka.settings()).run(
-        until_idle=True, on_batch=lambda s: context.log.info(f"loaded {s.loaded} records")
+    stats = kafka.load(
+        clickhouse.store, on_batch=lambda s: context.log.info(f"loaded {s.loaded} records")
     )
-    total = store.rows("SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''")[0]
+    total = clickhouse.store.rows(
+        "SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''"
+    )[0]
     return dg.MaterializeResult(
         metadata={
             "loaded": stats.loaded, "unreadable": stats.unreadable,
@@ -72,7 +66,7 @@ def raw_events(
                       "time), target attainment, programme state, the proposal funnel, roll-ups "
                       "per agency, strategy and task, policies, reviews and decisions.")
 def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
-    store = clickhouse.store()
+    store = clickhouse.store
     create_schema(store)
     programs = store.rows("SELECT count() FROM {db}.programs")[0][0]
     outcomes = store.rows("SELECT count() FROM {db}.outcome_versions")[0][0]
@@ -83,40 +77,27 @@ def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
           description="Every programme of the quarter scored under the policy in force, with its "
                       "components, stored in quarterly_scores and recorded as a domain event.")
 def quarterly_scores(
-    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource,
-    event_store: EventStoreResource, kafka: KafkaResource,
+    context: dg.AssetExecutionContext,
+    clickhouse: ClickHouseResource,
+    event_store: EventStoreResource,
 ) -> dg.MaterializeResult:
-    quarter = quarter_of(context.partition_key)
-    store = clickhouse.store()
-    ledger = event_store.ledger()
-    frozen = bool(ledger.decisions_of(str(quarter)))
-    recorded = recorded_review(store, quarter) if frozen else None
-    # Once the council has decided on a review, its scores stand: replay them as of then.
-    review = review_quarter(store, quarter, as_of=recorded.as_of if recorded else None)
-    save_scores(store, review)
-    is_new = False if frozen else ledger.handle(RecordReviewScores(
-        quarter=str(quarter), policy_version=review.policy.version, candidates=review.candidates,
-        inputs_digest=review.inputs_digest, occurred_at=review.as_of,
-    ))
-    if frozen:
-        context.log.info(f"review {quarter} has council decisions; its recorded scores stand")
-    if is_new:
-        # Publish and load the review event now, so the report can cite the recorded review.
-        settings = kafka.settings(event_store_dsn=event_store.dsn)
-        Relay(ledger, settings).run(until_idle=True)
-        Loader(store, settings).run(until_idle=True)
+    outcome = review_service.review(
+        event_store.ledger, clickhouse.store, quarter_of(context.partition_key)
+    )
+    context.log.info(outcome.note)
+    review = outcome.review
     table = "\n".join(
         f"| {c.rank} | {c.program_code} | {c.score} | {'yes' if c.eligible else c.failed_gate} |"
         for c in review.candidates
     )
     return dg.MaterializeResult(
         metadata={
-            "quarter": str(quarter),
+            "quarter": str(review.quarter),
             "policy_version": review.policy.version,
             "inputs_digest": review.inputs_digest,
             "as_of": review.as_of.isoformat(),
-            "recorded": is_new,
-            "decided": frozen,
+            "recorded": outcome.recorded,
+            "decided": outcome.decided,
             "programmes": len(review.candidates),
             "eligible": sum(1 for c in review.candidates if c.eligible),
             "ranking": dg.MetadataValue.md(
@@ -127,15 +108,12 @@ def quarterly_scores(
 
 
 @dg.asset(group_name="review", deps=[quarterly_scores], partitions_def=quarterly,
-          description="The council's report for the quarter: one self-contained HTML page.")
+          description="The council's report for the quarter: one self-contained HTML page that "
+                      "explains the review as recorded in the log.")
 def council_report(
     context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, reports: ReportsResource
 ) -> dg.MaterializeResult:
     quarter = quarter_of(context.partition_key)
-    html = build_report(clickhouse.store(), quarter)
     path = reports.path_for(quarter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "bytes": len(html.encode())}
-    )
+    size = review_service.write_report(clickhouse.store, quarter, path)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "bytes": size})

@@ -14,8 +14,8 @@ from impact.projections.reconcile import loaded_spans, records_in
     "writes a control record that takes an offset), so every gap is probed in Kafka."
 ))
 def offsets_contiguous(clickhouse: ClickHouseResource, kafka: KafkaResource) -> dg.AssetCheckResult:
-    settings = kafka.settings()
-    spans = loaded_spans(clickhouse.store(), settings.events_topic)
+    settings = kafka.settings
+    spans = loaded_spans(clickhouse.store, settings.events_topic)
     doubled = {s.partition: s.doubled for s in spans if s.doubled}
     missing = records_in(settings, {s.partition: list(s.gaps) for s in spans if s.gaps})
     return dg.AssetCheckResult(
@@ -38,10 +38,10 @@ def offsets_contiguous(clickhouse: ClickHouseResource, kafka: KafkaResource) -> 
 def counts_reconcile_with_event_store(
     clickhouse: ClickHouseResource, event_store: EventStoreResource
 ) -> dg.AssetCheckResult:
-    distinct, highest = clickhouse.store().rows(
+    distinct, highest = clickhouse.store.rows(
         "SELECT uniqExact(event_id), max(notification_id) FROM {db}.raw_events WHERE error = ''"
     )[0]
-    stored = event_store.ledger().max_notification_id()
+    stored = event_store.ledger.max_notification_id()
     distinct, highest = int(distinct), int(highest)
     lagging = distinct < stored and highest < stored
     return dg.AssetCheckResult(
@@ -57,13 +57,13 @@ def counts_reconcile_with_event_store(
     "Every scored programme, in every quarter, carries every component of the score."
 ))
 def every_candidate_has_all_components(clickhouse: ClickHouseResource) -> dg.AssetCheckResult:
-    rows = clickhouse.store().rows(
+    rows = clickhouse.store.rows(
         "SELECT quarter, program_code FROM {db}.quarterly_scores"
         " WHERE NOT hasAll(mapKeys(components), {names:Array(String)})"
         " ORDER BY quarter, program_code LIMIT 20",
         names=list(COMPONENTS),
     )
-    total = clickhouse.store().rows("SELECT count() FROM {db}.quarterly_scores")[0][0]
+    total = clickhouse.store.rows("SELECT count() FROM {db}.quarterly_scores")[0][0]
     return dg.AssetCheckResult(
         passed=not rows,
         metadata={"scored_rows": int(total), "components": ", ".join(COMPONENTS),

@@ -1,56 +1,114 @@
-"""Dagster resources for the event store, Kafka and ClickHouse.
+"""Dagster resources: the clients of the event store, Kafka, ClickHouse and the reports folder.
 
-Each resource holds its own connection setting and builds the ledger's adapter
-from it. Defaults come from the ledger's settings (environment variables), so
-the same definitions run in tests, on a laptop and on a cluster.
+Each resource is configured with the few values it needs and is the client itself: it
+builds its adapter once per run (Dagster calls ``setup_for_execution`` when a run, a
+sensor tick or a direct invocation starts, ``teardown_after_execution`` when it ends;
+outside Dagster the adapter is built on first use). Assets, checks and sensors call the
+resource; none builds settings or an adapter of its own. Defaults come from the ledger's
+settings (``resources_from``), so the same definitions run in tests, on a laptop and on
+a cluster.
 """
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource
+import dagster as dg
+from pydantic import PrivateAttr
 
 from impact.bootstrap import build_ledger
+from impact.domain.quarter import Quarter
+from impact.ingest.relay import Relay, RelayStats
 from impact.ledger import Ledger
+from impact.projections.loader import Loader, LoadStats
 from impact.projections.store import ProjectionStore
+from impact.review_service import report_path
 from impact.settings import Settings
 
 
-class EventStoreResource(ConfigurableResource):  # type: ignore[misc]
-    """The domain event store (SQLite by default, PostgreSQL by DSN)."""
+class EventStoreResource(dg.ConfigurableResource):  # type: ignore[misc]
+    """The domain event store (SQLite by default, PostgreSQL by DSN): one ledger per run."""
 
     dsn: str
+    _ledger: Ledger | None = PrivateAttr(default=None)
 
-    def settings(self) -> Settings:
-        # The field's environment alias is accepted by name too (populate_by_name).
-        return Settings(event_store_dsn=self.dsn)  # type: ignore[call-arg]
-
+    @property
     def ledger(self) -> Ledger:
-        return build_ledger(self.settings())
+        if self._ledger is None:
+            # Settings accept each field by name too (populate_by_name), not only by alias.
+            settings = Settings(event_store_dsn=self.dsn)  # type: ignore[call-arg]
+            self._ledger = build_ledger(settings)
+        return self._ledger
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.ledger  # noqa: B018  # open it now, so a bad DSN fails the run before any step
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
 
 
-class KafkaResource(ConfigurableResource):  # type: ignore[misc]
+class KafkaResource(dg.ConfigurableResource):  # type: ignore[misc]
     """The log: where it is, and who publishes to it (the relay's id and checkpoint key)."""
 
     bootstrap_servers: str
     events_topic: str = "impact.events"
     relay_transactional_id: str = "impact-relay"
     platform_key_path: str | None = None
+    _settings: Settings | None = PrivateAttr(default=None)
 
-    def settings(self, **more: Any) -> Settings:
-        return Settings(  # type: ignore[call-arg]  # aliases are accepted by name (populate_by_name)
-            kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic,
-            relay_transactional_id=self.relay_transactional_id,
-            platform_key_path=self.platform_key_path, **more,
-        )
+    @property
+    def settings(self) -> Settings:
+        """The Kafka clients' settings: this resource's values, the rest from the environment."""
+        if self._settings is None:
+            self._settings = Settings(  # type: ignore[call-arg]
+                kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic,
+                relay_transactional_id=self.relay_transactional_id,
+                platform_key_path=self.platform_key_path,
+            )
+        return self._settings
+
+    def publish(
+        self, ledger: Ledger, on_batch: Callable[[RelayStats], None] | None = None
+    ) -> RelayStats:
+        """Relay every stored event not yet in the log, then stop."""
+        return Relay(ledger, self.settings).run(until_idle=True, on_batch=on_batch)
+
+    def load(
+        self, store: ProjectionStore, on_batch: Callable[[LoadStats], None] | None = None
+    ) -> LoadStats:
+        """Load every record of the log not yet in ClickHouse, then stop."""
+        return Loader(store, self.settings).run(until_idle=True, on_batch=on_batch)
 
 
-class ClickHouseResource(ConfigurableResource):  # type: ignore[misc]
+class ClickHouseResource(dg.ConfigurableResource):  # type: ignore[misc]
+    """The projections' database (chDB embedded by default, a ClickHouse server by DSN)."""
+
     dsn: str
     database: str = "impact"
+    _store: ProjectionStore | None = PrivateAttr(default=None)
 
+    @property
     def store(self) -> ProjectionStore:
-        settings = Settings(clickhouse_dsn=self.dsn, clickhouse_database=self.database)  # type: ignore[call-arg]
-        return ProjectionStore(settings)
+        if self._store is None:
+            settings = Settings(  # type: ignore[call-arg]
+                clickhouse_dsn=self.dsn, clickhouse_database=self.database
+            )
+            self._store = ProjectionStore(settings)
+        return self._store
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.store  # noqa: B018  # one client per DSN per process: chDB opens a path once
+
+
+class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
+    """Where the council reports are written, one self-contained HTML file per quarter."""
+
+    directory: str
+
+    def path_for(self, quarter: Quarter) -> Path:
+        return report_path(Path(self.directory), quarter)
 
 
 def resources_from(settings: Settings) -> dict[str, Any]:
@@ -64,4 +122,5 @@ def resources_from(settings: Settings) -> dict[str, Any]:
         "clickhouse": ClickHouseResource(
             dsn=settings.clickhouse_dsn, database=settings.clickhouse_database
         ),
+        "reports": ReportsResource(directory=str(settings.state_dir / "reports")),
     }

@@ -14,10 +14,10 @@ def lag(
     event_store: EventStoreResource, kafka: KafkaResource, clickhouse: ClickHouseResource
 ) -> tuple[int, int, dict[int, list[int]]]:
     """(highest stored notification, highest published, first unloaded offset per partition)."""
-    settings = kafka.settings()
-    stored = event_store.ledger().max_notification_id()
+    settings = kafka.settings
+    stored = event_store.ledger.max_notification_id()
     published = highest_published(settings)
-    store = clickhouse.store()
+    store = clickhouse.store
     exists = store.rows(
         "SELECT count() FROM system.tables WHERE database = {d:String} AND name = 'raw_events'",
         d=store.db,

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from impact.domain.consortium import AdoptedPolicy, policy_in_force
 from impact.domain.errors import NotFoundError
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.domain.quarter import Quarter
@@ -67,23 +68,16 @@ def known_until(store: ProjectionStore) -> datetime | None:
     return utc(rows[0][1]) if rows and rows[0][0] else None
 
 
-def policy_in_force(store: ProjectionStore, quarter: Quarter, as_of: datetime) -> ScoringPolicy:
-    """The latest policy whose quarter has begun, among those adopted by ``as_of``."""
+def adopted_policies(store: ProjectionStore) -> list[AdoptedPolicy]:
+    """Every scoring policy adopted in the loaded log, in the order of adoption."""
     rows = store.rows(
-        "SELECT policy FROM {db}.scoring_policies"
-        f" WHERE effective_from <= {{quarter:String}} AND recorded_at <= {AS_OF}"
-        " ORDER BY effective_from DESC, recorded_at DESC LIMIT 1",
-        quarter=str(quarter), as_of=as_of,
+        "SELECT effective_from, policy, recorded_at FROM {db}.scoring_policies"
+        " ORDER BY recorded_at, version"
     )
-    if not rows:
-        first = store.rows("SELECT min(recorded_at) FROM {db}.scoring_policies")[0][0]
-        known = (f"the first policy was recorded at {utc(first).isoformat()}"
-                 if first and utc(first).year > 1970 else "none is in the loaded log yet")
-        raise NotFoundError(
-            f"no scoring policy for {quarter} had been adopted by {as_of.isoformat()} ({known}); "
-            "`impact review` adopts v1 on first use"
-        )
-    return ScoringPolicy.model_validate_json(rows[0][0])
+    return [
+        AdoptedPolicy(effective_from, ScoringPolicy.model_validate_json(policy), utc(recorded_at))
+        for effective_from, policy, recorded_at in rows
+    ]
 
 
 def _catalogue_set(flag: str) -> str:
@@ -191,7 +185,7 @@ def review_quarter(
     cut = utc(as_of) if as_of else known_until(store)
     if cut is None:
         raise NotFoundError("ClickHouse holds no events yet; load the log first")
-    policy = policy_in_force(store, quarter, cut)
+    policy = policy_in_force(adopted_policies(store), str(quarter), cut)
     inputs = quarter_inputs(store, quarter, cut)
     return QuarterReview(quarter, cut, policy, inputs, score_quarter(inputs, policy))
 
@@ -238,6 +232,15 @@ def recorded_review(store: ProjectionStore, quarter: Quarter) -> RecordedReview 
         recorded_at=utc(r["recorded_at"]),
         candidates=tuple(ScoredCandidate.model_validate(c) for c in orjson.loads(r["candidates"])),
     )
+
+
+def review_as_recorded(
+    store: ProjectionStore, quarter: Quarter
+) -> tuple[QuarterReview, RecordedReview | None]:
+    """The quarter's review as recorded in the log, replayed as of its recorded time (with the
+    recorded review); without one, the quarter as the projections know it now (and None)."""
+    recorded = recorded_review(store, quarter)
+    return review_quarter(store, quarter, as_of=recorded.as_of if recorded else None), recorded
 
 
 def programme_titles(store: ProjectionStore) -> dict[str, dict[str, Any]]:

@@ -6,13 +6,9 @@ from impact.report.data import ReportData, gather
 from impact.report.render import render
 
 
-def report_file_name(quarter: Quarter) -> str:
-    return f"impact-review-{quarter}.html"
-
-
 def build_report(store: ProjectionStore, quarter: Quarter) -> str:
     """The report of a quarter as HTML text (UTF-8), from what ClickHouse holds."""
     return render(gather(store, quarter))
 
 
-__all__ = ["ReportData", "build_report", "gather", "render", "report_file_name"]
+__all__ = ["ReportData", "build_report", "gather", "render"]

@@ -15,7 +15,6 @@ INK = "#1f2933"
 MUTED = "#9aa5b1"
 GRID = "#e4e7eb"
 ACCENT = "#0b6e99"
-ACCENT_LIGHT = "#9fd3ea"
 WARN = "#c05621"
 
 

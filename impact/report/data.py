@@ -19,9 +19,8 @@ from impact.domain.scoring import ProgramQuarterInputs
 from impact.projections.scoring import (
     QuarterReview,
     RecordedReview,
-    recorded_review,
+    review_as_recorded,
     review_quarter,
-    utc,
 )
 from impact.projections.store import ProjectionStore
 
@@ -65,7 +64,6 @@ class ReportData:
     funnel: dict[str, int]
     strategies: list[dict[str, Any]]
     names: dict[str, dict[str, str]]
-    generated_from: datetime
 
     @property
     def policy_weights(self) -> dict[str, Decimal]:
@@ -162,8 +160,7 @@ def _decisions(store: ProjectionStore, quarter: Quarter) -> list[dict[str, Any]]
 
 
 def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
-    recorded = recorded_review(store, quarter)
-    review = review_quarter(store, quarter, as_of=recorded.as_of if recorded else None)
+    review, recorded = review_as_recorded(store, quarter)
     reproduced = recorded is not None and (
         recorded.inputs_digest == review.inputs_digest and recorded.candidates == review.candidates
     )
@@ -205,5 +202,5 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
         quarter=quarter, review=review, recorded=recorded, reproduced=reproduced,
         ranking=ranking, council=council, decisions=decisions,
         funnel={k: int(v) for k, v in funnel.items()}, strategies=strategies,
-        names=_names(store), generated_from=utc(review.as_of),
+        names=_names(store),
     )

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from impact.orchestration.definitions import all_resources, build_definitions, log_behind_sensor
-from impact.orchestration.run import run_load, run_review
+from impact.orchestration.definitions import build_definitions, log_behind_sensor
+from impact.orchestration.resources import resources_from
+from impact.orchestration.run import run_load, run_report, run_review
 from tests import commands as cmd
 from tests.integration.slice import record_programmes
 
@@ -53,7 +54,7 @@ def test_the_schedule_runs_on_the_first_day_of_each_quarter_in_busan():
 
 
 def evaluate_sensor(settings):
-    with dg.build_sensor_context(resources=all_resources(settings)) as context:
+    with dg.build_sensor_context(resources=resources_from(settings)) as context:
         return log_behind_sensor(context)
 
 
@@ -107,7 +108,7 @@ def test_the_offsets_check_fails_when_a_loaded_record_is_missing(ledger, setting
         "ALTER TABLE {db}.raw_events DELETE WHERE partition = {p:UInt16} AND offset = {o:UInt64}"
         " SETTINGS mutations_sync = 2", p=partition, o=lost,
     )
-    resources = all_resources(settings)
+    resources = resources_from(settings)
     evaluation = offsets_contiguous(clickhouse=resources["clickhouse"], kafka=resources["kafka"])
     assert not evaluation.passed
     assert evaluation.metadata["missing_records"].value == f"{{{partition}: [{lost}]}}"
@@ -115,7 +116,8 @@ def test_the_offsets_check_fails_when_a_loaded_record_is_missing(ledger, setting
 
 def test_the_review_writes_the_report_asset_as_one_html_file(ledger, settings, store):
     record_programmes(ledger, 2)
-    result = run_review(settings, "2019-01-01", report=True)
+    run_review(settings, "2019-01-01")
+    result = run_report(settings, "2019-01-01")
     path = result.asset_materializations_for_node("council_report")[0].metadata["path"].value
     assert path.endswith("impact-review-2019Q1.html")
     html = Path(path).read_text(encoding="utf-8")
