@@ -1,9 +1,14 @@
 # Entry points for developers and CI. Every target is idempotent and quick when set up:
-# pip runs only when pyproject.toml is newer than .venv/.installed, Maven only when
-# infra/kafka/pom.xml changed, and `up` returns at once when the broker answers.
+# pip runs only when pyproject.toml or devtools/pyproject.toml is newer than
+# .venv/.installed, Maven only when infra/kafka/pom.xml changed, and `up` returns at once
+# when the broker answers.
 # `pg-up` installs Debian's postgresql package only when its server binaries are missing
 # (as root: apt-get) and returns at once when the local PostgreSQL answers; `report-deps`
 # installs Chromium and fonts-noto-cjk the same way.
+#
+# Two distributions live here: the ledger (`impact`, pyproject.toml) and its development
+# tools (`impact_dev`, devtools/pyproject.toml: the local broker and PostgreSQL managers,
+# the benchmarks; the `impact-dev` command). Both are installed editable.
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -11,7 +16,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 IMPACT ?= $(BIN)/impact
-INFRA ?= $(IMPACT) infra
+DEV ?= $(BIN)/impact-dev
+INFRA ?= $(DEV) infra
 PYTEST_ARGS ?=
 
 .PHONY: setup up pg-up report-deps down pg-down test demo bench
@@ -22,15 +28,16 @@ setup: $(INSTALLED)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check --no-input --quiet -e '.[dev]'
+$(INSTALLED): pyproject.toml devtools/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input --quiet -e '.[dev]' \
+		-e devtools
 	touch $@
 
 up: setup
 	$(INFRA) up
 
 pg-up: setup
-	$(IMPACT) postgres up
+	$(DEV) postgres up
 
 # Headless Chromium and a CJK font for the report's browser test (Debian packages).
 report-deps:
@@ -38,12 +45,12 @@ report-deps:
 
 # Stops both, even when stopping one fails; fails if either did.
 down:
-	@if [ -x $(BIN)/python ]; then \
-		rc=0; $(INFRA) down || rc=$$?; $(IMPACT) postgres down || rc=$$?; exit $$rc; \
-	else echo "no $(VENV): no broker or PostgreSQL to stop"; fi
+	@if [ -x $(DEV) ]; then \
+		rc=0; $(INFRA) down || rc=$$?; $(DEV) postgres down || rc=$$?; exit $$rc; \
+	else echo "no $(DEV): no broker or PostgreSQL to stop"; fi
 
 pg-down:
-	@if [ -x $(BIN)/python ]; then $(IMPACT) postgres down; else echo "no $(VENV): no PostgreSQL to stop"; fi
+	@if [ -x $(DEV) ]; then $(DEV) postgres down; else echo "no $(DEV): no PostgreSQL to stop"; fi
 
 test: up pg-up report-deps
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
@@ -54,4 +61,4 @@ demo: up
 	$(IMPACT) demo
 
 bench: up
-	$(IMPACT) bench
+	$(DEV) bench

@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
+from impact.errors import ImpactError
+from impact_dev.bench.common import (
     ROOT,
     base_settings,
     bench_settings,
@@ -42,8 +43,8 @@ from bench.common import (
     remove,
     scratch_dir,
 )
-from impact.errors import ImpactError
 
+DEPS_SCRIPT = Path(__file__).with_name("deps.sh")
 FIGURES = ("relay", "replay", "memory", "ingest", "latency", "review")
 RELAY_SOURCES = ("impact/contract/events.py", "impact/ingest/relay.py", "impact/audit/chain.py")
 DEFAULT_EVENTS = 20_000
@@ -102,18 +103,21 @@ PROFILED = {
 def _spawn(
     phase: str, args: dict[str, Any], result_path: Path, prefix: list[str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start ``bench.worker PHASE`` (under ``prefix``, e.g. py-spy), writing its result to a file."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    command = [sys.executable, "-m", "bench.worker", phase, json.dumps({**args, "result": str(result_path)})]
-    return subprocess.Popen([*(prefix or []), *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    """Start ``impact_dev.bench.worker PHASE`` (under ``prefix``, e.g. py-spy), writing its
+    result to a file."""
+    command = [
+        sys.executable,
+        "-m",
+        "impact_dev.bench.worker",
+        phase,
+        json.dumps({**args, "result": str(result_path)}),
+    ]
+    return subprocess.Popen([*(prefix or []), *command], cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
 def run_worker(phase: str, args: dict[str, Any], profile: Path | None = None) -> dict[str, Any]:
-    """Run ``bench.worker PHASE`` in a new process; its result, plus what the kernel says it
-    used (peak RSS, CPU) read with wait4. With ``profile`` (a file), under py-spy."""
+    """Run ``impact_dev.bench.worker PHASE`` in a new process; its result, plus what the kernel
+    says it used (peak RSS, CPU) read with wait4. With ``profile`` (a file), under py-spy."""
     result_path = scratch_dir() / f"result-{phase}-{uuid.uuid4().hex[:8]}.json"
     prefix: list[str] = []
     if profile is not None:
@@ -143,7 +147,7 @@ def run_worker(phase: str, args: dict[str, Any], profile: Path | None = None) ->
     result = json.loads(result_path.read_text())
     result_path.unlink()
     if profile is not None and profile.exists():
-        from bench.hotspots import hotspots
+        from impact_dev.bench.hotspots import hotspots
 
         report = hotspots(str(profile), under=PROFILED.get(phase, ""), top=40)
         profile.with_suffix(".hotspots.txt").write_text(report + "\n")
@@ -191,7 +195,7 @@ def finish_worker(
 
 
 def ensure_broker(say: Say) -> None:
-    from impact.broker import LocalBroker
+    from impact_dev.broker import LocalBroker
 
     local = LocalBroker(base_settings())
     status = local.status()
@@ -204,12 +208,13 @@ def ensure_broker(say: Say) -> None:
 
 
 def ensure_kcat(say: Say) -> tuple[str | None, str]:
-    """kcat's path, installing it with bench/deps.sh if missing; else None and why."""
+    """kcat's path, installing it with deps.sh (beside this module) if missing; else None and
+    why."""
     found = shutil.which("kcat")
     if found:
         return found, ""
-    say("kcat is missing: running bench/deps.sh to install it (apt-get)")
-    done = subprocess.run(["bash", str(ROOT / "bench" / "deps.sh")], capture_output=True, text=True)
+    say("kcat is missing: running impact_dev/bench/deps.sh to install it (apt-get)")
+    done = subprocess.run(["bash", str(DEPS_SCRIPT)], capture_output=True, text=True)
     found = shutil.which("kcat")
     if found:
         return found, ""
@@ -514,7 +519,7 @@ class Bench:
     def ingest(self, run: int) -> None:
         o, m = self.o, self.o.ingest_count
         if run == 0:
-            from bench.generate import programmes_for
+            from impact_dev.bench.generate import programmes_for
 
             base = run_worker(
                 "build-ingest-base", {"programmes": programmes_for(m), "seed": o.seed}
@@ -558,9 +563,9 @@ class Bench:
     def _send_submissions(
         self, settings: Any, count: int, programmes: int, prefix: str = "B"
     ) -> None:
-        from bench.generate import outcome_submissions
         from impact.ingest.client import AgencyClient
         from impact.scenario.runner import scenario_key
+        from impact_dev.bench.generate import outcome_submissions
 
         client = AgencyClient(settings, scenario_key(self.o.seed, "KAMCO"))
         client.send_raw(outcome_submissions(count, programmes, self.o.seed, prefix))
@@ -570,8 +575,8 @@ class Bench:
     def latency(self, run: int) -> None:
         from kafka import KafkaProducer
 
-        from bench.generate import outcome_submissions, programmes_for
         from impact.ingest.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics
+        from impact_dev.bench.generate import outcome_submissions, programmes_for
 
         o = self.o
         samples = o.latency_samples
@@ -1027,7 +1032,7 @@ def rows(
 
 
 def write_artifacts(result: dict[str, Any], out: Path) -> list[Path]:
-    from bench.chart import draw
+    from impact_dev.bench.chart import draw
 
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")

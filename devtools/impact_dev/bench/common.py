@@ -89,7 +89,7 @@ def fingerprint(relative_paths: Iterable[str], *extra: object) -> str:
 
 def broker_pid() -> int | None:
     try:
-        from impact.broker import LocalBroker
+        from impact_dev.broker import LocalBroker
 
         return LocalBroker(base_settings()).status().pid
     except Exception:
