@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from impact.errors import ImpactError
 from impact.settings import Settings, project_root
 
 ROOT = project_root()
+
+
+class BenchError(ImpactError):
+    """A bench step failed."""
 
 
 def base_settings() -> Settings:
