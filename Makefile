@@ -1,7 +1,7 @@
 # Entry points for developers and CI. Every target is idempotent and quick when set up:
 # pip runs only when pyproject.toml or devtools/pyproject.toml is newer than
-# .venv/.installed, Maven only when infra/kafka/pom.xml changed, and `up` returns at once
-# when the broker answers.
+# .venv/.installed, Maven only when infra/kafka/pom.xml changed, and `up` returns at
+# once when the broker answers.
 # `pg-up` installs Debian's postgresql package only when its server binaries are missing
 # (as root: apt-get) and returns at once when the local PostgreSQL answers; `report-deps`
 # installs Chromium and fonts-noto-cjk the same way.
@@ -12,26 +12,52 @@
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input --quiet
 IMPACT ?= $(BIN)/impact
 DEV ?= $(BIN)/impact-dev
 INFRA ?= $(DEV) infra
 PYTEST_ARGS ?=
+# What `make lint` checks (mypy: the runtime package and the development tools; ruff: the
+# tests too), one line per finding (`make lint RUFF_OUTPUT=full` shows the code around it).
+LINT_PATHS := impact devtools/impact_dev tests
+RUFF_OUTPUT ?= concise
 
-.PHONY: setup up pg-up report-deps down pg-down test demo bench
+.PHONY: setup install lint unit integration e2e up pg-up report-deps down pg-down test \
+	demo bench
 
-setup: $(INSTALLED)
+setup: install
 	$(INFRA) fetch
+
+# The venv alone: no Maven, no service. Enough for `make lint` and `make unit`.
+install: $(INSTALLED)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): pyproject.toml devtools/pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check --no-input --quiet -e '.[dev]' \
-		-e devtools
+	$(PIP) install -e '.[dev]' -e devtools
 	touch $@
+
+# ruff (lint and format) and mypy. Not yet a failing step of .ci/run: see the line there.
+lint: install
+	@rc=0; \
+	$(BIN)/ruff check --output-format $(RUFF_OUTPUT) $(LINT_PATHS) || rc=1; \
+	$(BIN)/ruff format --check --output-format $(RUFF_OUTPUT) $(LINT_PATHS) || rc=1; \
+	$(BIN)/mypy impact devtools/impact_dev || rc=1; \
+	exit $$rc
+
+# The pure tests: no broker, no PostgreSQL, no ClickHouse server; seconds.
+unit: install
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: up pg-up
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+e2e: up report-deps
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 up: setup
 	$(INFRA) up
