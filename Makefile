@@ -1,6 +1,6 @@
 # Entry points for developers and CI. Every target is idempotent and quick when set up:
-# pip runs only when pyproject.toml or devtools/pyproject.toml is newer than
-# .venv/.installed, Maven only when infra/kafka/pom.xml changed, and `up` returns at
+# pip runs only when pyproject.toml, devtools/pyproject.toml or requirements.lock is newer
+# than .venv/.installed, Maven only when infra/kafka/pom.xml changed, and `up` returns at
 # once when the broker answers.
 # `pg-up` installs Debian's postgresql package only when its server binaries are missing
 # (as root: apt-get) and returns at once when the local PostgreSQL answers; `report-deps`
@@ -8,13 +8,16 @@
 #
 # Two distributions live here: the ledger (`impact`, pyproject.toml) and its development
 # tools (`impact_dev`, devtools/pyproject.toml: the local broker and PostgreSQL managers,
-# the benchmarks; the `impact-dev` command). Both are installed editable.
+# the benchmarks; the `impact-dev` command). Both are installed editable, without
+# resolving anything: the third-party packages come from requirements.lock, pinned with
+# hashes (`make lock` compiles it from pyproject.toml's dependencies and its dev extra).
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LOCK := requirements.lock
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input --quiet
 IMPACT ?= $(BIN)/impact
 DEV ?= $(BIN)/impact-dev
@@ -25,7 +28,7 @@ PYTEST_ARGS ?=
 LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
-.PHONY: setup install lint unit integration e2e up pg-up report-deps down pg-down test \
+.PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
 	demo bench
 
 setup: install
@@ -37,9 +40,24 @@ install: $(INSTALLED)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml devtools/pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[dev]' -e devtools
+$(INSTALLED): pyproject.toml devtools/pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) install --require-hashes -r $(LOCK)
+	@# setuptools warns on every editable install that same-named folders may shadow it
+	PYTHONWARNINGS="ignore:Editable installation" \
+		$(PIP) install --no-deps --no-build-isolation -e . -e devtools
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+		echo "a pyproject.toml asks for more than $(LOCK) holds: run \`make lock\`" >&2; exit 1; }
 	touch $@
+
+# Compile the lock again from pyproject.toml (dependencies + the dev extra, and the build
+# backend), keeping every pin that still fits; `make lock LOCK_ARGS=--upgrade` moves all
+# pins to the newest releases, `LOCK_ARGS='--upgrade-package dagster'` one of them.
+LOCK_ARGS ?=
+lock: | $(BIN)/python
+	@test -x $(BIN)/pip-compile || $(PIP) install 'pip-tools>=7.5'
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev \
+		--all-build-deps --allow-unsafe --generate-hashes --no-strip-extras \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
 
 # ruff (lint and format) and mypy. Not yet a failing step of .ci/run: see the line there.
 lint: install
