@@ -1,36 +1,87 @@
 # Entry points for developers and CI. Every target is idempotent and quick when set up:
-# pip runs only when pyproject.toml is newer than .venv/.installed, Maven only when
-# infra/kafka/pom.xml changed, and `up` returns at once when the broker answers.
+# pip runs only when pyproject.toml, devtools/pyproject.toml or requirements.lock is newer
+# than .venv/.installed, Maven only when infra/kafka/pom.xml changed, and `up` returns at
+# once when the broker answers.
 # `pg-up` installs Debian's postgresql package only when its server binaries are missing
 # (as root: apt-get) and returns at once when the local PostgreSQL answers; `report-deps`
 # installs Chromium and fonts-noto-cjk the same way.
+#
+# Two distributions live here: the ledger (`impact`, pyproject.toml) and its development
+# tools (`impact_dev`, devtools/pyproject.toml: the local broker and PostgreSQL managers,
+# the benchmarks; the `impact-dev` command). Both are installed editable, without
+# resolving anything: the third-party packages come from requirements.lock, pinned with
+# hashes (`make lock` compiles it from pyproject.toml's dependencies and its dev extra).
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LOCK := requirements.lock
+PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input --quiet
 IMPACT ?= $(BIN)/impact
-INFRA ?= $(IMPACT) infra
+DEV ?= $(BIN)/impact-dev
+INFRA ?= $(DEV) infra
 PYTEST_ARGS ?=
+# What `make lint` checks (mypy: the runtime package and the development tools; ruff: the
+# tests too), one line per finding (`make lint RUFF_OUTPUT=full` shows the code around it).
+LINT_PATHS := impact devtools/impact_dev tests
+RUFF_OUTPUT ?= concise
 
-.PHONY: setup up pg-up report-deps down pg-down test demo bench
+.PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
+	demo bench
 
-setup: $(INSTALLED)
+setup: install
 	$(INFRA) fetch
+
+# The venv alone: no Maven, no service. Enough for `make lint` and `make unit`.
+install: $(INSTALLED)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check --no-input --quiet -e '.[dev]'
+$(INSTALLED): pyproject.toml devtools/pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) install --require-hashes -r $(LOCK)
+	@# setuptools warns on every editable install that same-named folders may shadow it
+	PYTHONWARNINGS="ignore:Editable installation" \
+		$(PIP) install --no-deps --no-build-isolation -e . -e devtools
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+		echo "a pyproject.toml asks for more than $(LOCK) holds: run \`make lock\`" >&2; exit 1; }
 	touch $@
+
+# Compile the lock again from pyproject.toml (dependencies + the dev extra, and the build
+# backend), keeping every pin that still fits; `make lock LOCK_ARGS=--upgrade` moves all
+# pins to the newest releases, `LOCK_ARGS='--upgrade-package dagster'` one of them.
+LOCK_ARGS ?=
+lock: | $(BIN)/python
+	@test -x $(BIN)/pip-compile || $(PIP) install 'pip-tools>=7.5'
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev \
+		--all-build-deps --allow-unsafe --generate-hashes --no-strip-extras \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+
+# ruff (lint and format) and mypy. Not yet a failing step of .ci/run: see the line there.
+lint: install
+	@rc=0; \
+	$(BIN)/ruff check --output-format $(RUFF_OUTPUT) $(LINT_PATHS) || rc=1; \
+	$(BIN)/ruff format --check --output-format $(RUFF_OUTPUT) $(LINT_PATHS) || rc=1; \
+	$(BIN)/mypy impact devtools/impact_dev || rc=1; \
+	exit $$rc
+
+# The pure tests: no broker, no PostgreSQL, no ClickHouse server; seconds.
+unit: install
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: up pg-up
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+e2e: up report-deps
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 up: setup
 	$(INFRA) up
 
 pg-up: setup
-	$(IMPACT) postgres up
+	$(DEV) postgres up
 
 # Headless Chromium and a CJK font for the report's browser test (Debian packages).
 report-deps:
@@ -38,12 +89,12 @@ report-deps:
 
 # Stops both, even when stopping one fails; fails if either did.
 down:
-	@if [ -x $(BIN)/python ]; then \
-		rc=0; $(INFRA) down || rc=$$?; $(IMPACT) postgres down || rc=$$?; exit $$rc; \
-	else echo "no $(VENV): no broker or PostgreSQL to stop"; fi
+	@if [ -x $(DEV) ]; then \
+		rc=0; $(INFRA) down || rc=$$?; $(DEV) postgres down || rc=$$?; exit $$rc; \
+	else echo "no $(DEV): no broker or PostgreSQL to stop"; fi
 
 pg-down:
-	@if [ -x $(BIN)/python ]; then $(IMPACT) postgres down; else echo "no $(VENV): no PostgreSQL to stop"; fi
+	@if [ -x $(DEV) ]; then $(DEV) postgres down; else echo "no $(DEV): no PostgreSQL to stop"; fi
 
 test: up pg-up report-deps
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
@@ -54,4 +105,4 @@ demo: up
 	$(IMPACT) demo
 
 bench: up
-	$(IMPACT) bench
+	$(DEV) bench

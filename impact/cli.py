@@ -1,6 +1,7 @@
 """``impact``: the command line of the ledger, for staff, agencies, the council and operators."""
 
 import json
+import socket
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -16,9 +17,6 @@ from impact.cli_agency import ingest as ingest_command
 from impact.cli_agency import keys_app
 from impact.cli_agency import submit as submit_command
 from impact.cli_audit import audit_app, privacy_app
-from impact.cli_bench import bench as bench_command
-from impact.cli_infra import app as infra_app
-from impact.cli_postgres import app as postgres_app
 from impact.contract.submissions import (
     CorrectOutcome,
     RegisterProgram,
@@ -28,6 +26,7 @@ from impact.contract.submissions import (
 from impact.domain.program import Evidence, Target
 from impact.domain.proposal import ReviewComment
 from impact.domain.quarter import Quarter
+from impact.errors import InfrastructureError
 from impact.privacy import PersonalData
 from impact.settings import Settings
 
@@ -36,14 +35,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(infra_app, name="infra")
-app.add_typer(postgres_app, name="postgres")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(keys_app, name="keys")
 app.command("submit")(submit_command)
 app.command("ingest")(ingest_command)
-app.command("bench")(bench_command)
 proposal_app = typer.Typer(help="Citizen proposals: submit, review, decide.", no_args_is_help=True)
 program_app = typer.Typer(help="Programmes: register, report outcomes, correct them.", no_args_is_help=True)
 app.add_typer(proposal_app, name="proposal")
@@ -471,15 +467,27 @@ def demo(
     fresh: Annotated[bool, typer.Option("--fresh", help="Start clean: delete the ledger's state and topics.")] = False,
 ) -> None:
     """The main job: Busan 2018-2021 through Kafka, the ledger, ClickHouse and Dagster, with the review."""
-    from impact.broker import LocalBroker
     from impact.demo import run_demo
 
     settings = Settings()
-    local = LocalBroker(settings)
-    if local.is_local and not local.status().answering:
-        with out.status("starting the local Kafka broker"):
-            local.up()
+    _require_local_broker(settings)
     run_demo(settings, out, seed=seed, scale=scale, until=until, fresh=fresh)
+
+
+def _require_local_broker(settings: Settings) -> None:
+    """Say how to start the local broker when the bootstrap address is this machine and
+    nothing listens there (a cluster's clients report what they find themselves)."""
+    host, port = settings.broker_ports()
+    host = host.strip("[]")
+    if not (host in ("localhost", "::1") or host.startswith("127.")):
+        return
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        raise InfrastructureError(
+            f"no Kafka broker listens on {host}:{port}: `make up` (or `impact-dev infra up`) "
+            "starts the local one, or point KAFKA_BOOTSTRAP_SERVERS at a running broker"
+        ) from None
 
 
 def main() -> None:

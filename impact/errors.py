@@ -7,7 +7,6 @@ Every error the ledger raises on purpose derives from one root::
     │   └── ... one subclass per rule
     ├── ConfigurationError              a setting is missing or malformed
     ├── InfrastructureError             a service could not be reached or used
-    │   ├── BrokerError                 the local Kafka broker could not be assembled or started
     │   ├── LogError                    Kafka refused or lost a read or a write
     │   └── ProjectionStoreError        ClickHouse refused a statement
     └── ContractError                   a message does not match the public contract
@@ -27,10 +26,6 @@ class ConfigurationError(ImpactError):
 
 class InfrastructureError(ImpactError):
     """A service the ledger depends on could not be reached or used."""
-
-
-class BrokerError(InfrastructureError):
-    """The local Kafka broker could not be assembled, formatted, started or stopped."""
 
 
 class LogError(InfrastructureError):

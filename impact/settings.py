@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     postgres_port: int = Field(
         default=54329,
         validation_alias=AliasChoices("IMPACT_POSTGRES_PORT", "postgres_port"),
-        description="Port of the local PostgreSQL server (impact postgres up) on 127.0.0.1.",
+        description="Port of the local PostgreSQL server (impact-dev postgres up) on 127.0.0.1.",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT",

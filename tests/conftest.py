@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from impact.broker import LocalBroker
 from impact.settings import Settings
+from impact_dev.broker import LocalBroker
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def postgres_dsn() -> Iterator[str]:
     server binaries are missing) and leaves it running afterwards (``make down`` stops it).
     Tests that need a database of their own create one through this role, which may.
     """
-    from impact.postgres_local import LocalPostgres
+    from impact_dev.postgres import LocalPostgres
 
     local = LocalPostgres(Settings())
     local.up()

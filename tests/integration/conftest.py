@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from impact.bootstrap import build_ledger
-from impact.broker import LocalBroker
 from impact.ledger import Ledger
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
+from impact_dev.broker import LocalBroker
 from tests import commands as cmd
 
 

@@ -1,4 +1,4 @@
-"""A tiny run of `impact bench` against the real broker and chDB: every figure is measured,
+"""A tiny run of `impact-dev bench` against the real broker and chDB: every figure is measured,
 the table, JSON, Markdown and chart are written. No timing is asserted.
 
 It has a bench folder of its own (IMPACT_BENCH_DIR), so it neither uses nor fills the
@@ -28,7 +28,7 @@ def test_bench_runs_every_figure_at_a_tiny_size(broker: Settings, tmp_path: Path
         [
             sys.executable,
             "-m",
-            "impact.cli_bench",
+            "impact_dev.bench.cli",
             "--events",
             "400",
             "--runs",
@@ -92,8 +92,7 @@ def test_bench_runs_every_figure_at_a_tiny_size(broker: Settings, tmp_path: Path
 
 
 def _delete_topics(names: list[str]) -> None:
-    sys.path.insert(0, str(project_root()))
-    from bench.common import delete_topics, list_bench_topics
+    from impact_dev.bench.common import delete_topics, list_bench_topics
 
     prefixes = tuple(n.removesuffix(".events") for n in names)
     if prefixes:

@@ -18,10 +18,9 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from typer.testing import CliRunner
 
-from impact.broker import LocalBroker
-from impact.cli_infra import app
-from impact.errors import BrokerError
 from impact.settings import Settings
+from impact_dev.broker import BrokerError, LocalBroker
+from impact_dev.cli_infra import app
 
 pytestmark = pytest.mark.integration
 

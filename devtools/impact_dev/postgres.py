@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from impact.errors import InfrastructureError
-from impact.local_service import TAIL_LINES as TAIL_LINES
-from impact.local_service import LocalService, proc_args, proc_pids, tail_text
+from impact_dev.local_service import TAIL_LINES as TAIL_LINES
+from impact_dev.local_service import LocalService, proc_args, proc_pids, tail_text
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +209,8 @@ class LocalPostgres(LocalService):
                 if listening is not None and listening != self.port:
                     raise PostgresError(
                         f"The local PostgreSQL (pid {pid}) listens on port {listening}, not on "
-                        f"IMPACT_POSTGRES_PORT={self.port}. `impact postgres down` and "
-                        "`impact postgres up` restart it on the configured port."
+                        f"IMPACT_POSTGRES_PORT={self.port}. `impact-dev postgres down` and "
+                        "`impact-dev postgres up` restart it on the configured port."
                     )
                 self._wait_ready(pid, deadline)
                 self._ensure_role_and_database()
@@ -265,7 +265,7 @@ class LocalPostgres(LocalService):
             raise PostgresError(
                 f"The PostgreSQL server is not installed (nothing in {BINARIES_GLOB}). Install "
                 f"it as root: `sudo apt-get install --no-install-recommends {PACKAGE}` (or run "
-                "`sudo .venv/bin/impact postgres install`), or point EVENT_STORE_DSN at an "
+                "`sudo .venv/bin/impact-dev postgres install`), or point EVENT_STORE_DSN at an "
                 "existing server."
             )
         apt_get = shutil.which("apt-get")
@@ -332,7 +332,8 @@ class LocalPostgres(LocalService):
             raise PostgresError(
                 f"PostgreSQL refuses to run as root and there is no `{OS_USER}` OS user to run it "
                 f"as. Installing Debian's `{PACKAGE}` package creates it (`apt-get install "
-                f"--reinstall postgresql-common`), or run `impact postgres up` as a normal user."
+                "--reinstall postgresql-common`), or run `impact-dev postgres up` as a normal "
+                "user."
             )
         if _runuser() is None:
             raise PostgresError(
@@ -388,7 +389,7 @@ class LocalPostgres(LocalService):
         if self.data_dir.exists():
             raise PostgresError(
                 f"{self.data_dir} exists but holds no cluster (no PG_VERSION); remove it and run "
-                "`impact postgres up` again"
+                "`impact-dev postgres up` again"
             )
         user = self._server_user()
         partial = self.root / "data.partial"
@@ -494,7 +495,7 @@ class LocalPostgres(LocalService):
             if time.monotonic() >= deadline:
                 raise PostgresError(
                     f"PostgreSQL (pid {pid}) runs but does not accept connections on "
-                    f"{HOST}:{self.port}; `impact postgres down` and `impact postgres up` "
+                    f"{HOST}:{self.port}; `impact-dev postgres down` and `impact-dev postgres up` "
                     f"restart it.\n{self.log_tail()}"
                 )
             time.sleep(delay)
@@ -537,7 +538,8 @@ class LocalPostgres(LocalService):
         except OSError as exc:
             raise PostgresError(
                 f"{self.superuser_password_path} is missing, so the role {ROLE} cannot be "
-                f"created; `impact postgres down`, remove {self.root}, then `impact postgres up`"
+                f"created; `impact-dev postgres down`, remove {self.root}, then "
+                "`impact-dev postgres up`"
             ) from exc
         try:
             with psycopg.connect(
@@ -564,7 +566,7 @@ class LocalPostgres(LocalService):
             raise PostgresError(
                 f"Could not create the role {ROLE} and database {DATABASE} on {HOST}:{self.port} "
                 f"as {SUPERUSER}: {exc}. If this cluster was made elsewhere, "
-                f"`impact postgres down`, remove {self.root} and `impact postgres up`."
+                f"`impact-dev postgres down`, remove {self.root} and `impact-dev postgres up`."
             ) from exc
         if not self._answers():
             raise PostgresError(
@@ -672,7 +674,7 @@ def _hint(log: str) -> str:
     if "could not bind" in log or "Address already in use" in log:
         return "Another process holds the port: set IMPACT_POSTGRES_PORT to a free one."
     if "shared memory block" in log:
-        return "Processes of an earlier server still run: stop them (`impact postgres down`)."
+        return "Processes of an earlier server still run: stop them (`impact-dev postgres down`)."
     if "Permission denied" in log:
         return "The server's OS user cannot read or write its folders; see the log below."
     return "See the server log below."

@@ -1,11 +1,12 @@
 """Top frames of one thread in a py-spy raw profile (``py-spy record -f raw --threads``).
 
-    python -m bench.hotspots PROFILE.txt [--under FUNCTION] [--thread MainThread] [--top 40]
+    python -m impact_dev.bench.hotspots PROFILE.txt [--under FUNCTION] [--thread MainThread]
+        [--top 40]
 
 Prints, for the samples of that thread whose stack passes through FUNCTION (all of them
 by default), the share of samples each frame is on the stack (inclusive) and at the top
 of it (self). Record with ``--idle`` to count time spent waiting (I/O, locks) as well.
-``impact bench --profile DIR`` records every measured phase of ours this way (when py-spy
+``impact-dev bench --profile DIR`` records every measured phase of ours this way (when py-spy
 is installed) and writes this report beside each profile.
 """
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import Progress, cache_dir, fingerprint, remove, write_json
+from impact_dev.bench.common import Progress, cache_dir, fingerprint, remove, write_json
 
 GENERATOR_VERSION = 2
 STORE_SOURCES = ("impact/domain",)

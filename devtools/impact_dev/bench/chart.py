@@ -45,7 +45,7 @@ def draw(result: dict[str, Any], out: Path) -> list[Path]:
 def _title(result: dict[str, Any]) -> str:
     o = result["options"]
     return (
-        f"impact bench: ours / baseline, median of {o['runs']} runs "
+        f"impact-dev bench: ours / baseline, median of {o['runs']} runs "
         f"({o['events']:,} events; {result['machine']['cpus']} CPUs)"
     )
 

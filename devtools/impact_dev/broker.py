@@ -32,10 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from impact.errors import BrokerError, ConfigurationError
-from impact.local_service import TAIL_LINES as TAIL_LINES
-from impact.local_service import LocalService, proc_args, proc_pids, tail_text
-from impact.local_service import port_owner as _port_owner  # noqa: F401  (others import it from here)
+from impact.errors import ConfigurationError, InfrastructureError
+from impact_dev.local_service import TAIL_LINES as TAIL_LINES
+from impact_dev.local_service import LocalService, proc_args, proc_pids, tail_text
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,10 @@ STAMP_NAME = ".pom.sha256"
 _HEAP = re.compile(r"^[1-9]\d*[kKmMgG]?$")
 _KAFKA_JAR = re.compile(r"^kafka_\d+\.\d+-(?P<version>\d[\w.\-]*)\.jar$")
 _JAVA_VERSION = re.compile(r'version "(?P<major>\d+)(?:\.(?P<minor>\d+))?')
+
+
+class BrokerError(InfrastructureError):
+    """The local Kafka broker could not be assembled, formatted, started or stopped."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,8 @@ class LocalBroker(LocalService):
         if running is not None and self._kafka_jar(self.libs_dir) is not None:
             raise BrokerError(
                 f"{self.pom_path} changed since the jars of the running broker (pid {running}) "
-                "were fetched; `impact infra down` first, then `impact infra up` fetches anew"
+                "were fetched; `impact-dev infra down` first, then `impact-dev infra up` fetches "
+                "anew"
             )
 
         if libs_from is not None:
@@ -246,7 +250,7 @@ class LocalBroker(LocalService):
             if not self._libs_current(source, want):
                 raise BrokerError(
                     f"{source} does not hold Kafka jars assembled from {self.pom_path}; "
-                    "run `impact infra fetch` for that state folder first"
+                    "run `impact-dev infra fetch` for that state folder first"
                 )
             self._remove_libs()
             self.libs_dir.symlink_to(source, target_is_directory=True)
@@ -322,7 +326,9 @@ class LocalBroker(LocalService):
 
     def _format(self) -> str:
         if self._kafka_jar(self.libs_dir) is None:
-            raise BrokerError(f"No Kafka jars in {self.libs_dir}; run `impact infra fetch` first")
+            raise BrokerError(
+                f"No Kafka jars in {self.libs_dir}; run `impact-dev infra fetch` first"
+            )
         self._render_config()
         meta = self.data_dir / "meta.properties"
         if meta.is_file():
@@ -454,7 +460,7 @@ class LocalBroker(LocalService):
                     )
                 raise BrokerError(
                     f"The Kafka broker (pid {pid}) runs but does not answer on {host}:{port}; "
-                    f"`impact infra down` and `impact infra up` restart it.\n{tail}"
+                    f"`impact-dev infra down` and `impact-dev infra up` restart it.\n{tail}"
                 )
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
@@ -517,7 +523,7 @@ class LocalBroker(LocalService):
             raise BrokerError(
                 f"KAFKA_BOOTSTRAP_SERVERS={self.settings.kafka_bootstrap_servers!r} is not this "
                 "machine: the local broker only listens on 127.0.0.1. Unset it to use the local "
-                "broker; a remote cluster is not started or stopped by `impact infra`."
+                "broker; a remote cluster is not started or stopped by `impact-dev infra`."
             )
         if self.settings.kafka_security_protocol != "PLAINTEXT":
             raise BrokerError(

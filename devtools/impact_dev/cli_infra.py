@@ -1,4 +1,4 @@
-"""``impact infra``: fetch, start, stop and inspect the project-local Kafka broker."""
+"""``impact-dev infra``: fetch, start, stop and inspect the project-local Kafka broker."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from impact.broker import LocalBroker
-from impact.cli_service import EXIT_NOT_ANSWERING as EXIT_NOT_ANSWERING
-from impact.cli_service import EXIT_NOT_RUNNING as EXIT_NOT_RUNNING
-from impact.cli_service import progress, reported, run_down, run_up, service_app, status_command
 from impact.settings import Settings
+from impact_dev.broker import LocalBroker
+from impact_dev.service_cli import EXIT_NOT_ANSWERING as EXIT_NOT_ANSWERING
+from impact_dev.service_cli import EXIT_NOT_RUNNING as EXIT_NOT_RUNNING
+from impact_dev.service_cli import progress, reported, run_down, run_up, service_app, status_command
 
 app = service_app(
     "The local single-node Kafka broker for development and CI, assembled from Maven "

@@ -1,6 +1,6 @@
 """One measured phase of the bench, in a process of its own.
 
-``python -m bench.worker PHASE ARGS_JSON`` runs the phase and writes its result as JSON
+``python -m impact_dev.bench.worker PHASE ARGS_JSON`` runs the phase and writes its result as JSON
 to ``ARGS["result"]``. A process of its own per phase because chDB opens one path per
 process, and so that each phase's peak memory and CPU time are its alone (the runner
 also reads them with ``os.wait4``). Progress goes to stderr.
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
+from impact_dev.bench.common import (
     Measure,
     Progress,
     bench_settings,
@@ -35,8 +35,8 @@ Args = dict[str, Any]
 
 def phase_relay(args: Args) -> dict[str, Any]:
     """Event store → the events topic through the project's Relay."""
-    from bench.generate import open_ledger
     from impact.ingest.relay import Relay
+    from impact_dev.bench.generate import open_ledger
 
     settings = bench_settings(args["tag"], store=Path(args["store"]), events_topic=args["topic"])
     ledger = open_ledger(Path(args["store"]))
@@ -275,8 +275,8 @@ def _fresh_copy(base: Path, to: Path) -> Path:
 
 def phase_ingest(args: Args) -> dict[str, Any]:
     """Signed submissions from their topic → desk → domain → event store, through Ingest."""
-    from bench.generate import open_ledger
     from impact.ingest.ingest import Ingest
+    from impact_dev.bench.generate import open_ledger
 
     store = _fresh_copy(Path(args["base"]), Path(args["workdir"]))
     settings = bench_settings(args["tag"], store=store, submissions_topic=args["topic"])
@@ -328,7 +328,7 @@ def phase_ingest(args: Args) -> dict[str, Any]:
 
 def phase_service(args: Args) -> dict[str, Any]:
     """One service of the end-to-end loop (ingest, relay or loader), until the stop file exists."""
-    from bench.generate import open_ledger
+    from impact_dev.bench.generate import open_ledger
 
     stop_file = Path(args["stop"])
     settings = bench_settings(
@@ -524,7 +524,7 @@ def phase_review(args: Args) -> dict[str, Any]:
 
 
 def phase_build_store(args: Args) -> dict[str, Any]:
-    from bench.generate import build_store, store_info
+    from impact_dev.bench.generate import build_store, store_info
 
     path = build_store(
         args.get("events"),
@@ -536,7 +536,7 @@ def phase_build_store(args: Args) -> dict[str, Any]:
 
 
 def phase_build_ingest_base(args: Args) -> dict[str, Any]:
-    from bench.generate import build_ingest_base
+    from impact_dev.bench.generate import build_ingest_base
 
     return {"path": str(build_ingest_base(int(args["programmes"]), seed=int(args["seed"])))}
 

@@ -1,4 +1,4 @@
-"""``impact postgres``: install, start, stop and inspect the project-local PostgreSQL server."""
+"""``impact-dev postgres``: install, start, stop and inspect the project-local PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 
-from impact.cli_service import EXIT_NOT_ANSWERING as EXIT_NOT_ANSWERING
-from impact.cli_service import EXIT_NOT_RUNNING as EXIT_NOT_RUNNING
-from impact.cli_service import (
+from impact.settings import Settings
+from impact_dev.postgres import LocalPostgres
+from impact_dev.service_cli import EXIT_NOT_ANSWERING as EXIT_NOT_ANSWERING
+from impact_dev.service_cli import EXIT_NOT_RUNNING as EXIT_NOT_RUNNING
+from impact_dev.service_cli import (
     console,
     progress,
     reported,
@@ -17,8 +19,6 @@ from impact.cli_service import (
     service_app,
     status_command,
 )
-from impact.postgres_local import LocalPostgres
-from impact.settings import Settings
 
 app = service_app(
     "The local PostgreSQL server for development and CI (Debian's postgresql package, "

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from impact.errors import ImpactError
 from impact.settings import Settings, project_root
 
 ROOT = project_root()
+
+
+class BenchError(ImpactError):
+    """A bench step failed."""
 
 
 def base_settings() -> Settings:
@@ -89,7 +94,7 @@ def fingerprint(relative_paths: Iterable[str], *extra: object) -> str:
 
 def broker_pid() -> int | None:
     try:
-        from impact.broker import LocalBroker
+        from impact_dev.broker import LocalBroker
 
         return LocalBroker(base_settings()).status().pid
     except Exception:

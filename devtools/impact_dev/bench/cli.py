@@ -1,9 +1,8 @@
-"""``impact bench``: how fast the log is relayed, loaded and replayed, against raw baselines
-measured in the same run, on the real local broker and embedded ClickHouse.
+"""``impact-dev bench``: how fast the log is relayed, loaded and replayed, against raw
+baselines measured in the same run, on the real local broker and embedded ClickHouse.
 
-The runner lives in ``bench/`` at the root of the checkout (``bench.runner``); this module
-is its command line and its table. Mounted in ``impact.cli``; until then
-``python -m impact.cli_bench`` runs it the same way.
+This module is the command line of ``impact_dev.bench.runner`` and its table. Mounted in
+``impact_dev.cli``; ``python -m impact_dev.bench.cli`` runs it the same way.
 """
 
 import json
@@ -15,16 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from impact.settings import Settings, project_root
-
-
-def _runner() -> Any:
-    try:
-        import bench.runner as runner
-    except ImportError:
-        sys.path.insert(0, str(project_root()))
-        import bench.runner as runner
-    return runner
+from impact.settings import Settings
+from impact_dev.bench import runner
 
 
 def _rate(summary: dict[str, Any] | None, unit: str) -> str:
@@ -124,7 +115,7 @@ HEADERS = (
 def table(result: dict[str, Any]) -> Table:
     o = result["options"]
     out = Table(
-        title=f"impact bench: {o['events']:,} events, {o['runs']} runs, "
+        title=f"impact-dev bench: {o['events']:,} events, {o['runs']} runs, "
         f"{result['machine']['cpus']} CPUs, {result['seconds']:.0f} s",
         show_lines=True,
     )
@@ -204,7 +195,6 @@ def bench(
 ) -> None:
     """Measure relay, replay, ingest, latency, review and memory against raw baselines, and
     print one table (figure | ours | baseline measured in the same run | ratio)."""
-    runner = _runner()
     figures = tuple(f.strip() for f in only.split(",")) if only else runner.FIGURES
     unknown = set(figures) - set(runner.FIGURES)
     if unknown:

@@ -1,0 +1,3 @@
+from impact_dev.cli import main
+
+main()
