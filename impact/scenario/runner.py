@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from impact.domain.consortium import AgencyKey, Member
 from impact.domain.errors import (
@@ -43,7 +42,7 @@ COUNCIL_ACTOR = "council"
 def scenario_key(seed: int, agency: str) -> AgencyKeyPair:
     """The agency's signing key in the scenario: derived from the seed, so runs repeat."""
     secret = hashlib.sha256(f"impact-scenario:{seed}:{agency}".encode()).digest()
-    return AgencyKeyPair(agency, Ed25519PrivateKey.from_private_bytes(secret))
+    return AgencyKeyPair.from_seed(agency, secret)
 
 
 @dataclass
