@@ -45,7 +45,10 @@ from bench.common import (
 from impact.errors import ImpactError
 
 FIGURES = ("relay", "replay", "memory", "ingest", "latency", "review")
-RELAY_SOURCES = ("impact/contract/events.py", "impact/ingest/relay.py", "impact/audit/chain.py")
+RELAY_SOURCES = (
+    "impact/contract/events.py", "impact/ingest/relay.py", "impact/contract/chain.py",
+    "impact/canonical_json.py",
+)
 DEFAULT_EVENTS = 20_000
 REVIEW_FACTORS = (1, 10, 100)
 TARGETS = {

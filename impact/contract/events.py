@@ -6,7 +6,7 @@ Schema describes them; ``type`` names the class (``Program.OutcomeReported``) an
 ``schema_version`` its version, so readers can upcast old records.
 
 Each envelope is also a link of the log's hash chain (``prev_hash``, ``hash``; see
-``impact.audit.chain``), and ``Checkpoint`` is what ``impact.events.checkpoints``
+``impact.contract.chain``), and ``Checkpoint`` is what ``impact.events.checkpoints``
 carries: the chain's hash at a notification id, signed by the platform key.
 """
 

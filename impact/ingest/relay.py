@@ -14,7 +14,7 @@ How exactly-once holds, with no second store for the position:
   one partition.
 * Envelopes on ``impact.events`` are links of a hash chain in notification-id order,
   and each batch's transaction also carries a checkpoint signed by the platform key
-  (``impact.audit.chain`` explains both). The chain's head is the ``hash`` of the
+  (``impact.contract.chain`` explains both). The chain's head is the ``hash`` of the
   record the relay resumes after, so it survives restarts and crashes with the position.
 """
 
@@ -29,8 +29,8 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from kafka import KafkaConsumer, TopicPartition
 
-from impact.audit.chain import GENESIS, PlatformKey, chained
 from impact.contract import envelope_for
+from impact.contract.chain import GENESIS, PlatformKey, chained
 from impact.domain.submission import Rejection
 from impact.errors import LogError
 from impact.ingest.kafka import (

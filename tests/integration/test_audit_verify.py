@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from impact.audit.chain import PlatformKey, content_digest, link
 from impact.audit.verify import VerifyReport, verify
 from impact.bootstrap import build_ledger, build_sealer
+from impact.contract.chain import PlatformKey, content_digest, link
 from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import Ingest
 from impact.ingest.kafka import transactional_producer
