@@ -574,7 +574,7 @@ class Bench:
         from kafka import KafkaProducer
 
         from bench.generate import outcome_submissions, programmes_for
-        from impact.ingest.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics
+        from impact.kafka import SUBMISSIONS_MAX_BYTES, client_config, ensure_topics
 
         o = self.o
         samples = o.latency_samples
@@ -613,7 +613,7 @@ class Bench:
             enable_idempotence=True,
             linger_ms=0,
             max_request_size=SUBMISSIONS_MAX_BYTES,
-            **settings.kafka_client_config(),
+            **client_config(settings),
         )
         sent: dict[str, float] = {}
         report_ids = [self._report_id(message) for _, _, message in messages]

@@ -273,8 +273,8 @@ def relay(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
 ) -> None:
     """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
-    from impact.ingest.kafka import keep_running
     from impact.ingest.relay import Relay
+    from impact.kafka import keep_running
 
     settings = Settings()
     relay = Relay(build_ledger(settings), settings)

@@ -13,7 +13,6 @@ the ledger's state and topics).
 
 import json
 import shutil
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from impact.bootstrap import build_ledger, build_sealer
 from impact.domain.quarter import Quarter
 from impact.errors import ImpactError
-from impact.ingest.kafka import admin_client, kafka_errors, ledger_topics
+from impact.kafka import delete_topics, ledger_topics
 from impact.scenario.generator import Act, build_scenario
 from impact.scenario.runner import RunReport, ScenarioRunner
 from impact.settings import Settings
@@ -57,22 +56,7 @@ class Progress_:
 
 def wipe(settings: Settings) -> None:
     """Delete the ledger's state (event store, ClickHouse, keys) and its Kafka topics."""
-    names = [t.name for t in ledger_topics(settings)]
-    admin = admin_client(settings)
-    try:
-        with kafka_errors("deleting the ledger's topics"):
-            existing = set(admin.list_topics())
-            doomed = [n for n in names if n in existing]
-            if doomed:
-                admin.delete_topics(doomed)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with kafka_errors("waiting for the topics to go"):
-                if not set(admin.list_topics()) & set(names):
-                    break
-            time.sleep(0.5)
-    finally:
-        admin.close()
+    delete_topics(settings, [t.name for t in ledger_topics(settings)])
     for name in ("events.sqlite", "events.sqlite-wal", "events.sqlite-shm", "subject-keys.sqlite",
                  "demo.json", "reports"):
         path = settings.state_dir / name

@@ -28,6 +28,19 @@ HEX64 = r"^[0-9a-f]{64}$"
 CHAIN_FIELDS = ("prev_hash", "hash")
 ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "occurred_at", "actor")
 HIDDEN_FIELDS = ("originator_topic",)
+NOTIFICATION_HEADER = "notification_id"
+"""The Kafka header in which every record the relay publishes names its notification id."""
+
+
+def notification_id_in(headers: list[tuple[str, bytes]] | None) -> int | None:
+    """The notification id a record's headers name (None when absent or not a number)."""
+    for name, value in headers or []:
+        if name == NOTIFICATION_HEADER:
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
