@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from impact.bootstrap import build_ledger, build_sealer
 from impact.cli_agency import ingest as ingest_command
@@ -298,28 +297,6 @@ def load() -> None:
     out.print(f"loaded {meta['loaded'].value} records; ClickHouse holds {meta['distinct_events'].value} events")
 
 
-COMPONENT_COLUMNS = (("performance", "사업성과\nperform."), ("ripple", "파급효과\nripple"),
-                     ("efficiency", "효율성\nefficiency"), ("evidence", "증빙\nevidence"))
-
-
-def _ranking_table(review: Any, titles: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title=f"Promotion review {review.quarter}: ranked programmes "
-                        f"(policy v{review.policy.version})")
-    for col, justify in (("rank", "right"), ("programme", "left"), ("agency", "left"),
-                         ("title", "left"), ("score", "right"),
-                         *((label, "right") for _, label in COMPONENT_COLUMNS), ("eligible", "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for c in review.candidates:
-        t = titles.get(c.program_code, {})
-        table.add_row(
-            str(c.rank), c.program_code, t.get("agency", ""),
-            f"{t.get('title_ko', '')}\n{t.get('title_en', '')}", str(c.score),
-            *(f"{c.components[k]:.2f}" for k, _ in COMPONENT_COLUMNS),
-            "yes" if c.eligible else f"no: {c.failed_gate}",
-        )
-    return table
-
-
 def _review_json(review: Any, titles: dict[str, dict[str, Any]], **more: Any) -> str:
     data = review.as_json()
     ranking = data.pop("candidates")
@@ -346,6 +323,7 @@ def review(
     from impact.orchestration.run import partition_key_of, run_load, run_review
     from impact.projections.scoring import programme_titles, recorded_review, review_quarter
     from impact.projections.store import ProjectionStore
+    from impact.report.table import ranking_table
 
     q = _quarter(quarter)
     settings = Settings()
@@ -364,7 +342,7 @@ def review(
             print(_review_json(replay, titles, recorded=False, replay=True,
                                matches_recorded=same if recorded else None))
         else:
-            out.print(_ranking_table(replay, titles))
+            out.print(ranking_table(replay, titles))
             out.print(f"inputs digest {replay.inputs_digest}")
         err.print(note)
         return
@@ -382,7 +360,7 @@ def review(
         print(_review_json(done, titles, recorded=bool(meta["recorded"]), decided=bool(meta["decided"])))
         err.print(note)
     else:
-        out.print(_ranking_table(done, titles))
+        out.print(ranking_table(done, titles))
         out.print(f"inputs digest {done.inputs_digest} · as of {done.as_of.isoformat()}")
         out.print(note)
 

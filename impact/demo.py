@@ -161,10 +161,10 @@ def _describe(act: Act) -> str:
 
 
 def _finish(settings, out, quarter, report, run_review, partition_key_of) -> None:  # type: ignore[no-untyped-def]
-    from impact.cli import _ranking_table
     from impact.projections.scoring import programme_titles, review_quarter
     from impact.projections.store import ProjectionStore
     from impact.report import build_report
+    from impact.report.table import ranking_table
 
     with out.status(f"the ranking of {quarter} and the council's report"):
         result = run_review(settings, partition_key_of(quarter))
@@ -175,6 +175,6 @@ def _finish(settings, out, quarter, report, run_review, partition_key_of) -> Non
         path = settings.state_dir / "reports" / f"council-report-{quarter}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")
-    out.print(_ranking_table(review, programme_titles(store)))
+    out.print(ranking_table(review, programme_titles(store)))
     out.print(f"inputs digest {review.inputs_digest}")
     out.print(f"council report: {path}")
