@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from impact.application import commands as c
 from impact.bootstrap import build_ledger, build_sealer
@@ -304,8 +303,8 @@ def relay(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
 ) -> None:
     """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
-    from impact.ingest.kafka import keep_running
     from impact.ingest.relay import Relay
+    from impact.kafka import keep_running
 
     settings = Settings()
     relay = Relay(build_ledger(settings), settings)
@@ -327,28 +326,6 @@ def load() -> None:
     result = run_load(Settings())
     meta = result.asset_materializations_for_node("raw_events")[0].metadata
     out.print(f"loaded {meta['loaded'].value} records; ClickHouse holds {meta['distinct_events'].value} events")
-
-
-COMPONENT_COLUMNS = (("performance", "사업성과\nperform."), ("ripple", "파급효과\nripple"),
-                     ("efficiency", "효율성\nefficiency"), ("evidence", "증빙\nevidence"))
-
-
-def _ranking_table(review: Any, titles: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title=f"Promotion review {review.quarter}: ranked programmes "
-                        f"(policy v{review.policy.version})")
-    for col, justify in (("rank", "right"), ("programme", "left"), ("agency", "left"),
-                         ("title", "left"), ("score", "right"),
-                         *((label, "right") for _, label in COMPONENT_COLUMNS), ("eligible", "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for cand in review.candidates:
-        t = titles.get(cand.program_code, {})
-        table.add_row(
-            str(cand.rank), cand.program_code, t.get("agency", ""),
-            f"{t.get('title_ko', '')}\n{t.get('title_en', '')}", str(cand.score),
-            *(f"{cand.components[k]:.2f}" for k, _ in COMPONENT_COLUMNS),
-            "yes" if cand.eligible else f"no: {cand.failed_gate}",
-        )
-    return table
 
 
 def _review_json(review: Any, titles: dict[str, dict[str, Any]], **more: Any) -> str:
@@ -378,6 +355,7 @@ def review(
     from impact.orchestration.run import outcome_of, partition_key_of, run_load, run_review
     from impact.projections.scoring import programme_titles
     from impact.projections.store import ProjectionStore
+    from impact.report.table import ranking_table
 
     q = _quarter(quarter)
     settings = Settings()
@@ -390,7 +368,7 @@ def review(
             print(_review_json(replay.review, titles, recorded=False, replay=True,
                                matches_recorded=replay.matches_recorded))
         else:
-            out.print(_ranking_table(replay.review, titles))
+            out.print(ranking_table(replay.review, titles))
             out.print(f"inputs digest {replay.review.inputs_digest}")
         err.print(replay.note)
         return
@@ -401,7 +379,7 @@ def review(
         print(_review_json(done, titles, recorded=outcome.recorded, decided=outcome.decided))
         err.print(outcome.note)
     else:
-        out.print(_ranking_table(done, titles))
+        out.print(ranking_table(done, titles))
         out.print(f"inputs digest {done.inputs_digest} · as of {done.as_of.isoformat()}")
         out.print(outcome.note)
 

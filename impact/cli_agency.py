@@ -74,7 +74,7 @@ def ingest(
 ) -> None:
     """Apply submissions from impact.submissions; rejections go to impact.submissions.rejected."""
     from impact.ingest.ingest import Ingest
-    from impact.ingest.kafka import keep_running
+    from impact.kafka import keep_running
 
     settings = Settings()
 

@@ -52,7 +52,7 @@ def _print_json(data: Any) -> None:
 
 def trusted_keys(settings: Settings, trust: list[str]) -> dict[str, str]:
     """Key id → public key of every platform key to trust: those given, else this platform's own."""
-    from impact.audit.chain import public_path, trusted_key
+    from impact.contract.chain import public_path, trusted_key
 
     if trust:
         return dict(trusted_key(t) for t in trust)
@@ -103,7 +103,7 @@ def verify_command(
 @audit_app.command("platform-key")
 def platform_key_command() -> None:
     """Print the platform's public key (checkpoints are signed with it); created if needed."""
-    from impact.audit.chain import PlatformKey, public_path
+    from impact.contract.chain import PlatformKey, public_path
 
     settings = Settings()
     key = PlatformKey.load_or_create(settings.platform_key_path)

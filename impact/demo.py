@@ -13,7 +13,6 @@ the ledger's state and topics).
 
 import json
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from impact.bootstrap import build_ledger, build_sealer
 from impact.domain.quarter import Quarter
 from impact.errors import ImpactError
-from impact.ingest.kafka import admin_client, kafka_errors, ledger_topics
+from impact.kafka import delete_topics, ledger_topics
 from impact.scenario.generator import Act, build_scenario
 from impact.scenario.runner import RunReport, ScenarioRunner
 from impact.settings import Settings
@@ -56,22 +55,7 @@ class Progress_:
 
 def wipe(settings: Settings) -> None:
     """Delete the ledger's state (event store, ClickHouse, keys) and its Kafka topics."""
-    names = [t.name for t in ledger_topics(settings)]
-    admin = admin_client(settings)
-    try:
-        with kafka_errors("deleting the ledger's topics"):
-            existing = set(admin.list_topics())
-            doomed = [n for n in names if n in existing]
-            if doomed:
-                admin.delete_topics(doomed)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with kafka_errors("waiting for the topics to go"):
-                if not set(admin.list_topics()) & set(names):
-                    break
-            time.sleep(0.5)
-    finally:
-        admin.close()
+    delete_topics(settings, [t.name for t in ledger_topics(settings)])
     for name in ("events.sqlite", "events.sqlite-wal", "events.sqlite-shm", "subject-keys.sqlite",
                  "demo.json", "reports"):
         path = settings.state_dir / name
@@ -174,7 +158,6 @@ def _describe(act: Act) -> str:
 
 
 def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
-    from impact.cli import _ranking_table
     from impact.orchestration.run import (
         materialized,
         outcome_of,
@@ -184,12 +167,13 @@ def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
     )
     from impact.projections.scoring import programme_titles
     from impact.projections.store import ProjectionStore
+    from impact.report.table import ranking_table
 
     with out.status(f"the ranking of {quarter} and the council's report"):
         store = ProjectionStore(settings)
         review = outcome_of(run_review(settings, partition_key_of(quarter)), store).review
         report = run_report(settings, partition_key_of(quarter))
         path = materialized(report, "council_report")["path"]
-    out.print(_ranking_table(review, programme_titles(store)))
+    out.print(ranking_table(review, programme_titles(store)))
     out.print(f"inputs digest {review.inputs_digest}")
     out.print(f"council report: {path}")

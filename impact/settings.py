@@ -147,19 +147,6 @@ class Settings(BaseSettings):
     def kafka_dir(self) -> Path:
         return self.state_dir / "kafka"
 
-    def kafka_client_config(self) -> dict[str, object]:
-        """Keyword arguments every kafka-python client of the ledger shares."""
-        config: dict[str, object] = {
-            "bootstrap_servers": self.kafka_bootstrap_servers.split(","),
-            "security_protocol": self.kafka_security_protocol,
-        }
-        if self.kafka_sasl_mechanism:
-            config["sasl_mechanism"] = self.kafka_sasl_mechanism
-            config["sasl_plain_username"] = self.kafka_sasl_username
-            password = self.kafka_sasl_password
-            config["sasl_plain_password"] = password.get_secret_value() if password else None
-        return config
-
     def broker_ports(self) -> tuple[str, int]:
         """Host and port of the local broker, from the bootstrap address."""
         first = self.kafka_bootstrap_servers.split(",")[0]

@@ -1,29 +1,65 @@
-"""Ed25519 keys of agencies: generate, store, sign and verify canonical bytes."""
+"""Ed25519 keys: create, store, load, sign and verify canonical bytes.
+
+Every key of the ledger (agencies' keys, the platform key that signs checkpoints, the
+scenario's keys derived from its seed) is read, written and parsed here, and what
+a signature covers is always ``canonical`` JSON.
+"""
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from impact.errors import ContractError, ImpactError
+from impact.canonical_json import canonical as canonical  # what a signature covers
+from impact.errors import ImpactError
 
 
 class SigningError(ImpactError):
     """A key could not be created, read or used."""
 
 
-def canonical(obj: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON of a parsed JSON value."""
+def load_private_key(path: Path, what: str = "the key") -> Ed25519PrivateKey:
+    """The Ed25519 private key in a PEM (PKCS#8) file."""
     try:
-        return rfc8785.dumps(obj)
-    except Exception as exc:  # rfc8785 raises its own types for floats it cannot represent
-        raise ContractError(f"cannot be put in canonical form: {exc}") from exc
+        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise SigningError(f"cannot read {what} {path}: {exc}") from exc
+    if not isinstance(private, Ed25519PrivateKey):
+        raise SigningError(f"{path} is not an Ed25519 private key")
+    return private
+
+
+def write_private_key(path: Path, private: Ed25519PrivateKey) -> bool:
+    """Write a key to ``path`` (mode 0600 from the start) unless a file is there already;
+    of two processes writing at once, the first wins. Whether this one wrote it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return False
+    finally:
+        draft.unlink()
+    return True
+
+
+def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    """The key whose 32 private bytes are ``seed`` (keys that must repeat, as in the scenario)."""
+    try:
+        return Ed25519PrivateKey.from_private_bytes(seed)
+    except ValueError as exc:
+        raise SigningError(f"not an Ed25519 seed: {exc}") from exc
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:
@@ -63,26 +99,20 @@ class AgencyKeyPair:
     def generate(cls, agency: str) -> "AgencyKeyPair":
         return cls(agency, Ed25519PrivateKey.generate())
 
+    @classmethod
+    def from_seed(cls, agency: str, seed: bytes) -> "AgencyKeyPair":
+        return cls(agency, private_key_from_seed(seed))
+
     def save(self, directory: Path) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
+        """Write the private key as ``<agency>-<key id>.pem`` (named by the key, so a file
+        already there holds this very key)."""
         path = directory / f"{self.agency}-{self.key_id}.pem"
-        pem = self.private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        path.write_bytes(pem)
-        path.chmod(0o600)
+        write_private_key(path, self.private)
         return path
 
     @classmethod
     def load(cls, path: Path) -> "AgencyKeyPair":
-        agency = path.stem.split("-")[0]
-        try:
-            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as exc:
-            raise SigningError(f"cannot read the key {path}: {exc}") from exc
-        if not isinstance(private, Ed25519PrivateKey):
-            raise SigningError(f"{path} is not an Ed25519 private key")
-        return cls(agency, private)
+        return cls(path.stem.split("-")[0], load_private_key(path))
 
 
 def verify(public_key: str, signature: str, data: bytes) -> bool:

@@ -474,9 +474,11 @@ class LocalBroker(LocalService):
             return False
         from kafka import KafkaAdminClient  # slow import; only when something listens
 
+        from impact.kafka import client_config
+
         try:
             admin = KafkaAdminClient(
-                **self.settings.kafka_client_config(),
+                **client_config(self.settings),
                 client_id="impact-infra",
                 bootstrap_timeout_ms=3000,
                 request_timeout_ms=3000,

@@ -13,7 +13,7 @@ Kafka record by ``topic[partition]@offset``, a field by its path):
 * **versions**: per aggregate, versions are 1..n in the store, and on the log in one
   partition, in order;
 * **hash chain**: each record's ``prev_hash`` is its predecessor's ``hash`` and its
-  ``hash`` covers its content (``impact.audit.chain``);
+  ``hash`` covers its content (``impact.contract.chain``);
 * **checkpoints**: each is signed by a trusted platform key and names the chain's
   hash at its notification id; every record is covered by one;
 * **agency signatures**: ``impact.audit.signatures``;
@@ -32,10 +32,10 @@ from uuid import UUID
 
 import orjson
 
-from impact.audit.chain import GENESIS, checkpoint_signature_valid, content_digest, link
 from impact.audit.findings import CheckResult, differences, short
 from impact.audit.log import LogRecord, fetch_record, read_topic
 from impact.audit.signatures import SignatureCheck
+from impact.contract.chain import GENESIS, checkpoint_signature_valid, content_digest, link
 from impact.contract.events import CHAIN_FIELDS, Checkpoint, EventEnvelope, envelope_for
 from impact.domain.proposal import Proposal
 from impact.ledger import Ledger

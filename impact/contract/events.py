@@ -6,7 +6,7 @@ Schema describes them; ``type`` names the class (``Program.OutcomeReported``) an
 ``schema_version`` its version, so readers can upcast old records.
 
 Each envelope is also a link of the log's hash chain (``prev_hash``, ``hash``; see
-``impact.audit.chain``), and ``Checkpoint`` is what ``impact.events.checkpoints``
+``impact.contract.chain``), and ``Checkpoint`` is what ``impact.events.checkpoints``
 carries: the chain's hash at a notification id, signed by the platform key.
 """
 
@@ -28,6 +28,19 @@ HEX64 = r"^[0-9a-f]{64}$"
 CHAIN_FIELDS = ("prev_hash", "hash")
 ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "occurred_at", "actor")
 HIDDEN_FIELDS = ("originator_topic",)
+NOTIFICATION_HEADER = "notification_id"
+"""The Kafka header in which every record the relay publishes names its notification id."""
+
+
+def notification_id_in(headers: list[tuple[str, bytes]] | None) -> int | None:
+    """The notification id a record's headers name (None when absent or not a number)."""
+    for name, value in headers or []:
+        if name == NOTIFICATION_HEADER:
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"

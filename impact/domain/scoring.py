@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Annotated, Any, Literal
 
-import rfc8785
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from impact.canonical_json import canonical
 from impact.domain.base import Model
 from impact.domain.quarter import QuarterText
 from impact.domain.review import ScoredCandidate
@@ -201,7 +201,7 @@ class QuarterInputs(Model):
 
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical JSON: sorted keys, decimals as strings."""
-        return rfc8785.dumps(self.model_dump(mode="json"))
+        return canonical(self.model_dump(mode="json"))
 
     def digest(self) -> str:
         return hashlib.sha256(self.canonical_json()).hexdigest()
@@ -391,4 +391,4 @@ def score_quarter(inputs: QuarterInputs, policy: ScoringPolicy) -> tuple[ScoredC
 def canonical_candidates(candidates: Sequence[ScoredCandidate]) -> bytes:
     """The ranking as canonical JSON bytes: what "same bytes" means for a review."""
     data: list[Any] = [c.model_dump(mode="json") for c in candidates]
-    return rfc8785.dumps(data)
+    return canonical(data)

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaProducer
 from pydantic import ValidationError
 
 from impact.contract.submissions import MAX_SUBMISSION_BYTES, submission_adapter
 from impact.errors import ContractError
-from impact.ingest.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors
+from impact.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors, producer
 from impact.settings import Settings
 from impact.signing import AgencyKeyPair, canonical
 
@@ -91,21 +90,19 @@ class AgencyClient:
     def send_raw(self, messages: Iterable[tuple[str, bytes, bytes]]) -> list[Sent]:
         """Publish (label, key, value) triples as they are; for tests and tools."""
         ensure_topics(self.settings)
-        with kafka_errors(f"publishing to {self.settings.submissions_topic}"):
-            producer = KafkaProducer(
-                acks="all", enable_idempotence=True, linger_ms=5,
-                max_request_size=SUBMISSIONS_MAX_BYTES, **self.settings.kafka_client_config(),
-            )
+        what = f"publishing to {self.settings.submissions_topic}"
+        with kafka_errors(what):
+            sender = producer(self.settings, what, max_request_size=SUBMISSIONS_MAX_BYTES)
             try:
                 futures = [
-                    (label, producer.send(self.settings.submissions_topic, key=key, value=value))
+                    (label, sender.send(self.settings.submissions_topic, key=key, value=value))
                     for label, key, value in messages
                 ]
-                producer.flush()
+                sender.flush()
                 sent = []
                 for label, future in futures:
                     metadata = future.get(timeout=30)
                     sent.append(Sent(label, metadata.partition, metadata.offset))
                 return sent
             finally:
-                producer.close(timeout=5)
+                sender.close(timeout=5)

@@ -28,12 +28,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from kafka import OffsetAndMetadata, TopicPartition
 
 from impact.domain.errors import AlreadyExistsError
 from impact.ingest.desk import Source, SubmissionDesk, Verdict
-from impact.ingest.kafka import committed_reader, ensure_topics, kafka_errors
 from impact.ingest.relay import Relay, rejections_route
+from impact.kafka import Fetched, TopicPartition, TopicReader, ensure_topics
 from impact.ledger import Ledger
 from impact.settings import Settings
 
@@ -79,52 +78,28 @@ class Ingest:
         ensure_topics(self.settings)
         self._rejections = Relay(self.ledger, self.settings, route=rejections_route(self.settings))
         self._rejections.start()
-        consumer = committed_reader(
-            self.settings, client_id="impact-ingest", group_id="impact-ingest",
+        reader = TopicReader(
+            self.settings, self.topic, "impact-ingest", group_id="impact-ingest",
+            max_records=self.batch_size,
         )
         try:
-            tps = self._assign(consumer)
-            idle = 0
-            while not stop():
-                with kafka_errors(f"reading {self.topic}"):
-                    fetched = consumer.poll(timeout_ms=500, max_records=self.batch_size)
-                if not fetched:
-                    self._publish_rejections()
-                    if until_idle and self._caught_up(consumer, tps):
-                        idle += 1
-                        if idle >= max_idle_polls:
-                            break
-                    continue
-                idle = 0
-                offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-                for tp, records in sorted(fetched.items()):
-                    self.decide_batch(tp, records, on_message)
-                    offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-                with kafka_errors("committing ingest offsets"):
-                    consumer.commit(offsets)
-                self._publish_rejections()
+            reader.assign({
+                p: self.ledger.tracked_position(tracking_name(self.topic, p))
+                for p in reader.partitions()
+            })
+            reader.run(
+                lambda fetched: self._handle_poll(fetched, on_message), until_idle=until_idle,
+                stop=stop, max_idle_polls=max_idle_polls, commit=True,
+                after_poll=self._publish_rejections,
+            )
             return self.stats
         finally:
-            consumer.close()
+            reader.close()
             self._rejections.close()
 
-    def _assign(self, consumer: Any) -> list[TopicPartition]:
-        with kafka_errors(f"assigning {self.topic}"):
-            partitions = consumer.partitions_for_topic(self.topic) or set()
-            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-            consumer.assign(tps)
-            for tp in tps:
-                position = self.ledger.tracked_position(tracking_name(tp.topic, tp.partition))
-                if position is None:
-                    consumer.seek_to_beginning(tp)
-                else:
-                    consumer.seek(tp, position)
-            return tps
-
-    def _caught_up(self, consumer: Any, tps: list[TopicPartition]) -> bool:
-        with kafka_errors(f"reading the end of {self.topic}"):
-            ends = consumer.end_offsets(tps)
-            return all(consumer.position(tp) >= ends[tp] for tp in tps)
+    def _handle_poll(self, fetched: Fetched, on_message: Callable[[str, Any], None] | None) -> None:
+        for tp, records in sorted(fetched.items()):
+            self.decide_batch(tp, records, on_message)
 
     def decide_batch(
         self, tp: TopicPartition, records: list[Any], on_message: Callable[[str, Any], None] | None

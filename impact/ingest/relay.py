@@ -14,7 +14,7 @@ How exactly-once holds, with no second store for the position:
   one partition.
 * Envelopes on ``impact.events`` are links of a hash chain in notification-id order,
   and each batch's transaction also carries a checkpoint signed by the platform key
-  (``impact.audit.chain`` explains both). The chain's head is the ``hash`` of the
+  (``impact.contract.chain`` explains both). The chain's head is the ``hash`` of the
   record the relay resumes after, so it survives restarts and crashes with the position.
 """
 
@@ -27,24 +27,15 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from kafka import KafkaConsumer, TopicPartition
 
-from impact.audit.chain import GENESIS, PlatformKey, chained
-from impact.contract import envelope_for
+from impact.contract.chain import GENESIS, PlatformKey, chained
+from impact.contract.events import NOTIFICATION_HEADER, envelope_for, notification_id_in
 from impact.domain.submission import Rejection
-from impact.errors import LogError
-from impact.ingest.kafka import (
-    committed_reader,
-    ensure_topics,
-    kafka_errors,
-    transactional_producer,
-)
+from impact.kafka import TopicReader, ensure_topics, kafka_errors, transactional_producer
 from impact.ledger import Ledger
 from impact.settings import Settings
 
 log = logging.getLogger(__name__)
-
-NOTIFICATION_HEADER = "notification_id"
 
 
 @dataclass
@@ -55,32 +46,6 @@ class RelayStats:
     last_notification_id: int = 0
 
 
-def _tail_notification_id(
-    consumer: KafkaConsumer, tp: TopicPartition, end: int, begin: int
-) -> tuple[int, bytes | None]:
-    """The highest notification id among committed records in the tail of one partition, and
-    that record's value."""
-    window = 64
-    while True:
-        start = max(begin, end - window)
-        consumer.seek(tp, start)
-        highest, value = 0, None
-        deadline = time.monotonic() + 30
-        while consumer.position(tp) < end:
-            if time.monotonic() > deadline:
-                raise LogError(f"reading the tail of {tp.topic}[{tp.partition}] timed out")
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    headers = dict(record.headers or [])
-                    if NOTIFICATION_HEADER in headers:
-                        notification_id = int(headers[NOTIFICATION_HEADER])
-                        if notification_id > highest:
-                            highest, value = notification_id, record.value
-        if highest or start == begin:
-            return highest, value
-        window *= 8
-
-
 def highest_published(settings: Settings, topic: str | None = None) -> int:
     """The highest notification id committed to a topic (the events topic by default; 0 when empty)."""
     return published_head(settings, topic)[0]
@@ -89,21 +54,33 @@ def highest_published(settings: Settings, topic: str | None = None) -> int:
 def published_head(settings: Settings, topic: str | None = None) -> tuple[int, bytes | None]:
     """The highest notification id committed to a topic, and the value of its record."""
     topic = topic or settings.events_topic
-    consumer = committed_reader(settings, client_id="impact-relay-resume")
-    try:
-        with kafka_errors(f"reading the tail of {topic}"):
-            partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            consumer.assign(tps)
-            ends = consumer.end_offsets(tps)
-            begins = consumer.beginning_offsets(tps)
-            return max(
-                (_tail_notification_id(consumer, tp, ends[tp], begins[tp]) for tp in tps
-                 if ends[tp] > begins[tp]),
-                default=(0, None), key=lambda head: head[0],
-            )
-    finally:
-        consumer.close()
+    with TopicReader(settings, topic, "impact-relay-resume") as reader:
+        partitions = reader.partitions()
+        ends, begins = reader.end_offsets(partitions), reader.beginning_offsets(partitions)
+        return max(
+            (_tail_head(reader, p, ends[p], begins[p]) for p in partitions if ends[p] > begins[p]),
+            default=(0, None), key=lambda head: head[0],
+        )
+
+
+def _tail_head(
+    reader: TopicReader, partition: int, end: int, begin: int
+) -> tuple[int, bytes | None]:
+    """The highest notification id among committed records in the tail of one partition, and
+    that record's value."""
+    reader.assign(partitions=[partition])
+    window = 64
+    while True:
+        start = max(begin, end - window)
+        reader.seek(partition, start)
+        highest, value = 0, None
+        for record in reader.read_to({partition: end}, timeout=30):
+            notification_id = notification_id_in(record.headers) or 0
+            if notification_id > highest:
+                highest, value = notification_id, record.value
+        if highest or start == begin:
+            return highest, value
+        window *= 8
 
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]

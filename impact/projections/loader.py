@@ -35,11 +35,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from kafka import TopicPartition
 
 from impact.contract.events import read_for_loading
 from impact.errors import ContractError
-from impact.ingest.kafka import committed_reader, kafka_errors
+from impact.kafka import Fetched, TopicReader
 from impact.projections.schema import create_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
@@ -166,7 +165,8 @@ class Loader:
         max_idle_polls: int = 2,
     ) -> LoadStats:
         create_schema(self.store)
-        consumer = committed_reader(self.settings, client_id="impact-loader")
+        reader = TopicReader(self.settings, self.topic, "impact-loader",
+                             max_records=self.batch_size)
         inserter: _Inserter | None = None
 
         def report() -> None:
@@ -174,35 +174,19 @@ class Loader:
                 if on_batch:
                     on_batch(self.stats)
 
+        def handle(fetched: Fetched) -> None:
+            report()
+            batch = self._prepare(fetched)
+            if batch.lines:
+                inserter.put(batch)  # type: ignore[union-attr]
+            self.stats.batches += 1
+
         try:
-            with kafka_errors(f"assigning {self.topic}"):
-                partitions = consumer.partitions_for_topic(self.topic) or set()
-                tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-                consumer.assign(tps)
-                positions = loaded_positions(self.store, self.topic)
-                for tp in tps:
-                    if tp.partition in positions:
-                        consumer.seek(tp, positions[tp.partition])
-                    else:
-                        consumer.seek_to_beginning(tp)
+            reader.assign(loaded_positions(self.store, self.topic))
             inserter = _Inserter(self.store)
-            idle = 0
-            while not stop():
-                with kafka_errors(f"reading {self.topic}"):
-                    fetched = consumer.poll(timeout_ms=500, max_records=self.batch_size)
-                report()
-                if not fetched:
-                    if until_idle and self._caught_up(consumer, tps):
-                        idle += 1
-                        if idle >= max_idle_polls:
-                            self.stats.caught_up = True
-                            break
-                    continue
-                idle = 0
-                batch = self._prepare(fetched)
-                if batch.lines:
-                    inserter.put(batch)
-                self.stats.batches += 1
+            if reader.run(handle, until_idle=until_idle, stop=stop, max_idle_polls=max_idle_polls,
+                          after_poll=report):
+                self.stats.caught_up = True
             inserter.close()
             inserter.raise_failure()
             report()
@@ -210,14 +194,9 @@ class Loader:
         finally:
             if inserter is not None:
                 inserter.close()
-            consumer.close()
+            reader.close()
 
-    def _caught_up(self, consumer: Any, tps: list[TopicPartition]) -> bool:
-        with kafka_errors(f"reading the end of {self.topic}"):
-            ends = consumer.end_offsets(tps)
-            return all(consumer.position(tp) >= ends[tp] for tp in tps)
-
-    def _prepare(self, fetched: dict[TopicPartition, list[Any]]) -> _Batch:
+    def _prepare(self, fetched: Fetched) -> _Batch:
         """One poll's records, every partition's, as one INSERT (one part in ClickHouse)."""
         ranges = ",".join(
             f"{tp.partition}:{records[0].offset}-{records[-1].offset}"

@@ -11,9 +11,7 @@ out must lie at or beyond the gap's end.
 from dataclasses import dataclass
 from itertools import pairwise
 
-from kafka import TopicPartition
-
-from impact.ingest.kafka import committed_reader, kafka_errors
+from impact.kafka import TopicReader
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
 
@@ -58,42 +56,30 @@ def records_in(settings: Settings, ranges: dict[int, list[tuple[int, int]]]) -> 
     found: dict[int, list[int]] = {}
     if not any(ranges.values()):
         return found
-    consumer = committed_reader(settings, client_id="impact-reconcile", max_poll_records=1)
-    try:
-        with kafka_errors(f"probing offsets of {settings.events_topic}"):
-            for partition, spans in sorted(ranges.items()):
-                tp = TopicPartition(settings.events_topic, partition)
-                consumer.assign([tp])
-                for start, end in spans:
-                    offset = _first_record_from(consumer, tp, start, end)
-                    if offset is not None and offset < end:
-                        found.setdefault(partition, []).append(offset)
-    finally:
-        consumer.close()
+    with TopicReader(settings, settings.events_topic, "impact-reconcile", max_records=1) as reader:
+        for partition, spans in sorted(ranges.items()):
+            reader.assign(partitions=[partition])
+            for start, end in spans:
+                offset = _first_record_from(reader, partition, start, end)
+                if offset is not None and offset < end:
+                    found.setdefault(partition, []).append(offset)
     return found
 
 
-def _first_record_from(consumer: object, tp: TopicPartition, start: int, end: int) -> int | None:
-    consumer.seek(tp, start)  # type: ignore[attr-defined]
+def _first_record_from(reader: TopicReader, partition: int, start: int, end: int) -> int | None:
+    reader.seek(partition, start)
     for _ in range(6):
-        batch = consumer.poll(timeout_ms=500)  # type: ignore[attr-defined]
-        for records in batch.values():
+        for records in reader.poll().values():
             if records:
                 return int(records[0].offset)
-        if consumer.position(tp) >= end:  # type: ignore[attr-defined]
+        if reader.position(partition) >= end:
             return None
     return None
 
 
 def kafka_end_offsets(settings: Settings) -> dict[int, int]:
-    consumer = committed_reader(settings, client_id="impact-reconcile-ends")
-    try:
-        with kafka_errors(f"reading the end offsets of {settings.events_topic}"):
-            partitions = consumer.partitions_for_topic(settings.events_topic) or set()
-            tps = [TopicPartition(settings.events_topic, p) for p in sorted(partitions)]
-            return {tp.partition: int(o) for tp, o in consumer.end_offsets(tps).items()}
-    finally:
-        consumer.close()
+    with TopicReader(settings, settings.events_topic, "impact-reconcile-ends") as reader:
+        return reader.end_offsets(reader.partitions())
 
 
 def unloaded_records(settings: Settings, next_positions: dict[int, int]) -> dict[int, list[int]]:

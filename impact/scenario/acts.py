@@ -10,8 +10,6 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from impact.application import commands as c
 from impact.domain.consortium import AgencyKey, Member
 from impact.domain.proposal import ReviewComment
@@ -32,7 +30,7 @@ Message = tuple[str, bytes, bytes]
 def scenario_key(seed: int, agency: str) -> AgencyKeyPair:
     """The agency's signing key in the scenario: derived from the seed, so runs repeat."""
     secret = hashlib.sha256(f"impact-scenario:{seed}:{agency}".encode()).digest()
-    return AgencyKeyPair(agency, Ed25519PrivateKey.from_private_bytes(secret))
+    return AgencyKeyPair.from_seed(agency, secret)
 
 
 class ScenarioActs:

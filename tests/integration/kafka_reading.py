@@ -3,29 +3,15 @@
 from typing import Any
 
 import orjson
-from kafka import TopicPartition
 
 from impact.contract import EventEnvelope
-from impact.ingest.kafka import committed_reader
+from impact.kafka import read_topic_records
 from impact.settings import Settings
 
 
 def read_records(settings: Settings, topic: str) -> list[Any]:
     """Every committed record of a topic, in partition and offset order."""
-    consumer = committed_reader(settings, client_id="test-reader")
-    try:
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        found: list[Any] = []
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=1000).values():
-                found.extend(records)
-        return sorted(found, key=lambda r: (r.partition, r.offset))
-    finally:
-        consumer.close()
+    return list(read_topic_records(settings, topic, "test-reader"))
 
 
 def read_envelopes(settings: Settings) -> list[tuple[int, int, EventEnvelope]]:

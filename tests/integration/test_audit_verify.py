@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from impact.audit.chain import PlatformKey, content_digest, link
 from impact.audit.verify import VerifyReport, verify
 from impact.bootstrap import build_ledger, build_sealer
+from impact.contract.chain import PlatformKey, content_digest, link
 from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import Ingest
-from impact.ingest.kafka import transactional_producer
 from impact.ingest.relay import Relay, highest_published
+from impact.kafka import transactional_producer
 from impact.privacy import PersonalData
 from impact.settings import Settings
 from tests import commands as cmd
@@ -210,7 +210,7 @@ def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, s
 
 def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(ledger, settings):
     from impact.contract import envelope_for
-    from impact.ingest.kafka import ensure_topics
+    from impact.kafka import ensure_topics
 
     record_programmes(ledger, 2)
     ensure_topics(settings)

@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from typer.testing import CliRunner
 
+from impact.kafka import client_config
 from impact.settings import Settings
 from impact_dev.broker import BrokerError, LocalBroker
 from impact_dev.cli_infra import app
@@ -40,7 +41,7 @@ def dead_pid() -> int:
 
 
 def admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(**settings.kafka_client_config(), client_id="test-broker")
+    return KafkaAdminClient(**client_config(settings), client_id="test-broker")
 
 
 def scratch_env(scratch: LocalBroker) -> dict[str, str]:
@@ -240,7 +241,7 @@ def test_a_fresh_broker_commits_transactions_for_read_committed_consumers(
     client.close()
 
     producer = KafkaProducer(
-        **settings.kafka_client_config(), transactional_id=f"test-{topic}", acks="all"
+        **client_config(settings), transactional_id=f"test-{topic}", acks="all"
     )
     producer.init_transactions()
     producer.begin_transaction()
@@ -253,7 +254,7 @@ def test_a_fresh_broker_commits_transactions_for_read_committed_consumers(
 
     consumer = KafkaConsumer(
         topic,
-        **settings.kafka_client_config(),
+        **client_config(settings),
         isolation_level="read_committed",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -3,8 +3,8 @@
 import orjson
 import pytest
 
-from impact.ingest.kafka import transactional_producer
 from impact.ingest.relay import Relay
+from impact.kafka import transactional_producer
 from impact.projections.loader import Loader, loaded_positions
 from tests import commands as cmd
 from tests.integration.kafka_reading import read_records

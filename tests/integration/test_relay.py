@@ -43,7 +43,7 @@ def test_a_second_run_resumes_after_what_the_log_already_holds(ledger, settings)
 
 
 def test_an_aborted_transaction_is_invisible_and_resent(ledger, settings):
-    from impact.ingest.kafka import ensure_topics, transactional_producer
+    from impact.kafka import ensure_topics, transactional_producer
 
     record_programmes(ledger, 1)
     ensure_topics(settings)

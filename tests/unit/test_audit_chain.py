@@ -10,7 +10,9 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impact.audit.chain import (
+from impact.audit.signatures import SignatureCheck
+from impact.contract import EventEnvelope, envelope_for
+from impact.contract.chain import (
     GENESIS,
     MAX_SAFE_INTEGER,
     PlatformKey,
@@ -21,8 +23,6 @@ from impact.audit.chain import (
     public_path,
     trusted_key,
 )
-from impact.audit.signatures import SignatureCheck
-from impact.contract import EventEnvelope, envelope_for
 from impact.domain.submission import Submission
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
 from impact.ingest.desk import Source, SubmissionDesk

@@ -3,7 +3,7 @@
 import pytest
 
 from impact.errors import LogError
-from impact.ingest.kafka import keep_running
+from impact.kafka import keep_running
 
 
 def test_work_that_fails_a_few_times_is_started_again_until_it_succeeds():

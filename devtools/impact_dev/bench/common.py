@@ -195,7 +195,7 @@ def remove(path: Path) -> None:
 
 def delete_topics(names: Iterable[str]) -> list[str]:
     """Delete the named topics that exist (bench topics only)."""
-    from impact.ingest.kafka import admin_client
+    from impact.kafka import admin_client
 
     wanted = [n for n in names if n.startswith(TOPIC_PREFIX)]
     if not wanted:
@@ -211,7 +211,7 @@ def delete_topics(names: Iterable[str]) -> list[str]:
 
 
 def list_bench_topics() -> list[str]:
-    from impact.ingest.kafka import admin_client
+    from impact.kafka import admin_client
 
     admin = admin_client(base_settings())
     try:

@@ -15,7 +15,10 @@ from impact_dev.bench.common import (
 from impact_dev.bench.processes import run_worker
 from impact_dev.bench.session import Say, Session
 
-RELAY_SOURCES = ("impact/contract/events.py", "impact/ingest/relay.py", "impact/audit/chain.py")
+RELAY_SOURCES = (
+    "impact/contract/events.py", "impact/ingest/relay.py", "impact/contract/chain.py",
+    "impact/canonical_json.py",
+)
 
 
 def prepare(bench: Session) -> None:

@@ -98,11 +98,11 @@ def phase_dump(args: Args) -> dict[str, Any]:
     """The records the relay published, in notification order, to a file (not measured)."""
     from kafka import TopicPartition
 
-    from impact.ingest.kafka import committed_reader
     from impact.ingest.relay import NOTIFICATION_HEADER
+    from impact.kafka import committed_consumer
 
     settings = bench_settings(args["tag"], events_topic=args["topic"])
-    consumer = committed_reader(settings, client_id="bench-dump")
+    consumer = committed_consumer(settings, client_id="bench-dump")
     found: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]] = []
     progress = Progress("read back for the raw producers")
     try:
@@ -132,7 +132,7 @@ def phase_raw_produce(args: Args) -> dict[str, Any]:
     per ``batch`` records, like the relay) or not."""
     from kafka import KafkaProducer
 
-    from impact.ingest.kafka import MAX_MESSAGE_BYTES, ensure_topics, transactional_producer
+    from impact.kafka import MAX_MESSAGE_BYTES, client_config, ensure_topics, transactional_producer
 
     settings = bench_settings(args["tag"], events_topic=args["topic"])
     ensure_topics(settings)
@@ -146,7 +146,7 @@ def phase_raw_produce(args: Args) -> dict[str, Any]:
             linger_ms=5,
             compression_type=None,
             max_request_size=MAX_MESSAGE_BYTES,
-            **settings.kafka_client_config(),
+            **client_config(settings),
         )
     topic, sent = args["topic"], 0
     progress = Progress("raw producer" + (" (transactions)" if transactional else ""))
@@ -178,11 +178,11 @@ def phase_raw_consume(args: Args) -> dict[str, Any]:
     """Read a whole topic with kafka-python, the way the loader's consumer is set up."""
     from kafka import TopicPartition
 
-    from impact.ingest.kafka import committed_reader
+    from impact.kafka import committed_consumer
 
     topic = args["topic"]
     settings = bench_settings(args["tag"], events_topic=topic)
-    consumer = committed_reader(settings, client_id="bench-raw-consumer")
+    consumer = committed_consumer(settings, client_id="bench-raw-consumer")
     count = size = 0
     progress = Progress("raw consumer")
     try:

@@ -16,7 +16,7 @@ from impact_dev.bench.summary import percentile
 def measure(bench: Session, run: int) -> None:
     from kafka import KafkaProducer
 
-    from impact.ingest.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics
+    from impact.kafka import SUBMISSIONS_MAX_BYTES, client_config, ensure_topics
     from impact_dev.bench.generate import outcome_submissions, programmes_for
 
     o = bench.o
@@ -55,7 +55,7 @@ def measure(bench: Session, run: int) -> None:
         enable_idempotence=True,
         linger_ms=0,
         max_request_size=SUBMISSIONS_MAX_BYTES,
-        **settings.kafka_client_config(),
+        **client_config(settings),
     )
     sent: dict[str, float] = {}
     report_ids = [_report_id(message) for _, _, message in messages]

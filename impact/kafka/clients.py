@@ -1,4 +1,8 @@
-"""The Kafka adapter: client factories, topic creation, and error translation."""
+"""Kafka clients of the ledger: their configuration, the topics, producers, and errors.
+
+Everything the ledger says to kafka-python goes through here or ``impact.kafka.reader``;
+kafka-python's exceptions become ``LogError`` at this boundary (``kafka_errors``).
+"""
 
 import logging
 import time
@@ -20,6 +24,20 @@ MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 """Largest record on the events and rejections topics: a rejection carries the original
 submission (at most SUBMISSIONS_MAX_BYTES) base64-encoded."""
 SUBMISSIONS_MAX_BYTES = 512 * 1024
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments every kafka-python client of the ledger shares."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        config["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        config["sasl_plain_username"] = settings.kafka_sasl_username
+        password = settings.kafka_sasl_password
+        config["sasl_plain_password"] = password.get_secret_value() if password else None
+    return config
 
 
 @contextmanager
@@ -95,7 +113,7 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
     with kafka_errors(f"connecting to Kafka at {settings.kafka_bootstrap_servers}"):
-        return KafkaAdminClient(client_id="impact-admin", **settings.kafka_client_config())
+        return KafkaAdminClient(client_id="impact-admin", **client_config(settings))
 
 
 def ensure_topics(settings: Settings) -> list[str]:
@@ -127,30 +145,61 @@ def ensure_topics(settings: Settings) -> list[str]:
         admin.close()
 
 
+def delete_topics(settings: Settings, names: list[str], wait: float = 60.0) -> list[str]:
+    """Delete the named topics that exist and wait (up to ``wait`` s) until they are gone;
+    return the names deleted."""
+    admin = admin_client(settings)
+    try:
+        with kafka_errors(f"deleting the topics {names}"):
+            doomed = sorted(set(names) & set(admin.list_topics()))
+            if doomed:
+                admin.delete_topics(doomed)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with kafka_errors("waiting for the topics to go"):
+                if not set(admin.list_topics()) & set(names):
+                    break
+            time.sleep(0.5)
+        return doomed
+    finally:
+        admin.close()
+
+
+def producer(
+    settings: Settings, what: str = "starting a Kafka producer", **overrides: Any
+) -> KafkaProducer:
+    """An idempotent producer that waits for every in-sync replica."""
+    config: dict[str, Any] = {
+        "acks": "all", "enable_idempotence": True, "linger_ms": 5, **client_config(settings),
+        **overrides,
+    }
+    with kafka_errors(what):
+        return KafkaProducer(**config)
+
+
 def transactional_producer(settings: Settings, transactional_id: str) -> KafkaProducer:
-    with kafka_errors(f"starting the transactional producer {transactional_id}"):
-        producer = KafkaProducer(
-            transactional_id=transactional_id,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
-            compression_type=None,
-            max_request_size=MAX_MESSAGE_BYTES,
-            **settings.kafka_client_config(),
-        )
-        producer.init_transactions()
-        return producer
+    """A producer with a fixed ``transactional.id``; starting it fences older ones with
+    the same id and aborts the transaction they left open."""
+    what = f"starting the transactional producer {transactional_id}"
+    started = producer(
+        settings, what, transactional_id=transactional_id, compression_type=None,
+        max_request_size=MAX_MESSAGE_BYTES,
+    )
+    with kafka_errors(what):
+        started.init_transactions()
+    return started
 
 
-def committed_reader(settings: Settings, **overrides: Any) -> KafkaConsumer:
-    """A consumer that sees committed transactions only and never commits by itself."""
+def committed_consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
+    """A consumer that sees committed transactions only and never commits by itself
+    (``TopicReader`` wraps one; only a raw baseline should need it bare)."""
     config: dict[str, Any] = {
         "isolation_level": "read_committed",
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "fetch_max_bytes": 16 * MAX_MESSAGE_BYTES,
         "max_partition_fetch_bytes": 4 * MAX_MESSAGE_BYTES,
-        **settings.kafka_client_config(),
+        **client_config(settings),
         **overrides,
     }
     with kafka_errors("starting a Kafka consumer"):

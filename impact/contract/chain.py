@@ -35,54 +35,35 @@ The platform key is created on first use (``IMPACT_PLATFORM_KEY``, default
 
 import base64
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-import rfc8785
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from impact.canonical_json import MAX_SAFE_INTEGER, canonical
 from impact.contract.events import CHAIN_FIELDS, Checkpoint, EventEnvelope
-from impact.signing import SigningError, key_id_of, public_key_from_text, public_key_text, verify
+from impact.errors import ContractError
+from impact.signing import (
+    key_id_of,
+    load_private_key,
+    public_key_from_text,
+    public_key_text,
+    verify,
+    write_private_key,
+)
 
 GENESIS = "0" * 64
 
 
-MAX_SAFE_INTEGER = 2**53 - 1
-
-
 def _canonical(content: Any) -> bytes:
-    """RFC 8785 canonical JSON.
-
-    Envelopes hold strings, safe integers, booleans and nulls under keys of the Basic
-    Multilingual Plane; for those, orjson with sorted keys writes exactly the RFC 8785 bytes
-    (same escapes, UTF-16 key order equals code-point order there), about 20 times faster
-    than the reference implementation, which takes everything else (floats above all).
-    """
-    if _plain(content):
-        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    """Canonical JSON of a link or checkpoint; integers beyond what I-JSON holds (which
+    RFC 8785 refuses) are hashed as their decimal digits, so any record can be hashed."""
     try:
-        return rfc8785.dumps(content)
-    except rfc8785.IntegerDomainError:
-        # I-JSON cannot hold integers beyond 2**53; hash their decimal digits instead.
-        return rfc8785.dumps(_safe_integers(content))
-
-
-def _plain(value: Any) -> bool:
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and (k.isascii() or max(k) < "\U00010000") and _plain(v)
-                   for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return False
+        return canonical(content)
+    except ContractError:
+        return canonical(_safe_integers(content))
 
 
 def _safe_integers(value: Any) -> Any:
@@ -90,7 +71,7 @@ def _safe_integers(value: Any) -> Any:
         return {k: _safe_integers(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_safe_integers(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
         return str(value)
     return value
 
@@ -144,14 +125,8 @@ class PlatformKey:
     def load_or_create(cls, path: Path) -> "PlatformKey":
         """The key at ``path``; a new one (and its ``.pub``) when there is none yet."""
         if not path.exists():
-            _create(path)
-        try:
-            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as exc:
-            raise SigningError(f"cannot read the platform key {path}: {exc}") from exc
-        if not isinstance(private, Ed25519PrivateKey):
-            raise SigningError(f"{path} is not an Ed25519 private key")
-        key = cls(private)
+            write_private_key(path, Ed25519PrivateKey.generate())
+        key = cls(load_private_key(path, "the platform key"))
         public = public_path(path)
         if not public.exists():
             public.write_text(key.public_text + "\n")
@@ -160,24 +135,6 @@ class PlatformKey:
 
 def public_path(private_path: Path) -> Path:
     return private_path.with_suffix(".pub")
-
-
-def _create(path: Path) -> None:
-    """Write a new key atomically: of two processes creating one at once, the first wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
 
 
 def trusted_key(text_or_path: str) -> tuple[str, str]:

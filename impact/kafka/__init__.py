@@ -1,0 +1,52 @@
+"""The Kafka adapter: the only place the ledger talks to kafka-python.
+
+* ``clients``: settings → client configuration (``client_config``), the ledger's
+  topics (``ledger_topics``, ``ensure_topics``, ``delete_topics``), producers
+  (``producer``, ``transactional_producer``), ``kafka_errors`` (kafka-python's
+  exceptions become ``LogError``) and ``keep_running`` (start work again after an
+  outage).
+* ``reader``: ``TopicReader``, one topic read with ``read_committed`` from positions the
+  caller keeps with its data, with the one consumer loop (``TopicReader.run``); and
+  ``read_topic_records`` for reading a topic to its end as it stood.
+"""
+
+from kafka import TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from impact.kafka.clients import (
+    MAX_MESSAGE_BYTES,
+    SUBMISSIONS_MAX_BYTES,
+    TopicSpec,
+    admin_client,
+    client_config,
+    committed_consumer,
+    delete_topics,
+    ensure_topics,
+    kafka_errors,
+    keep_running,
+    ledger_topics,
+    producer,
+    transactional_producer,
+)
+from impact.kafka.reader import Fetched, TopicReader, read_topic_records
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "SUBMISSIONS_MAX_BYTES",
+    "ConsumerRecord",
+    "Fetched",
+    "TopicPartition",
+    "TopicReader",
+    "TopicSpec",
+    "admin_client",
+    "client_config",
+    "committed_consumer",
+    "delete_topics",
+    "ensure_topics",
+    "kafka_errors",
+    "keep_running",
+    "ledger_topics",
+    "producer",
+    "read_topic_records",
+    "transactional_producer",
+]

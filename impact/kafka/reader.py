@@ -1,0 +1,197 @@
+"""``TopicReader``: the one way the ledger reads a topic.
+
+Every reader of the ledger (ingest, loader, the relay's resume, auditors,
+reconciliation) works the same way, so it is written once here:
+
+* partitions are assigned by hand, never by a consumer group's rebalancing: each
+  reader keeps its own position with its data (tracking records, ClickHouse rows, the
+  log itself) and says where each partition starts (``assign``), else at its beginning;
+* it reads ``read_committed``: records of aborted or open transactions are never seen,
+  and end offsets are the last stable offsets, which a position does reach;
+* it never commits by itself (kafka-python's auto-commit commits what was handed out,
+  not what was processed); a reader with a group may ``commit`` what it has stored;
+* "caught up" means every assigned partition's position is at its end offset: the
+  ends as they are now (``caught_up()``), or as captured earlier (``caught_up(ends)``,
+  ``read_to``), for a reading that must stop at the log as it stood when it began;
+* ``run`` is the loop of a consumer that keeps going: poll, hand the batch to
+  ``handle`` (which stores it with its position, or has it stored in order), commit,
+  then ``after_poll``, until ``stop()`` or, with ``until_idle``, until it stays
+  caught up.
+
+Every call translates kafka-python's errors into ``LogError``, saying what it was doing.
+"""
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Self
+
+from kafka import OffsetAndMetadata, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from impact.errors import LogError
+from impact.kafka.clients import committed_consumer, kafka_errors
+from impact.settings import Settings
+
+Fetched = dict[TopicPartition, list[ConsumerRecord]]
+"""One poll's records, per partition, each partition's in offset order."""
+
+POLL_MS = 500
+
+
+class TopicReader:
+    """A ``read_committed`` consumer of one topic, its partitions assigned by hand."""
+
+    def __init__(
+        self, settings: Settings, topic: str, client_id: str, *, group_id: str | None = None,
+        max_records: int | None = None,
+    ) -> None:
+        self.topic = topic
+        self.max_records = max_records
+        """Records per poll at most (kafka-python's default, 500, when None)."""
+        group = {"group_id": group_id} if group_id else {}
+        self._consumer = committed_consumer(settings, client_id=client_id, **group)
+        self.assigned: list[TopicPartition] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    # -- where to read ----------------------------------------------------------------
+
+    def partitions(self) -> list[int]:
+        """The topic's partitions (none when the topic does not exist)."""
+        with kafka_errors(f"reading the partitions of {self.topic}"):
+            return sorted(self._consumer.partitions_for_topic(self.topic) or ())
+
+    def assign(
+        self,
+        positions: Mapping[int, int | None] | None = None,
+        partitions: Iterable[int] | None = None,
+    ) -> list[TopicPartition]:
+        """Read ``partitions`` (every partition of the topic by default), each from its
+        offset in ``positions`` or, when it has none there, from its beginning."""
+        with kafka_errors(f"assigning {self.topic}"):
+            wanted = self.partitions() if partitions is None else list(partitions)
+            self.assigned = [TopicPartition(self.topic, p) for p in wanted]
+            self._consumer.assign(self.assigned)
+            for tp in self.assigned:
+                position = (positions or {}).get(tp.partition)
+                if position is None:
+                    self._consumer.seek_to_beginning(tp)
+                else:
+                    self._consumer.seek(tp, position)
+        return self.assigned
+
+    def seek(self, partition: int, offset: int) -> None:
+        with kafka_errors(f"seeking {self.topic}[{partition}] to {offset}"):
+            self._consumer.seek(TopicPartition(self.topic, partition), offset)
+
+    def position(self, partition: int) -> int:
+        """The offset of the next record this reader gets from ``partition``."""
+        with kafka_errors(f"reading the position in {self.topic}[{partition}]"):
+            return int(self._consumer.position(TopicPartition(self.topic, partition)))
+
+    def end_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
+        """Per partition (the assigned ones by default): the offset after its last
+        committed record, now."""
+        tps = self._tps(partitions)
+        with kafka_errors(f"reading the end of {self.topic}"):
+            return {tp.partition: int(o) for tp, o in self._consumer.end_offsets(tps).items()}
+
+    def beginning_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
+        tps = self._tps(partitions)
+        with kafka_errors(f"reading the beginning of {self.topic}"):
+            return {tp.partition: int(o) for tp, o in self._consumer.beginning_offsets(tps).items()}
+
+    def caught_up(self, ends: Mapping[int, int] | None = None) -> bool:
+        """Whether every assigned partition is at its end: in ``ends``, else as it is now."""
+        ends = self.end_offsets() if ends is None else ends
+        with kafka_errors(f"reading the end of {self.topic}"):
+            return all(self._consumer.position(tp) >= ends[tp.partition] for tp in self.assigned)
+
+    def _tps(self, partitions: Iterable[int] | None) -> list[TopicPartition]:
+        if partitions is None:
+            return list(self.assigned)
+        return [TopicPartition(self.topic, p) for p in partitions]
+
+    # -- reading ----------------------------------------------------------------------
+
+    def poll(self, max_records: int | None = None) -> Fetched:
+        """The next records (none after half a second without any)."""
+        with kafka_errors(f"reading {self.topic}"):
+            return self._consumer.poll(  # type: ignore[no-any-return]
+                timeout_ms=POLL_MS, max_records=max_records or self.max_records
+            )
+
+    def read_to(self, ends: Mapping[int, int], timeout: float) -> Iterator[ConsumerRecord]:
+        """Every record up to ``ends`` (captured before), in each partition's offset order;
+        LogError when that takes longer than ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.caught_up(ends):
+            if time.monotonic() > deadline:
+                at = {tp.partition: self.position(tp.partition) for tp in self.assigned}
+                raise LogError(f"reading {self.topic} timed out at offsets {at} of {dict(ends)}")
+            for records in self.poll().values():
+                yield from records
+
+    def commit(self, fetched: Fetched) -> None:
+        """Commit the group's offsets after ``fetched`` (once it is stored: for monitoring)."""
+        offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
+                   for tp, records in fetched.items()}
+        with kafka_errors(f"committing offsets of {self.topic}"):
+            self._consumer.commit(offsets)
+
+    def run(
+        self,
+        handle: Callable[[Fetched], None],
+        *,
+        until_idle: bool = False,
+        stop: Callable[[], bool] = lambda: False,
+        max_idle_polls: int = 2,
+        commit: bool = False,
+        after_poll: Callable[[], None] = lambda: None,
+    ) -> bool:
+        """Poll and hand every batch to ``handle`` until ``stop()``; with ``until_idle``,
+        until ``max_idle_polls`` empty polls found the reader caught up with the end.
+
+        After each batch is handled its offsets are committed (with ``commit``), and
+        after every poll, empty or not, ``after_poll`` runs. Returns whether it ended
+        caught up.
+        """
+        idle = 0
+        while not stop():
+            fetched = self.poll()
+            if fetched:
+                idle = 0
+                handle(fetched)
+                if commit:
+                    self.commit(fetched)
+            after_poll()
+            if not fetched and until_idle and self.caught_up():
+                idle += 1
+                if idle >= max_idle_polls:
+                    return True
+        return False
+
+
+def read_topic_records(
+    settings: Settings, topic: str, client_id: str, timeout: float = 120.0,
+    max_records: int | None = None,
+) -> Iterator[ConsumerRecord]:
+    """Every committed record of ``topic`` up to its end when each partition's reading
+    began, partition by partition in offset order. A missing topic reads as empty."""
+    with TopicReader(settings, topic, client_id, max_records=max_records) as reader:
+        for partition in reader.partitions():
+            reader.assign(partitions=[partition])
+            yield from reader.read_to(reader.end_offsets(), timeout)
