@@ -1,8 +1,30 @@
-"""The composition root: builds the ledger's adapters from settings, once, at the edge."""
+"""The composition root: settings read once at the edge, each service built once.
 
+    with bootstrap() as platform:          # Settings() from the environment, or given
+        platform.ledger                    # the event store, its use cases and outbox
+        platform.sealer                    # citizens' personal data, sealed per subject
+        platform.projections               # the ClickHouse database of projections
+        platform.relay() / .loader() / .ingest() / .agency_client(key)
+
+The command line builds one platform per command, Dagster's resources and the tests
+build theirs; nothing else reads the environment. Services are built on first use, so a
+command that needs no ClickHouse never opens it (one chDB path opens in one process).
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import TracebackType
+from typing import Any, Self
+
+from impact.ingest.client import AgencyClient
+from impact.ingest.ingest import Ingest
+from impact.ingest.relay import Relay
 from impact.ledger import Ledger
 from impact.privacy import PersonalDataSealer, SqliteKeyVault
+from impact.projections.loader import Loader
+from impact.projections.store import ProjectionStore
 from impact.settings import Settings
+from impact.signing import AgencyKeyPair
 
 
 def build_ledger(settings: Settings) -> Ledger:
@@ -11,3 +33,55 @@ def build_ledger(settings: Settings) -> Ledger:
 
 def build_sealer(settings: Settings) -> PersonalDataSealer:
     return PersonalDataSealer(SqliteKeyVault(settings.state_dir / "subject-keys.sqlite"))
+
+
+@dataclass
+class Platform:
+    """The ledger's services on one set of settings, each built once, on first use."""
+
+    settings: Settings = field(default_factory=Settings)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return build_ledger(self.settings)
+
+    @cached_property
+    def sealer(self) -> PersonalDataSealer:
+        return build_sealer(self.settings)
+
+    @cached_property
+    def projections(self) -> ProjectionStore:
+        return ProjectionStore(self.settings)
+
+    def relay(self, **options: Any) -> Relay:
+        """The relay from the ledger's outbox to ``impact.events``."""
+        return Relay(self.ledger, self.settings, **options)
+
+    def loader(self, store: ProjectionStore | None = None, **options: Any) -> Loader:
+        """The loader from ``impact.events`` into ClickHouse (the projections by default)."""
+        return Loader(store or self.projections, self.settings, **options)
+
+    def ingest(self, **options: Any) -> Ingest:
+        """The submissions desk reading ``impact.submissions``."""
+        return Ingest(self.ledger, self.settings, **options)
+
+    def agency_client(self, key: AgencyKeyPair) -> AgencyClient:
+        """An agency's client: validates, signs and sends submissions."""
+        return AgencyClient(self.settings, key)
+
+    def close(self) -> None:
+        if "ledger" in self.__dict__:
+            self.ledger.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def bootstrap(settings: Settings | None = None) -> Platform:
+    """The platform on ``settings``, or on the environment's."""
+    return Platform(settings if settings is not None else Settings())
