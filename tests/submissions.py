@@ -5,9 +5,10 @@ from typing import Any
 
 import orjson
 
+from impact.canonical_json import canonical
 from impact.domain.consortium import AgencyKey
 from impact.ledger import Ledger
-from impact.signing import AgencyKeyPair, canonical, public_key_text
+from impact.signing import AgencyKeyPair, public_key_text
 from tests import commands as cmd
 
 EARLY = datetime(2018, 12, 1, tzinfo=UTC)

@@ -22,6 +22,7 @@ import orjson
 
 from impact.audit.findings import short
 from impact.audit.log import read_topic
+from impact.canonical_json import canonical
 from impact.domain.errors import NotFoundError
 from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
@@ -38,7 +39,6 @@ from impact.projections.scoring import (
 )
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
-from impact.signing import canonical
 
 
 @dataclass

@@ -9,11 +9,12 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from impact.canonical_json import canonical
 from impact.contract.submissions import MAX_SUBMISSION_BYTES, submission_adapter
 from impact.errors import ContractError
 from impact.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors, producer
 from impact.settings import Settings
-from impact.signing import AgencyKeyPair, canonical
+from impact.signing import AgencyKeyPair
 
 
 class SubmissionError(ContractError):

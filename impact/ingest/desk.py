@@ -22,6 +22,7 @@ from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
 from impact.application.unit_of_work import UnitOfWork
+from impact.canonical_json import canonical
 from impact.contract.submissions import (
     MAX_SUBMISSION_BYTES,
     SUBMISSION_KINDS,
@@ -33,7 +34,7 @@ from impact.domain.consortium import Consortium
 from impact.domain.errors import DomainError, NotFoundError
 from impact.domain.submission import Rejection, Submission
 from impact.errors import ContractError, InfrastructureError
-from impact.signing import canonical, verify
+from impact.signing import verify
 
 DESK = "submissions-desk"
 

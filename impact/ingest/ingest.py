@@ -45,7 +45,6 @@ class IngestStats:
     rejected: int = 0
     skipped: int = 0
     codes: dict[str, int] = field(default_factory=dict)
-    rejections_published: int = 0
 
 
 def tracking_name(topic: str, partition: int) -> str:
@@ -156,4 +155,4 @@ class Ingest:
             on_message(verdict.code, verdict)
 
     def _publish_rejections(self) -> None:
-        self.stats.rejections_published += self._rejections.publish_available()
+        self._rejections.publish_available()

@@ -28,7 +28,6 @@ recorded by that time (the log as it stood then) and skips the rest.
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,8 +60,6 @@ class LoadStats:
     loaded: int = 0
     unreadable: int = 0
     skipped: int = 0
-    batches: int = 0
-    caught_up: bool = False
 
 
 def loaded_positions(store: ProjectionStore, topic: str) -> dict[int, int]:
@@ -179,14 +176,12 @@ class Loader:
             batch = self._prepare(fetched)
             if batch.lines:
                 inserter.put(batch)  # type: ignore[union-attr]
-            self.stats.batches += 1
 
         try:
             reader.assign(loaded_positions(self.store, self.topic))
             inserter = _Inserter(self.store)
-            if reader.run(handle, until_idle=until_idle, stop=stop, max_idle_polls=max_idle_polls,
-                          after_poll=report):
-                self.stats.caught_up = True
+            reader.run(handle, until_idle=until_idle, stop=stop, max_idle_polls=max_idle_polls,
+                       after_poll=report)
             inserter.close()
             inserter.raise_failure()
             report()
@@ -221,11 +216,3 @@ class Loader:
                 self.stats.loaded += 1
         return batch
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
