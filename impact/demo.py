@@ -158,22 +158,16 @@ def _describe(act: Act) -> str:
 
 
 def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
-    from impact.orchestration.run import (
-        materialized,
-        outcome_of,
-        partition_key_of,
-        run_report,
-        run_review,
-    )
+    from impact.orchestration.run import materialized, outcome_of, partition_key_of, run_review
     from impact.projections.scoring import programme_titles
     from impact.projections.store import ProjectionStore
     from impact.report.table import ranking_table
 
     with out.status(f"the ranking of {quarter} and the council's report"):
         store = ProjectionStore(settings)
-        review = outcome_of(run_review(settings, partition_key_of(quarter)), store).review
-        report = run_report(settings, partition_key_of(quarter))
-        path = materialized(report, "council_report")["path"]
+        result = run_review(settings, partition_key_of(quarter))
+        review = outcome_of(result, store).review
+        path = materialized(result, "council_report")["path"]
     out.print(ranking_table(review, programme_titles(store)))
     out.print(f"inputs digest {review.inputs_digest}")
     out.print(f"council report: {path}")

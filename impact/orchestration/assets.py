@@ -15,6 +15,7 @@ from impact.orchestration.resources import (
     ReportsResource,
 )
 from impact.projections.schema import create_schema
+from impact.projections.scoring import recorded_review
 
 quarterly = dg.TimeWindowPartitionsDefinition(
     start="2019-01-01", cron_schedule="0 0 1 1,4,7,10 *", fmt="%Y-%m-%d", timezone="Asia/Seoul"
@@ -108,6 +109,29 @@ def quarterly_scores(
 
 
 @dg.asset(group_name="review", deps=[quarterly_scores], partitions_def=quarterly,
+          description="The review as the log holds it: what the review recorded, relayed to "
+                      "impact.events and loaded into ClickHouse, so the report cites the log.")
+def review_published(
+    context: dg.AssetExecutionContext,
+    event_store: EventStoreResource,
+    kafka: KafkaResource,
+    clickhouse: ClickHouseResource,
+) -> dg.MaterializeResult:
+    quarter = quarter_of(context.partition_key)
+    published = kafka.publish(event_store.ledger).published
+    loaded = kafka.load(clickhouse.store).loaded
+    recorded = recorded_review(clickhouse.store, quarter)
+    return dg.MaterializeResult(
+        metadata={
+            "published": published,
+            "loaded": loaded,
+            "recorded_digest": recorded.inputs_digest if recorded else "none",
+            "recorded_at": recorded.recorded_at.isoformat() if recorded else "none",
+        }
+    )
+
+
+@dg.asset(group_name="review", deps=[review_published], partitions_def=quarterly,
           description="The council's report for the quarter: one self-contained HTML page that "
                       "explains the review as recorded in the log.")
 def council_report(

@@ -1,10 +1,9 @@
 """Running the ledger's Dagster jobs in-process, as the CLI, the demo and tests do.
 
 These are the very jobs the Dagster UI serves (``definitions``). Each selects the upstream
-assets whose fresh data it needs: ``run_review`` loads before it scores, ``run_report``
-before it writes. A review that records its scores is followed by the load job, as the
-log sensor would start it, so the recorded review is in Kafka and ClickHouse when
-``run_review`` returns.
+assets whose fresh data it needs: ``run_review`` loads before it scores, publishes and
+loads what it recorded, and writes the council's report; ``run_report`` loads before it
+writes the report alone.
 """
 
 import functools
@@ -51,16 +50,13 @@ def run_load(settings: Settings) -> dg.ExecuteInProcessResult:
 
 
 def run_review(settings: Settings, partition_key: str) -> dg.ExecuteInProcessResult:
-    """Load everything, then score one quarter and record the review (partition key: its first day);
-    then publish and load what it recorded. The review run's result.
+    """Load everything, score one quarter, record the review (partition key: its first day),
+    publish it and write the council's report. The review run's result.
 
     The review needs a scoring policy in the log: v1 is adopted on first use.
     """
     build_ledger(settings).handle(AdoptBaselinePolicy(occurred_at=datetime.now(tz=UTC)))
-    result = _run("quarterly_review", settings, partition_key)
-    if materialized(result, "quarterly_scores")["recorded"]:
-        run_load(settings)
-    return result
+    return _run("quarterly_review", settings, partition_key)
 
 
 def run_report(settings: Settings, partition_key: str) -> dg.ExecuteInProcessResult:

@@ -122,3 +122,17 @@ def test_the_review_writes_the_report_asset_as_one_html_file(ledger, settings, s
     assert path.endswith("impact-review-2019Q1.html")
     html = Path(path).read_text(encoding="utf-8")
     assert "P-KIBO-01" in html and "<svg" in html and "<script" not in html
+
+
+def test_the_scheduled_review_publishes_what_it_recorded_and_writes_a_report_that_cites_it(
+    ledger, settings, store
+):
+    record_programmes(ledger, 2)
+    result = run_review(settings, "2019-01-01")
+    scored = result.asset_materializations_for_node("quarterly_scores")[0].metadata
+    published = result.asset_materializations_for_node("review_published")[0].metadata
+    assert scored["recorded"].value is True
+    assert published["recorded_digest"].value == scored["inputs_digest"].value
+    assert ledger.max_notification_id() == store.rows("SELECT max(notification_id) FROM {db}.raw_events")[0][0]
+    path = result.asset_materializations_for_node("council_report")[0].metadata["path"].value
+    assert scored["inputs_digest"].value[:12] in Path(path).read_text(encoding="utf-8")
