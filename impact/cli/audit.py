@@ -1,7 +1,4 @@
-"""``impact audit`` and ``impact privacy``: what auditors and the data-protection officer run.
-
-Mounted in ``impact.cli``; until then ``python -m impact.cli_audit audit verify`` works too.
-"""
+"""``impact audit`` and ``impact privacy``: what auditors and the data-protection officer run."""
 
 import json
 from datetime import UTC, datetime
@@ -291,20 +288,3 @@ def status_command(
              "unknown": "no key here"}[found.key]
     where = ", ".join(f"{code} (notification {nid})" for nid, code in found.proposals) or "none"
     out.print(f"{subject}: {state}; sealed in {where}")
-
-
-# -- standalone ---------------------------------------------------------------------
-
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
-app.add_typer(audit_app, name="audit")
-app.add_typer(privacy_app, name="privacy")
-
-
-def main() -> None:
-    from impact.cli_service import run_typer
-
-    run_typer(app)
-
-
-if __name__ == "__main__":
-    main()

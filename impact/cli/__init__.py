@@ -12,10 +12,10 @@ from rich.console import Console
 
 from impact.application import commands as c
 from impact.bootstrap import build_ledger, build_sealer
-from impact.cli_agency import ingest as ingest_command
-from impact.cli_agency import keys_app
-from impact.cli_agency import submit as submit_command
-from impact.cli_audit import audit_app, privacy_app
+from impact.cli.agencies import ingest as ingest_command
+from impact.cli.agencies import keys_app
+from impact.cli.agencies import submit as submit_command
+from impact.cli.audit import audit_app, privacy_app
 from impact.contract.submissions import (
     CorrectOutcome,
     RegisterProgram,
@@ -469,10 +469,7 @@ def _require_local_broker(settings: Settings) -> None:
 
 
 def main() -> None:
-    from impact.cli_service import run_typer
+    from impact.cli.run import run_typer
 
     run_typer(app)
 
-
-if __name__ == "__main__":
-    main()
