@@ -1,47 +1,45 @@
-"""``impact audit`` and ``impact privacy``: what auditors and the data-protection officer run."""
+"""``impact audit`` and ``impact privacy``: what auditors and the data-protection officer run.
 
-import json
-from datetime import UTC, datetime
+Auditors hold the log and the platform's public key: they verify it end to end, replay it
+as known at any time, reproduce a past review to the byte and trace a proposal or
+programme. The data-protection officer erases a citizen's personal data without
+rewriting anything.
+"""
+
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from impact.bootstrap import bootstrap
+from impact.cli import parse
+from impact.cli.render import mark, out, print_json, progress
+from impact.domain.errors import NotFoundError
+from impact.domain.quarter import Quarter
 from impact.settings import Settings
 
 audit_app = typer.Typer(
     help="Auditors: verify the log end to end, replay it as of any time, reproduce past "
-         "reviews, trace a proposal or programme.",
+    "reviews, trace a proposal or programme.",
     no_args_is_help=True,
 )
-privacy_app = typer.Typer(help="Citizens' personal data: where it is sealed, and erasing it.",
-                          no_args_is_help=True)
+privacy_app = typer.Typer(
+    help="Citizens' personal data: where it is sealed, and erasing it.", no_args_is_help=True
+)
 
-out = Console()
-if not out.is_terminal:
-    out = Console(width=180)
-err = Console(stderr=True)
-
-AsOf = Annotated[str | None, typer.Option(
-    "--as-of", help="Recorded time, ISO 8601 (UTC unless it says otherwise); default: now.",
-    show_default=False)]
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        parser=parse.time,
+        metavar="TIME",
+        help="Recorded time, ISO 8601 (UTC unless it says otherwise); default: now.",
+        show_default=False,
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _when(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an ISO 8601 time, e.g. 2019-04-20T00:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 # -- verify -------------------------------------------------------------------------
@@ -61,9 +59,14 @@ def trusted_keys(settings: Settings, trust: list[str]) -> dict[str, str]:
 
 @audit_app.command("verify")
 def verify_command(
-    trust: Annotated[list[str], typer.Option(
-        "--trust", help="A platform public key to trust (base64, or a .pub/.pem file; repeat). "
-                        "Default: this platform's own key.")] = [],  # noqa: B006
+    trust: Annotated[
+        list[str],
+        typer.Option(
+            "--trust",
+            help="A platform public key to trust (base64, or a .pub/.pem file; repeat). "
+            "Default: this platform's own key.",
+        ),
+    ] = [],  # noqa: B006
     as_json: AsJson = False,
 ) -> None:
     """Check the event store, impact.events and its signed checkpoints end to end.
@@ -72,27 +75,43 @@ def verify_command(
     field) when anything is missing, doubled, out of order, altered or wrongly signed.
     """
     from impact.audit.verify import verify
-    from impact.bootstrap import build_ledger, build_sealer
 
-    settings = Settings()
-    report = verify(settings, build_ledger(settings), trusted_keys(settings, trust),
-                    build_sealer(settings), progress=lambda s: err.print(f"[dim]{s}…[/]"))
+    with bootstrap() as platform:
+        settings = platform.settings
+        report = verify(
+            settings,
+            platform.ledger,
+            trusted_keys(settings, trust),
+            platform.sealer,
+            progress=lambda s: progress(f"{s}…"),
+        )
     if as_json:
-        _print_json(report.as_json())
+        print_json(report.as_json())
     else:
-        out.print(f"verified {report.stored} stored events against {report.published} records "
-                  f"of {report.events_topic} and {report.checkpoints} checkpoints")
+        out.print(
+            f"verified {report.stored} stored events against {report.published} records "
+            f"of {report.events_topic} and {report.checkpoints} checkpoints"
+        )
         for check in report.checks:
-            mark = "[green]✓[/]" if check.ok else "[bold red]✗[/]"
-            out.print(f"{mark} {check.name}: {check.description} ({check.checked} checked)")
+            out.print(
+                Text.assemble(
+                    mark(check.ok), f" {check.name}: {check.description} ({check.checked} checked)"
+                )
+            )
             for note in check.notes:
-                out.print(f"    [dim]{note}[/]")
+                out.print(Text(f"    {note}", style="dim"))
             for finding in check.findings[:50]:
-                out.print(f"    [red]{finding.where}[/]: {finding.what}", highlight=False)
+                out.print(
+                    Text.assemble("    ", (finding.where, "red"), f": {finding.what}"),
+                    highlight=False,
+                )
             if len(check.findings) > 50:
                 out.print(f"    … and {len(check.findings) - 50} more")
-        out.print("[green]the log verifies end to end[/]" if report.ok
-                  else f"[bold red]verification failed: {len(report.findings)} findings[/]")
+        out.print(
+            Text("the log verifies end to end", style="green")
+            if report.ok
+            else Text(f"verification failed: {len(report.findings)} findings", style="bold red")
+        )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -102,10 +121,12 @@ def platform_key_command() -> None:
     """Print the platform's public key (checkpoints are signed with it); created if needed."""
     from impact.contract.chain import PlatformKey, public_path
 
-    settings = Settings()
+    settings = bootstrap().settings  # the key alone: no service of the platform is built
     key = PlatformKey.load_or_create(settings.platform_key_path)
-    out.print(f"key id      {key.key_id}\npublic key  {key.public_text}\n"
-              f"file        {public_path(settings.platform_key_path)}")
+    out.print(
+        f"key id      {key.key_id}\npublic key  {key.public_text}\n"
+        f"file        {public_path(settings.platform_key_path)}"
+    )
 
 
 # -- replay, reproduce, history -----------------------------------------------------
@@ -113,12 +134,24 @@ def platform_key_command() -> None:
 
 def _ranking(quarter: dict[str, Any]) -> Table:
     table = Table(title=f"{quarter['quarter']} as known then (policy v{quarter['policy_version']})")
-    for name, justify in (("rank", "right"), ("programme", "left"), ("agency", "left"),
-                          ("title", "left"), ("score", "right"), ("eligible", "left")):
+    for name, justify in (
+        ("rank", "right"),
+        ("programme", "left"),
+        ("agency", "left"),
+        ("title", "left"),
+        ("score", "right"),
+        ("eligible", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for c in quarter["ranking"]:
-        table.add_row(str(c["rank"]), c["program_code"], c["agency"], c["title_ko"], c["score"],
-                      "yes" if c["eligible"] else f"no: {c['failed_gate']}")
+        table.add_row(
+            str(c["rank"]),
+            c["program_code"],
+            c["agency"],
+            c["title_ko"],
+            c["score"],
+            "yes" if c["eligible"] else f"no: {c['failed_gate']}",
+        )
     return table
 
 
@@ -132,15 +165,18 @@ def replay_command(
     with only what was recorded by --as-of, and print the state and each quarter's ranking then."""
     from impact.audit.replay import replay
 
-    result = replay(Settings(), _when(as_of), keep=keep)
+    with bootstrap() as platform:
+        result = replay(platform.settings, as_of, keep=keep)
     data = result.as_json()
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     where = f"database {result.database} (kept)" if keep else "a fresh database (dropped after)"
-    out.print(f"replayed {result.loaded} events recorded by {data['known_until'] or 'now'} "
-              f"({result.after_as_of} recorded later left out) into {where} in "
-              f"{result.seconds:.2f} s ({result.events_per_second:,.0f} events/s)")
+    out.print(
+        f"replayed {result.loaded} events recorded by {data['known_until'] or 'now'} "
+        f"({result.after_as_of} recorded later left out) into {where} in "
+        f"{result.seconds:.2f} s ({result.events_per_second:,.0f} events/s)"
+    )
     state = Table(title="state as known then")
     state.add_column("what")
     state.add_column("count", justify="right")
@@ -151,8 +187,14 @@ def replay_command(
     for column in ("code", "name", "kind", "joined", "left", "active"):
         members.add_column(column)
     for m in result.members:
-        members.add_row(m["code"], f"{m['name_ko']} / {m['name_en']}", m.get("kind", "agency"),
-                        m["joined_on"], m.get("left_on") or "", "yes" if m["active"] else "no")
+        members.add_row(
+            m["code"],
+            f"{m['name_ko']} / {m['name_en']}",
+            m.get("kind", "agency"),
+            m["joined_on"],
+            m.get("left_on") or "",
+            "yes" if m["active"] else "no",
+        )
     out.print(members)
     for quarter in data["quarters"]:
         if "error" in quarter:
@@ -162,62 +204,81 @@ def replay_command(
         recorded = quarter.get("recorded_review")
         note = f"inputs digest {quarter['inputs_digest']}"
         if recorded:
-            note += (f" · review recorded at {recorded['recorded_at']} "
-                     f"(as of {recorded['as_of']}): "
-                     + ("same inputs" if recorded["same_inputs_as_this_replay"]
-                        else "inputs changed since"))
+            note += (
+                f" · review recorded at {recorded['recorded_at']} "
+                f"(as of {recorded['as_of']}): "
+                + (
+                    "same inputs"
+                    if recorded["same_inputs_as_this_replay"]
+                    else "inputs changed since"
+                )
+            )
         out.print(note)
 
 
 @audit_app.command("reproduce")
 def reproduce_command(
-    quarter: Annotated[str | None, typer.Argument(help="Quarter, e.g. 2019Q1.")] = None,
-    every: Annotated[bool, typer.Option(
-        "--all", help="Every recorded review of every quarter.")] = False,
+    quarter: Annotated[
+        Quarter | None,
+        typer.Argument(parser=parse.quarter, help="Quarter, e.g. 2019Q1.", show_default=False),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every recorded review of every quarter.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Replay to the moment a quarter's review was recorded and check its ranking and inputs
     digest are identical to those recorded; exits 1 on the first difference."""
     from impact.audit.replay import recorded_scorings, reproduce
-    from impact.domain.errors import NotFoundError
-    from impact.domain.quarter import Quarter
 
     if (quarter is None) == (not every):
-        raise typer.BadParameter("give a QUARTER, or --all")
-    if quarter is not None:
-        try:
-            quarter = str(Quarter.parse(quarter))
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
-    settings = Settings()
-    scorings = recorded_scorings(settings, quarter)
+        raise typer.BadParameter(
+            "give one of them: a quarter, e.g. 2019Q1, or --all", param_hint="'QUARTER' or '--all'"
+        )
+    settings = bootstrap().settings  # the replays build their own databases
+    which = str(quarter) if quarter is not None else None
+    scorings = recorded_scorings(settings, which)
     if not scorings:
-        raise NotFoundError(f"no review of {quarter or 'any quarter'} is recorded on "
-                            f"{settings.events_topic}")
+        raise NotFoundError(
+            f"no review of {which or 'any quarter'} is recorded on {settings.events_topic}"
+        )
     results = []
     for scoring in scorings:
         result = reproduce(settings, scoring)
         results.append(result)
         if not as_json:
-            head = (f"{scoring.quarter} review v{scoring.review_version} recorded at "
-                    f"{scoring.recorded_at.isoformat()} (as of {scoring.as_of.isoformat()}, "
-                    f"{scoring.where})")
+            head = (
+                f"{scoring.quarter} review v{scoring.review_version} recorded at "
+                f"{scoring.recorded_at.isoformat()} (as of {scoring.as_of.isoformat()}, "
+                f"{scoring.where})"
+            )
             if result.identical:
-                out.print(f"[green]identical[/] {head}: inputs digest "
-                          f"{scoring.inputs_digest[:16]}…, {len(scoring.candidates)} programmes, "
-                          f"same bytes ({result.seconds:.2f} s)")
+                out.print(
+                    Text.assemble(
+                        mark(True, yes="identical"),
+                        f" {head}: inputs digest {scoring.inputs_digest[:16]}…, "
+                        f"{len(scoring.candidates)} programmes, "
+                        f"same bytes ({result.seconds:.2f} s)",
+                    )
+                )
             else:
-                out.print(f"[bold red]differs[/] {head}: {result.first_difference}")
+                out.print(
+                    Text.assemble(mark(False, no="differs"), f" {head}: {result.first_difference}")
+                )
     if as_json:
-        _print_json([r.as_json() for r in results])
+        print_json([r.as_json() for r in results])
     if not all(r.identical for r in results):
         raise typer.Exit(1)
 
 
 @audit_app.command("history")
 def history_command(
-    ident: Annotated[str, typer.Argument(help="Proposal code (C-2018-0001), programme code "
-                                              "(P-BPA-01) or aggregate id.")],
+    ident: Annotated[
+        str,
+        typer.Argument(
+            help="Proposal code (C-2018-0001), programme code (P-BPA-01) or aggregate id."
+        ),
+    ],
     as_of: AsOf = None,
     as_json: AsJson = False,
 ) -> None:
@@ -225,24 +286,31 @@ def history_command(
     programme, outcomes, corrections, scores, decisions, joint project."""
     from impact.audit.history import timeline
     from impact.audit.replay import replay_into_fresh_database
-    from impact.bootstrap import build_sealer
 
-    settings = Settings()
-    db = replay_into_fresh_database(settings, _when(as_of))
-    try:
-        found = timeline(db.store, ident, build_sealer(settings))
-    finally:
-        db.drop()
+    with bootstrap() as platform:
+        db = replay_into_fresh_database(platform.settings, as_of)
+        try:
+            found = timeline(db.store, ident, platform.sealer)
+        finally:
+            db.drop()
     if as_json:
-        _print_json(found.as_json())
+        print_json(found.as_json())
         return
-    table = Table(title=f"history of {ident}: proposals {', '.join(found.proposals) or '-'}; "
-                        f"programmes {', '.join(found.programmes) or '-'}")
+    table = Table(
+        title=f"history of {ident}: proposals {', '.join(found.proposals) or '-'}; "
+        f"programmes {', '.join(found.programmes) or '-'}"
+    )
     for column in ("#", "recorded", "occurred", "subject", "what", "by"):
         table.add_column(column)
     for e in found.entries:
-        table.add_row(str(e.notification_id), f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
-                      f"{e.occurred_at:%Y-%m-%d}", e.subject, e.summary, e.actor)
+        table.add_row(
+            str(e.notification_id),
+            f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
+            f"{e.occurred_at:%Y-%m-%d}",
+            e.subject,
+            e.summary,
+            e.actor,
+        )
     out.print(table)
 
 
@@ -257,17 +325,19 @@ def erase_command(
     """Destroy a proposer's key: their name and contact then read as erased everywhere, and
     nothing in the log is rewritten (the chain and checkpoints still verify)."""
     from impact.audit.erasure import erase
-    from impact.bootstrap import build_ledger, build_sealer
 
     if not yes:
-        typer.confirm(f"Destroy the key of {subject}? Their personal data cannot be read again",
-                      abort=True)
-    settings = Settings()
-    result = erase(build_ledger(settings), build_sealer(settings), subject)
+        typer.confirm(
+            f"Destroy the key of {subject}? Their personal data cannot be read again", abort=True
+        )
+    with bootstrap() as platform:
+        result = erase(platform.ledger, platform.sealer, subject)
     where = ", ".join(f"{code} (notification {nid})" for nid, code in result.proposals)
     where = where or "no proposal"
-    out.print(f"erased {subject} at {result.erased_at}: the key is destroyed; sealed in {where}, "
-              "which now read as [erased]")
+    out.print(
+        f"erased {subject} at {result.erased_at}: the key is destroyed; sealed in {where}, "
+        "which now read as [erased]"
+    )
 
 
 @privacy_app.command("status")
@@ -277,14 +347,16 @@ def status_command(
 ) -> None:
     """Whether a subject's key exists, and which records hold their sealed data."""
     from impact.audit.erasure import subject_records
-    from impact.bootstrap import build_ledger, build_sealer
 
-    settings = Settings()
-    found = subject_records(build_ledger(settings), build_sealer(settings), subject)
+    with bootstrap() as platform:
+        found = subject_records(platform.ledger, platform.sealer, subject)
     if as_json:
-        _print_json(found.as_json())
+        print_json(found.as_json())
         return
-    state = {"held": "key held", "erased": f"erased at {found.erased_at}",
-             "unknown": "no key here"}[found.key]
+    state = {
+        "held": "key held",
+        "erased": f"erased at {found.erased_at}",
+        "unknown": "no key here",
+    }[found.key]
     where = ", ".join(f"{code} (notification {nid})" for nid, code in found.proposals) or "none"
     out.print(f"{subject}: {state}; sealed in {where}")
