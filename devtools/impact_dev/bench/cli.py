@@ -253,7 +253,7 @@ def bench(
 def main() -> None:
     from impact.cli.run import run_typer
 
-    app = typer.Typer(pretty_exceptions_enable=False)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(bench)
     run_typer(app)
 
