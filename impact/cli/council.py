@@ -5,7 +5,6 @@ explains every score (``report``), and decides which programmes become joint pro
 (``council decide``), each decision an event in the ledger.
 """
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ import typer
 from impact.application import commands as c
 from impact.bootstrap import bootstrap
 from impact.cli import parse
-from impact.cli.render import err, out
+from impact.cli.render import err, out, print_json
 from impact.domain.quarter import Quarter
 
 council_app = typer.Typer(
@@ -28,7 +27,8 @@ QuarterArgument = Annotated[
 ]
 
 
-def _review_json(review: Any, titles: dict[str, dict[str, Any]], **more: Any) -> str:
+def _ranking_json(review: Any, titles: dict[str, dict[str, Any]], **more: Any) -> dict[str, Any]:
+    """The review as JSON, each candidate with its agency and titles; ``more`` before them."""
     data = review.as_json()
     ranking = data.pop("candidates")
     for item in ranking:
@@ -38,7 +38,7 @@ def _review_json(review: Any, titles: dict[str, dict[str, Any]], **more: Any) ->
             title_ko=t.get("title_ko", ""),
             title_en=t.get("title_en", ""),
         )
-    return json.dumps({**data, **more, "ranking": ranking}, ensure_ascii=False, indent=2)
+    return {**data, **more, "ranking": ranking}
 
 
 def review(
@@ -72,8 +72,8 @@ def review(
             replay = review_service.replay(store, quarter, as_of=as_of)
             titles = programme_titles(store)
             if as_json:
-                print(
-                    _review_json(
+                print_json(
+                    _ranking_json(
                         replay.review,
                         titles,
                         recorded=False,
@@ -90,7 +90,7 @@ def review(
         titles = programme_titles(store)
     done = outcome.review
     if as_json:
-        print(_review_json(done, titles, recorded=outcome.recorded, decided=outcome.decided))
+        print_json(_ranking_json(done, titles, recorded=outcome.recorded, decided=outcome.decided))
         err.print(outcome.note)
     else:
         out.print(ranking_table(done, titles))
