@@ -6,7 +6,7 @@ and ``CLICKHOUSE_DSN`` at managed services and uses the ``impact`` command alone
 
 import typer
 
-from impact.cli_service import run_typer
+from impact.cli.run import run_typer
 from impact_dev.bench.cli import bench as bench_command
 from impact_dev.cli_infra import app as infra_app
 from impact_dev.cli_postgres import app as postgres_app

@@ -2,7 +2,8 @@
 
 Each CLI keeps its own commands, options and help texts; the bodies of ``up``, ``down``
 and ``status`` and the way errors and progress reach the terminal are the same and live
-here.
+here. Exit statuses are those of ``impact`` (``impact.cli.run``): 0 done, 2 the user's
+error (the ledger's own errors, as one line), and for ``status`` 1 and 3 as it says.
 """
 
 # No ``from __future__ import annotations``: typer reads the ``--verbose`` option of
@@ -19,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from impact.cli.render import error
+from impact.cli.run import USER_ERROR
 from impact.errors import ImpactError
 
 EXIT_NOT_RUNNING = 3
@@ -66,7 +69,8 @@ def service_app(about: str, verbose_help: str) -> typer.Typer:
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """Text printed as it is: a path or a log line in brackets is never taken for markup."""
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def progress(message: str) -> None:
@@ -76,12 +80,12 @@ def progress(message: str) -> None:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn the ledger's own errors into one red message and exit code 1."""
+    """Turn the ledger's own errors into one red line and exit status 2, as ``impact`` does."""
     try:
         yield
     except ImpactError as exc:
-        console(stderr=True).print(Text("error: ", style="bold red") + Text(str(exc)))
-        raise typer.Exit(1) from exc
+        error(str(exc))
+        raise typer.Exit(USER_ERROR) from exc
 
 
 def run_up(manager: Callable[[], ServiceManager], timeout: float) -> None:

@@ -9,5 +9,5 @@ history     a proposal's or programme's timeline, from the log
 erasure     destroying a citizen's key; nothing in the log is rewritten
 log         reading a topic end to end (committed records only)
 
-The commands are ``impact audit …`` and ``impact privacy …`` (``impact/cli_audit.py``).
+The commands are ``impact audit …`` and ``impact privacy …`` (``impact/cli/audit.py``).
 """

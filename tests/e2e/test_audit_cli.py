@@ -11,10 +11,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def audit(impact_env):
-    """``impact audit …`` / ``impact privacy …`` (through ``python -m impact.cli_audit`` until mounted)."""
+    """``impact audit …`` / ``impact privacy …``."""
 
     def command(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "impact.cli_audit", *args], env=impact_env,
+        done = subprocess.run([sys.executable, "-m", "impact.cli", *args], env=impact_env,
                               capture_output=True, text=True, timeout=300)
         if ok:
             assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"

@@ -6,7 +6,6 @@ This module is the command line of ``impact_dev.bench.runner`` and its table. Mo
 """
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -252,17 +251,11 @@ def bench(
 
 
 def main() -> None:
-    import logging
+    from impact.cli.run import run_typer
 
-    from impact.errors import ImpactError
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
-    try:
-        typer.run(bench)
-    except ImpactError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(bench)
+    run_typer(app)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,5 @@
+"""``python -m impact.cli``: the ``impact`` command."""
+
+from impact.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""``impact relay``, ``impact load`` and ``impact demo``: what operators run.
+
+The relay publishes the ledger's stored events to ``impact.events``; the load job carries
+them into ClickHouse's projections; the demo plays the Busan scenario through all of it.
+"""
+
+import socket
+from typing import Annotated
+
+import typer
+
+from impact.bootstrap import bootstrap
+from impact.cli import parse
+from impact.cli.render import err, out
+from impact.domain.quarter import Quarter
+from impact.errors import InfrastructureError
+from impact.settings import Settings
+
+
+def relay(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
+) -> None:
+    """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
+    from impact.kafka import keep_running
+
+    with bootstrap() as platform:
+        publisher = platform.relay()
+        stats = keep_running(
+            lambda: publisher.run(
+                until_idle=until_idle,
+                on_batch=lambda s: err.print(
+                    f"relayed {s.published} (up to notification {s.last_notification_id})"
+                ),
+            ),
+            "the relay",
+        )
+    out.print(f"relay: {stats.published} events published after notification {stats.resumed_after}")
+
+
+def load() -> None:
+    """Run the load job in-process: relay, load into ClickHouse, refresh projections."""
+    from impact.orchestration.run import materialized, run_load
+
+    with bootstrap() as platform:
+        meta = materialized(run_load(platform.settings), "raw_events")
+    out.print(f"loaded {meta['loaded']} records; ClickHouse holds {meta['distinct_events']} events")
+
+
+def demo(
+    scale: Annotated[int, typer.Option(help="Multiply programmes and outcomes (load tests).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the scenario generator.")] = 20181128,
+    until: Annotated[
+        Quarter | None,
+        typer.Option(
+            parser=parse.quarter,
+            metavar="QUARTER",
+            help="Stop after the council of this quarter, e.g. 2019Q4.",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start clean: delete the ledger's state and topics.")
+    ] = False,
+) -> None:
+    """The main job: Busan 2018-2021 through Kafka, the ledger, ClickHouse and Dagster, with the review."""  # noqa: E501
+    from impact.demo import run_demo
+
+    with bootstrap() as platform:
+        _require_local_broker(platform.settings)
+        run_demo(
+            platform.settings,
+            out,
+            seed=seed,
+            scale=scale,
+            until=str(until) if until else None,
+            fresh=fresh,
+        )
+
+
+def _require_local_broker(settings: Settings) -> None:
+    """Say how to start the local broker when the bootstrap address is this machine and
+    nothing listens there (a cluster's clients report what they find themselves)."""
+    host, port = settings.broker_ports()
+    host = host.strip("[]")
+    if not (host in ("localhost", "::1") or host.startswith("127.")):
+        return
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        raise InfrastructureError(
+            f"no Kafka broker listens on {host}:{port}: `make up` (or `impact-dev infra up`) "
+            "starts the local one, or point KAFKA_BOOTSTRAP_SERVERS at a running broker"
+        ) from None

@@ -1,0 +1,111 @@
+"""Reading what a person types: times, dates, quarters, numbers, scores and targets.
+
+Each parser takes the text of one option or argument and returns its value, or raises
+``typer.BadParameter`` saying how to write it. Given to an option as ``parser=``, typer
+names the option in the message::
+
+    Invalid value for '--quarter': '2019Q5' is not a quarter; write it like 2021Q4
+
+Times are UTC unless they say otherwise. ``now`` is read here, at the edge: a command
+that needs the time reads it once and passes it on.
+"""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, NamedTuple
+
+import typer
+
+from impact.domain.program import Target
+from impact.domain.proposal import ReviewComment
+from impact.domain.quarter import Quarter
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(tz=dt.UTC)
+
+
+def time(text: str) -> dt.datetime:
+    """ISO 8601 (``2019-04-05``, ``2019-04-05T09:00``, ``…+09:00``), or ``now``."""
+    if text.strip().lower() == "now":
+        return now()
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a time; write it as ISO 8601, e.g. 2019-04-05T09:00 "
+            "(UTC unless it says otherwise), or now"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def decimal(text: str) -> Decimal:
+    """A finite decimal number: ``31``, ``6150.5``, ``-2``; never a float."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise typer.BadParameter(f"{text!r} is not a number; write it like 6150.5") from None
+    if not value.is_finite():
+        raise typer.BadParameter(f"{text!r} is not a finite number; write it like 6150.5")
+    return value
+
+
+class Score(NamedTuple):
+    criterion: str
+    value: Decimal
+
+
+def score(text: str) -> Score:
+    """``criterion=value``, e.g. ``impact=80``."""
+    criterion, equals, value = text.partition("=")
+    if not equals or not criterion.strip():
+        raise typer.BadParameter(
+            f"{text!r} is not a score; write it as criterion=0..100, e.g. impact=80"
+        )
+    return Score(criterion.strip(), decimal(value))
+
+
+def target(text: str) -> Target:
+    """``metric:QUARTER:value``, e.g. ``jobs_created:2019Q1:30``."""
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[0].strip():
+        raise typer.BadParameter(
+            f"{text!r} is not a target; "
+            "write it as metric:QUARTER:value, e.g. jobs_created:2019Q1:30"
+        )
+    metric, when, value = parts
+    return Target(metric=metric.strip(), quarter=str(quarter(when)), value=decimal(value))
+
+
+def comment(text: str) -> ReviewComment:
+    """``reviewer: text``; without a colon, all of it names the reviewer."""
+    reviewer, _, said = text.partition(":")
+    if not reviewer.strip():
+        raise typer.BadParameter(f"{text!r} names no reviewer; write it as reviewer: text")
+    return ReviewComment(reviewer=reviewer.strip(), comment=said.strip())
+
+
+OccurredAt = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        parser=time,
+        metavar="TIME",
+        help="Business time, ISO 8601 (default: now).",
+        show_default=False,
+    ),
+]
+"""The ``--occurred-at`` option of every command that records a fact."""

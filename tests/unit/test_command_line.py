@@ -1,0 +1,157 @@
+"""The command line reads what a person types and ends each command with one exit status.
+
+These run ``impact`` in-process through its runner, on mistakes caught before any
+service is built, and on small apps of their own for the errors commands raise.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import typer
+from pydantic import BaseModel
+
+from impact.cli import app, parse
+from impact.cli.run import USER_ERROR, exit_status
+from impact.domain.errors import NotFoundError
+from impact.errors import ImpactError
+
+
+def impact(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = exit_status(app, list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def one_app(command: typer.models.CommandFunctionType) -> typer.Typer:
+    single = typer.Typer()
+    single.command()(command)
+    return single
+
+
+# -- mistakes on the command line -------------------------------------------------------
+
+
+def test_a_bad_time_exits_2_and_names_the_option_and_how_to_write_it(capsys):
+    status, out, err = impact(
+        capsys, "proposal", "adopt", "C-2018-0001", "--task", "S4-T2", "--occurred-at", "yesterday"
+    )
+    assert status == USER_ERROR and out == ""
+    assert "'--occurred-at'" in err and "'yesterday' is not a time" in err
+    assert "ISO 8601, e.g. 2019-04-05T09:00" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_bad_quarter_exits_2_and_says_how_quarters_are_written(capsys):
+    status, _, err = impact(capsys, "review", "2019Q5")
+    assert status == USER_ERROR
+    assert "'quarter'" in err and "'2019Q5' is not a quarter; write it like 2021Q4" in err
+
+
+@pytest.mark.parametrize("value", ["abc", "NaN", "-Infinity", "12,5"])
+def test_a_value_that_is_not_a_finite_number_exits_2_naming_the_option(capsys, value):
+    status, _, err = impact(
+        capsys, "program", "report", "--program", "P-BPA-01", "--agency", "BPA",
+        "--metric", "jobs_created", "--quarter", "2019Q1", "--value", value,
+    )  # fmt: skip
+    assert status == USER_ERROR
+    assert "'--value'" in err and "write it like 6150.5" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "says"),
+    [
+        ("--starts-on", "2019-13-01", "write it as YYYY-MM-DD"),
+        ("--target", "jobs_created:2019Q1", "write it as metric:QUARTER:value"),
+        ("--target", "jobs_created:2019Q9:30", "write it like 2021Q4"),
+        ("--target", "jobs_created:2019Q1:lots", "'lots' is not a number"),
+    ],
+)
+def test_a_bad_date_or_target_exits_2_naming_the_option(capsys, option, text, says):
+    options = {"--starts-on": "2019-01-01", option: text}
+    status, _, err = impact(
+        capsys, "program", "register", "--code", "P-BPA-09", "--agency", "BPA", "--task", "S4-T2",
+        "--title-ko", "시험", "--title-en", "Trial", "--budget-krw", "1",
+        *(part for item in options.items() for part in item),
+    )  # fmt: skip
+    assert status == USER_ERROR
+    assert f"'{option}'" in err and says in err
+
+
+def test_a_score_without_its_criterion_exits_2(capsys):
+    status, _, err = impact(capsys, "proposal", "review", "C-2018-0001", "--score", "80")
+    assert status == USER_ERROR
+    assert "'--score'" in err and "write it as criterion=0..100, e.g. impact=80" in err
+
+
+def test_an_unknown_command_exits_2_with_one_line(capsys):
+    status, _, err = impact(capsys, "promote")
+    assert status == USER_ERROR
+    assert "No such command 'promote'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_bare_command_prints_its_help(capsys):
+    status, out, _ = impact(capsys)
+    assert status == USER_ERROR and "proposal" in out and "audit" in out
+
+
+# -- errors the commands raise -----------------------------------------------------------
+
+
+def test_a_refusal_of_the_ledger_exits_2_with_its_message(capsys):
+    def adopt() -> None:
+        raise NotFoundError("programme P-NONE-01 does not exist")
+
+    assert exit_status(one_app(adopt), []) == USER_ERROR
+    assert capsys.readouterr().err == "error: programme P-NONE-01 does not exist\n"
+
+
+def test_brackets_in_a_message_are_printed_as_they_are(capsys):
+    def history() -> None:
+        raise ImpactError("proposal C-2018-0001 by [erased] [bold]cannot[/bold] be :fire: read")
+
+    assert exit_status(one_app(history), []) == USER_ERROR
+    assert "by [erased] [bold]cannot[/bold] be :fire: read" in capsys.readouterr().err
+
+
+def test_input_that_does_not_validate_exits_2_with_one_line(capsys):
+    class Budget(BaseModel):
+        budget_krw: int
+
+    def register() -> None:
+        Budget(budget_krw="many")  # type: ignore[arg-type]
+
+    assert exit_status(one_app(register), []) == USER_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("invalid input: budget_krw:") and len(err.strip().splitlines()) == 1
+
+
+def test_a_failure_a_command_reports_as_its_result_keeps_its_status(capsys):
+    def verify() -> None:
+        raise typer.Exit(1)
+
+    assert exit_status(one_app(verify), []) == 1
+
+
+def test_an_unexpected_error_is_raised_with_its_traceback():
+    def load() -> None:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        exit_status(one_app(load), [])
+
+
+# -- the parsers ---------------------------------------------------------------------------
+
+
+def test_a_time_without_a_zone_is_utc_and_now_is_read_at_the_edge():
+    assert parse.time("2019-04-05T09:00") == datetime(2019, 4, 5, 9, 0, tzinfo=UTC)
+    assert parse.time("2019-04-05T09:00+09:00") == datetime(2019, 4, 5, 0, 0, tzinfo=UTC)
+    before = datetime.now(tz=UTC)
+    assert before <= parse.time("now") <= datetime.now(tz=UTC)
+
+
+def test_scores_and_targets_are_read_as_decimals():
+    assert parse.score(" impact = 80.5") == ("impact", Decimal("80.5"))
+    target = parse.target("jobs_created:2019Q1:30")
+    assert (target.metric, target.quarter, target.value) == ("jobs_created", "2019Q1", 30)
