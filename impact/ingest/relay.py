@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 class RelayStats:
     resumed_after: int = 0
     published: int = 0
+    batches: int = 0
     last_notification_id: int = 0
 
 
@@ -256,6 +257,7 @@ class Relay:
         self._head = head
         self._position = page[-1].id
         self.stats.published += len(page)
+        self.stats.batches += 1
         self.stats.last_notification_id = self._position
 
     def run(

@@ -60,6 +60,7 @@ class LoadStats:
     loaded: int = 0
     unreadable: int = 0
     skipped: int = 0
+    batches: int = 0
 
 
 def loaded_positions(store: ProjectionStore, topic: str) -> dict[int, int]:
@@ -176,6 +177,7 @@ class Loader:
             batch = self._prepare(fetched)
             if batch.lines:
                 inserter.put(batch)  # type: ignore[union-attr]
+            self.stats.batches += 1
 
         try:
             reader.assign(loaded_positions(self.store, self.topic))
