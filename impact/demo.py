@@ -21,15 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from impact.bootstrap import build_ledger, build_sealer
 from impact.domain.quarter import Quarter
-from impact.errors import ImpactError
+from impact.errors import DemoStateError
 from impact.kafka import delete_topics, ledger_topics
 from impact.scenario.generator import Act, build_scenario
 from impact.scenario.runner import RunReport, ScenarioRunner
 from impact.settings import Settings
-
-
-class DemoStateError(ImpactError):
-    """The ledger holds events the demo did not record."""
 
 
 @dataclass

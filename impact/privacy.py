@@ -23,16 +23,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field
 
 from impact.domain.proposal import SealedPersonalData
-from impact.errors import ImpactError
+from impact.errors import PrivacyError
 
 ERASED = "[erased]"
 SEALED = "[sealed: no key here]"
 
 KeyState = Literal["held", "erased", "unknown"]
 
-
-class PrivacyError(ImpactError):
-    """Personal data could not be sealed or opened."""
 
 
 class PersonalData(BaseModel):

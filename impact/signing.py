@@ -15,11 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from impact.errors import ImpactError
-
-
-class SigningError(ImpactError):
-    """A key could not be created, read or used."""
+from impact.errors import SigningError
 
 
 def load_private_key(path: Path, what: str = "the key") -> Ed25519PrivateKey:

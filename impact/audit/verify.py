@@ -38,8 +38,9 @@ from impact.audit.signatures import SignatureCheck
 from impact.contract.chain import GENESIS, checkpoint_signature_valid, content_digest, link
 from impact.contract.events import CHAIN_FIELDS, Checkpoint, EventEnvelope, envelope_for
 from impact.domain.proposal import Proposal
+from impact.errors import PrivacyError
 from impact.ledger import Ledger
-from impact.privacy import PersonalDataSealer, PrivacyError
+from impact.privacy import PersonalDataSealer
 from impact.settings import Settings
 
 

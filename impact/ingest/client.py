@@ -11,14 +11,10 @@ from pydantic import ValidationError
 
 from impact.canonical_json import canonical
 from impact.contract.submissions import MAX_SUBMISSION_BYTES, submission_adapter
-from impact.errors import ContractError
+from impact.errors import SubmissionError
 from impact.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors, producer
 from impact.settings import Settings
 from impact.signing import AgencyKeyPair
-
-
-class SubmissionError(ContractError):
-    """A submission fails the contract before it is sent."""
 
 
 @dataclass(frozen=True)

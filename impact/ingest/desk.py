@@ -33,7 +33,7 @@ from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
 from impact.domain.errors import DomainError, NotFoundError
 from impact.domain.submission import Rejection, Submission
-from impact.errors import ContractError, InfrastructureError
+from impact.errors import ContractError, InfrastructureError, SubmissionRefusedError
 from impact.signing import verify
 
 DESK = "submissions-desk"
@@ -59,12 +59,6 @@ class Verdict:
     message: str = ""
 
 
-class Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
 
 DOMAIN_CODES: dict[type[DomainError], str] = {NotFoundError: "unknown_program"}
 
@@ -86,7 +80,7 @@ class SubmissionDesk:
         except (PersistenceError, InfrastructureError):
             raise  # the desk cannot decide now; the message is read again after recovery
         except Exception as exc:
-            refusal = exc if isinstance(exc, Refused) else Refused(
+            refusal = exc if isinstance(exc, SubmissionRefusedError) else SubmissionRefusedError(
                 "invalid", f"the submission could not be applied: {exc}"
             )
             rejection = Rejection(
@@ -104,9 +98,9 @@ class SubmissionDesk:
 
     def _decode(self, value: bytes | None) -> Any:
         if not value:
-            raise Refused("empty", "the message is empty; send one signed submission as JSON")
+            raise SubmissionRefusedError("empty", "the message is empty; send one signed submission as JSON")
         if len(value) > MAX_SUBMISSION_BYTES:
-            raise Refused(
+            raise SubmissionRefusedError(
                 "oversized",
                 f"the message has {len(value)} bytes; a submission may have at most "
                 f"{MAX_SUBMISSION_BYTES}. Split it, or link large evidence by URI and SHA-256",
@@ -114,33 +108,33 @@ class SubmissionDesk:
         try:
             value.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise Refused("not_utf8", f"the message is not UTF-8 (byte {exc.start}); encode JSON as UTF-8") from None
+            raise SubmissionRefusedError("not_utf8", f"the message is not UTF-8 (byte {exc.start}); encode JSON as UTF-8") from None
         try:
             return orjson.loads(value)
         except orjson.JSONDecodeError as exc:
-            raise Refused("malformed_json", f"the message is not valid JSON: {exc}") from None
+            raise SubmissionRefusedError("malformed_json", f"the message is not valid JSON: {exc}") from None
 
     def _validate(self, document: Any) -> SignedSubmission:
         if not isinstance(document, dict) or "submission" not in document:
-            raise Refused("invalid", 'the message must be an object with "submission" and "signature"')
+            raise SubmissionRefusedError("invalid", 'the message must be an object with "submission" and "signature"')
         if "signature" not in document or not document["signature"]:
-            raise Refused("missing_signature", "the submission is not signed; sign it with the agency's key")
+            raise SubmissionRefusedError("missing_signature", "the submission is not signed; sign it with the agency's key")
         head = document["submission"]
         if isinstance(head, dict):
             if head.get("kind") not in SUBMISSION_KINDS:
-                raise Refused(
+                raise SubmissionRefusedError(
                     "unknown_kind",
                     f"kind {head.get('kind')!r} is not one of {', '.join(SUBMISSION_KINDS)}",
                 )
             if head.get("schema_version") != 1:
-                raise Refused(
+                raise SubmissionRefusedError(
                     "unsupported_schema_version",
                     f"schema_version {head.get('schema_version')!r} is not supported; send 1",
                 )
         try:
             return SignedSubmission.model_validate(document)
         except ValidationError as exc:
-            raise Refused("invalid", describe_errors(exc)) from None
+            raise SubmissionRefusedError("invalid", describe_errors(exc)) from None
 
     def _check_signature(
         self, signed: SignedSubmission, raw: Any, source: Source, uow: UnitOfWork
@@ -150,9 +144,9 @@ class SubmissionDesk:
         consortium = uow.look(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
         member = consortium.members.get(submission.agency)
         if member is None:
-            raise Refused("unknown_agency", f"{submission.agency} is not a member of the consortium")
+            raise SubmissionRefusedError("unknown_agency", f"{submission.agency} is not a member of the consortium")
         if member.left_on is not None and source.timestamp.date() >= member.left_on:
-            raise Refused(
+            raise SubmissionRefusedError(
                 "not_a_member",
                 f"{submission.agency} left the consortium on {member.left_on}; it can no longer submit",
             )
@@ -160,28 +154,28 @@ class SubmissionDesk:
         if key is None:
             owners = [a for (a, k) in consortium.keys if k == signature.key_id]
             if owners:
-                raise Refused(
+                raise SubmissionRefusedError(
                     "key_of_another_agency",
                     f"key {signature.key_id} belongs to {owners[0]}, not {submission.agency}",
                 )
-            raise Refused(
+            raise SubmissionRefusedError(
                 "unknown_key",
                 f"{submission.agency} has no registered key {signature.key_id}; register it first",
             )
         if submission.submitted_at > source.timestamp + timedelta(days=1):
-            raise Refused(
+            raise SubmissionRefusedError(
                 "invalid",
                 f"submitted_at {submission.submitted_at:%Y-%m-%d} is in the future of the message's "
                 f"arrival ({source.timestamp:%Y-%m-%d})",
             )
         if not key.valid_at(source.timestamp):
-            raise Refused("key_not_valid", f"key {signature.key_id} of {submission.agency} was not valid at {source.timestamp:%Y-%m-%d %H:%M}Z")
+            raise SubmissionRefusedError("key_not_valid", f"key {signature.key_id} of {submission.agency} was not valid at {source.timestamp:%Y-%m-%d %H:%M}Z")
         try:
             data = canonical(raw)
         except ContractError as exc:
-            raise Refused("invalid", str(exc)) from None
+            raise SubmissionRefusedError("invalid", str(exc)) from None
         if not verify(key.public_key, signature.value, data):
-            raise Refused("bad_signature", f"the signature does not verify with key {signature.key_id} of {submission.agency}")
+            raise SubmissionRefusedError("bad_signature", f"the signature does not verify with key {signature.key_id} of {submission.agency}")
         return data
 
     def _decide(
@@ -195,12 +189,12 @@ class SubmissionDesk:
         if uow.exists(record_id):
             earlier = uow.look(Submission, record_id, f"submission {submission.submission_id}")
             if earlier.digest == digest:
-                raise Refused(
+                raise SubmissionRefusedError(
                     "duplicate",
                     f"submission {submission.submission_id} was already applied on "
                     f"{earlier.accepted_at:%Y-%m-%d}; nothing changed",
                 )
-            raise Refused(
+            raise SubmissionRefusedError(
                 "submission_id_reused",
                 f"submission id {submission.submission_id} was used before for different content; "
                 f"give a new submission a new id",
@@ -209,7 +203,7 @@ class SubmissionDesk:
             aggregates = uow.handlers[type(submission)](uow, submission)
         except DomainError as exc:
             code = DOMAIN_CODES.get(type(exc), exc.code)
-            raise Refused(code, str(exc)) from None
+            raise SubmissionRefusedError(code, str(exc)) from None
         record = Submission(
             submission_id=submission.submission_id, agency=submission.agency,
             submission_kind=submission.kind, digest=digest, key_id=signed.signature.key_id,

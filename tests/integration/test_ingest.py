@@ -57,7 +57,7 @@ def test_the_same_messages_read_again_change_nothing(ledger, settings):
 
 
 def test_the_agency_client_refuses_an_invalid_submission_before_sending(ledger, settings):
-    from impact.ingest.client import SubmissionError
+    from impact.errors import SubmissionError
 
     bpa = registered_key(ledger, "BPA")
     with pytest.raises(SubmissionError, match="value"):

@@ -3,7 +3,8 @@ key leaves no copy in the vault's file."""
 
 import pytest
 
-from impact.privacy import PersonalData, PersonalDataSealer, PrivacyError, SqliteKeyVault
+from impact.errors import PrivacyError
+from impact.privacy import PersonalData, PersonalDataSealer, SqliteKeyVault
 
 
 @pytest.fixture
