@@ -30,7 +30,8 @@ def trusted(settings: Settings) -> dict[str, str]:
 
 
 def audit(settings: Settings) -> VerifyReport:
-    return verify(settings, build_ledger(settings), trusted(settings), build_sealer(settings))
+    return verify(settings.kafka, settings.topics, build_ledger(settings), trusted(settings),
+                  build_sealer(settings))
 
 
 def failures(report: VerifyReport) -> dict[str, list[str]]:
@@ -127,7 +128,7 @@ def test_a_forged_copy_of_a_record_on_the_log_is_found_by_partition_and_offset(l
     forged["payload"]["value"] = "99"
     # The forger even recomputes the record's own hash; only the platform key could re-sign.
     forged["hash"] = link(forged["prev_hash"], content_digest(forged))
-    producer = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     producer.begin_transaction()
     sent = producer.send(settings.events_topic, key=original.key, value=orjson.dumps(forged),
                          headers=original.headers, partition=original.partition)
@@ -168,7 +169,7 @@ def test_a_checkpoint_with_a_forged_signature_or_an_untrusted_key_fails(ledger, 
     stranger = PlatformKey.load_or_create(settings.state_dir / "stranger.pem")
     foreign = orjson.loads(stranger.sign_checkpoint(
         settings.events_topic, genuine["up_to_notification_id"], genuine["hash"]).to_bytes())
-    producer = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     producer.begin_transaction()
     offsets = [producer.send(settings.checkpoints_topic, value=orjson.dumps(c)) for c in (altered, foreign)]
     producer.commit_transaction()
@@ -193,7 +194,7 @@ def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, s
         ledger.handle(cmd.submit_proposal(f"C-{i}", "제안", "본문", "general"))
     total = ledger.max_notification_id()
     before, after = kill_part_way(
-        ["relay"], settings, lambda: highest_published(settings),
+        ["relay"], settings, lambda: highest_published(settings.kafka, settings.events_topic),
         total, random.Random(3),
     )
     assert before < after < total, "the relay was not killed part-way; run the test again"
@@ -213,8 +214,8 @@ def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(l
     from impact.kafka import ensure_topics
 
     record_programmes(ledger, 2)
-    ensure_topics(settings)
-    old_relay = transactional_producer(settings, settings.relay_transactional_id)
+    ensure_topics(settings.kafka, settings.topics)
+    old_relay = transactional_producer(settings.kafka, settings.relay_transactional_id)
     old_relay.begin_transaction()
     for notification, event in ledger.iter_events():
         envelope = envelope_for(notification.id, event)  # as the relay wrote it before the chain

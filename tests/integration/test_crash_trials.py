@@ -107,7 +107,7 @@ def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settin
     mid_way = 0
     for _ in range(TRIALS):
         before, after = kill_part_way(
-            ["relay"], settings, lambda: highest_published(settings),
+            ["relay"], settings, lambda: highest_published(settings.kafka, settings.events_topic),
             total, rng,
         )
         mid_way += before < after < total

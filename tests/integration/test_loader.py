@@ -54,7 +54,7 @@ def test_a_retried_insert_with_the_same_token_is_stored_once(ledger, store, plat
 def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_goes_on(ledger, settings, store, platform):
     record_programmes(ledger, 1)
     platform.relay().run(until_idle=True)
-    forger = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    forger = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     forger.begin_transaction()
     forger.send(settings.events_topic, key=b"x", value=b"\xff not json", partition=0)
     forger.commit_transaction()
@@ -70,7 +70,7 @@ def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_go
 
 
 def publish_forged(settings, *values):
-    forger = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    forger = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     forger.begin_transaction()
     for value in values:
         forger.send(settings.events_topic, key=b"x", value=value, partition=0)

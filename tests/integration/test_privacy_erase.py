@@ -59,6 +59,10 @@ def review_and_publish(platform) -> None:
     platform.loader().run(until_idle=True)
 
 
+def fresh_replay(settings):
+    return replay_into_fresh_database(settings.kafka, settings.events_topic, settings.clickhouse)
+
+
 def every_table_as_text(store) -> str:
     """Every row of every table and plain view of a ClickHouse database, as text."""
     text = []
@@ -89,7 +93,7 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     key = sealer.vault.find("citizen-7", sealer.vault.key_for("citizen-7")[0])
     events_file = settings.state_dir / "events.sqlite"
     store_before, log_before = hashlib.sha256(events_file.read_bytes()).digest(), log_bytes(settings)
-    db = replay_into_fresh_database(settings)
+    db = fresh_replay(settings)
     before = timeline(db.store, "P-BPA-01", sealer)
     db.drop()
     # The control: before erasure the history can read the name, so the search below can find it.
@@ -107,8 +111,9 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     report = audit(settings)
     assert report.ok, failures(report)
     assert next(c for c in report.checks if c.name == "sealed-data").notes == ["1 erased", "1 open"]
-    outputs = [orjson.dumps(replay(settings, None).as_json()).decode()]
-    fresh = replay_into_fresh_database(settings)
+    replayed = replay(settings.kafka, settings.events_topic, settings.clickhouse, None)
+    outputs = [orjson.dumps(replayed.as_json()).decode()]
+    fresh = fresh_replay(settings)
     try:
         after_erasure = timeline(fresh.store, "C-7", sealer)
         kept = timeline(fresh.store, "C-8", sealer)

@@ -46,14 +46,14 @@ def test_an_aborted_transaction_is_invisible_and_resent(ledger, settings, platfo
     from impact.kafka import ensure_topics, transactional_producer
 
     record_programmes(ledger, 1)
-    ensure_topics(settings)
+    ensure_topics(settings.kafka, settings.topics)
     # A relay that crashed mid-batch leaves records of an aborted transaction behind.
-    zombie = transactional_producer(settings, settings.relay_transactional_id)
+    zombie = transactional_producer(settings.kafka, settings.relay_transactional_id)
     zombie.begin_transaction()
     zombie.send(settings.events_topic, key=b"x", value=b"half-written", headers=[("notification_id", b"99")])
     zombie.flush()
     zombie.abort_transaction()
     zombie.close()
-    assert highest_published(settings) == 0
+    assert highest_published(settings.kafka, settings.events_topic) == 0
     platform.relay().run(until_idle=True)
     assert_exactly_once_and_contiguous(ledger, settings)
