@@ -7,8 +7,10 @@
         platform.relay() / .loader() / .ingest() / .agency_client(key)
 
 The command line builds one platform per command, Dagster's resources and the tests
-build theirs; nothing else reads the environment. Services are built on first use, so a
-command that needs no ClickHouse never opens it (one chDB path opens in one process).
+build theirs; nothing else reads the environment. Each service gets the sections of the
+settings it needs (``settings.kafka``, ``.topics``, ``.clickhouse``, ``.relay``), never the
+whole. Services are built on first use, so a command that needs no ClickHouse never opens
+it (one chDB path opens in one process).
 """
 
 from dataclasses import dataclass, field
@@ -51,23 +53,26 @@ class Platform:
 
     @cached_property
     def projections(self) -> ProjectionStore:
-        return ProjectionStore(self.settings)
+        return ProjectionStore(self.settings.clickhouse)
 
     def relay(self, **options: Any) -> Relay:
         """The relay from the ledger's outbox to ``impact.events``."""
-        return Relay(self.ledger, self.settings, **options)
+        s = self.settings
+        return Relay(self.ledger, s.kafka, s.topics, s.relay, **options)
 
     def loader(self, store: ProjectionStore | None = None, **options: Any) -> Loader:
         """The loader from ``impact.events`` into ClickHouse (the projections by default)."""
-        return Loader(store or self.projections, self.settings, **options)
+        s = self.settings
+        return Loader(store or self.projections, s.kafka, s.topics.events, **options)
 
     def ingest(self, **options: Any) -> Ingest:
         """The submissions desk reading ``impact.submissions``."""
-        return Ingest(self.ledger, self.settings, **options)
+        s = self.settings
+        return Ingest(self.ledger, s.kafka, s.topics, s.relay, **options)
 
     def agency_client(self, key: AgencyKeyPair) -> AgencyClient:
         """An agency's client: validates, signs and sends submissions."""
-        return AgencyClient(self.settings, key)
+        return AgencyClient(self.settings.kafka, self.settings.topics, key)
 
     def close(self) -> None:
         if "ledger" in self.__dict__:

@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from impact.bootstrap import build_ledger, build_sealer
+from impact.bootstrap import bootstrap, build_ledger
 from impact.domain.quarter import Quarter
 from impact.errors import DemoStateError
 from impact.kafka import delete_topics, ledger_topics
@@ -51,7 +51,7 @@ class Progress_:
 
 def wipe(settings: Settings) -> None:
     """Delete the ledger's state (event store, ClickHouse, keys) and its Kafka topics."""
-    delete_topics(settings, [t.name for t in ledger_topics(settings)])
+    delete_topics(settings.kafka, [t.name for t in ledger_topics(settings.topics)])
     for name in ("events.sqlite", "events.sqlite-wal", "events.sqlite-shm", "subject-keys.sqlite",
                  "demo.json", "reports"):
         path = settings.state_dir / name
@@ -113,8 +113,6 @@ def run_demo(
 def _play(scenario, settings, state, progress_file, out):  # type: ignore[no-untyped-def]
     from impact.orchestration.run import partition_key_of, run_review
 
-    ledger = build_ledger(settings)
-
     def review(quarter: str) -> None:
         run_review(settings, partition_key_of(Quarter.parse(quarter)))
 
@@ -132,8 +130,9 @@ def _play(scenario, settings, state, progress_file, out):  # type: ignore[no-unt
                 state.last_seq = act.seq
                 state.save(progress_file)
 
-        runner = ScenarioRunner(scenario, ledger, settings, build_sealer(settings), review, on_act=on_act)
-        report = runner.run(resume_after=state.last_seq)
+        with bootstrap(settings) as platform:
+            runner = ScenarioRunner(scenario, platform, review, on_act=on_act)
+            report = runner.run(resume_after=state.last_seq)
     state.last_seq, state.done = scenario.acts[-1].seq, True
     state.save(progress_file)
     out.print(
@@ -160,7 +159,7 @@ def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
     from impact.report.table import ranking_table
 
     with out.status(f"the ranking of {quarter} and the council's report"):
-        store = ProjectionStore(settings)
+        store = ProjectionStore(settings.clickhouse)
         result = run_review(settings, partition_key_of(quarter))
         review = outcome_of(result, store).review
         path = materialized(result, "council_report")["path"]

@@ -1,11 +1,21 @@
-"""Typed settings, read once from the environment at the edge and passed in."""
+"""Typed settings, read once from the environment at the edge and passed in.
+
+``Settings`` holds every value, flat, each under the environment variable its field names.
+Adapters never receive all of it: each takes the section it needs, built by a property of
+``Settings``:
+
+* ``settings.kafka``: ``KafkaConnection``, where the brokers are and how to log in;
+* ``settings.topics``: ``Topics``, the ledger's topics and how they are created;
+* ``settings.clickhouse``: ``ClickHouseConfig``, the projections' DSN and database;
+* ``settings.relay``: ``RelayOptions``, the relay's transactional id, batch and signing key.
+"""
 
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from impact.errors import ConfigurationError
@@ -19,6 +29,54 @@ def project_root() -> Path:
     if (candidate / "infra" / "kafka" / "pom.xml").is_file():
         return candidate
     return Path.cwd()
+
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+
+
+class Section(BaseModel):
+    """A part of the settings, handed to the adapters that need it; never changed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaConnection(Section):
+    """Where the Kafka brokers are and how a client logs in to them."""
+
+    bootstrap_servers: str
+    """Comma-separated host:port pairs."""
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+
+
+class Topics(Section):
+    """The ledger's topics, and how many partitions and replicas they are created with."""
+
+    events: str
+    submissions: str
+    rejections: str
+    checkpoints: str
+    partitions: int
+    """Of the events and submissions topics (rejections and checkpoints have one)."""
+    replication_factor: int
+
+
+class ClickHouseConfig(Section):
+    """The projections' ClickHouse: chdb:///path (embedded) or http(s)://user:pass@host:8123."""
+
+    dsn: SecretStr
+    database: str
+
+
+class RelayOptions(Section):
+    """How the relay publishes: its transactional id, notifications per transaction, and the
+    key that signs its checkpoints."""
+
+    transactional_id: str
+    batch_size: int
+    platform_key_path: Path
 
 
 class Settings(BaseSettings):
@@ -54,7 +112,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IMPACT_POSTGRES_PORT", "postgres_port"),
         description="Port of the local PostgreSQL server (impact-dev postgres up) on 127.0.0.1.",
     )
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+    kafka_security_protocol: SecurityProtocol = Field(
         default="PLAINTEXT",
         validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
     )
@@ -144,6 +202,41 @@ class Settings(BaseSettings):
         return self.platform_key_setting or self.state_dir / "platform-key.pem"
 
     @property
+    def kafka(self) -> KafkaConnection:
+        return KafkaConnection(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+        )
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(
+            events=self.events_topic,
+            submissions=self.submissions_topic,
+            rejections=self.rejections_topic,
+            checkpoints=self.checkpoints_topic,
+            partitions=self.events_partitions,
+            replication_factor=self.replication_factor,
+        )
+
+    @property
+    def clickhouse(self) -> ClickHouseConfig:
+        return ClickHouseConfig(
+            dsn=SecretStr(self.clickhouse_dsn), database=self.clickhouse_database
+        )
+
+    @property
+    def relay(self) -> RelayOptions:
+        return RelayOptions(
+            transactional_id=self.relay_transactional_id,
+            batch_size=self.relay_batch_size,
+            platform_key_path=self.platform_key_path,
+        )
+
+    @property
     def kafka_dir(self) -> Path:
         return self.state_dir / "kafka"
 
@@ -159,22 +252,27 @@ class Settings(BaseSettings):
 
     def event_store_env(self) -> dict[str, str]:
         """The environment eventsourcing reads to choose and open its recorder."""
-        dsn = self.event_store_dsn
-        parts = urlsplit(dsn)
-        if parts.scheme == "sqlite":
-            path = dsn[len("sqlite://") :]
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
-        if parts.scheme in ("postgres", "postgresql"):
-            return {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": parts.path.lstrip("/") or "impact",
-                "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-                "POSTGRES_PORT": str(parts.port or 5432),
-                "POSTGRES_USER": parts.username or "impact",
-                "POSTGRES_PASSWORD": parts.password or "",
-            }
-        raise ConfigurationError(
-            f"EVENT_STORE_DSN must start with sqlite:// or postgresql://, not {parts.scheme!r}://"
-        )
+        return event_store_env(self.event_store_dsn)
+
+
+def event_store_env(dsn: str) -> dict[str, str]:
+    """The environment eventsourcing reads to open the event store at ``dsn`` (sqlite:// or
+    postgresql://)."""
+    parts = urlsplit(dsn)
+    if parts.scheme == "sqlite":
+        path = dsn[len("sqlite://") :]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if parts.scheme in ("postgres", "postgresql"):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/") or "impact",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": parts.username or "impact",
+            "POSTGRES_PASSWORD": parts.password or "",
+        }
+    raise ConfigurationError(
+        f"EVENT_STORE_DSN must start with sqlite:// or postgresql://, not {parts.scheme!r}://"
+    )

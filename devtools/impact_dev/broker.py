@@ -478,7 +478,7 @@ class LocalBroker(LocalService):
 
         try:
             admin = KafkaAdminClient(
-                **client_config(self.settings),
+                **client_config(self.settings.kafka),
                 client_id="impact-infra",
                 bootstrap_timeout_ms=3000,
                 request_timeout_ms=3000,

@@ -38,7 +38,7 @@ from impact.projections.scoring import (
     utc,
 )
 from impact.projections.store import ProjectionStore
-from impact.settings import Settings
+from impact.settings import ClickHouseConfig, KafkaConnection
 
 
 @dataclass
@@ -62,21 +62,23 @@ class ReplayDatabase:
         drop_schema(self.store)
 
 
-def fresh_database_name(settings: Settings) -> str:
+def fresh_database_name(clickhouse: ClickHouseConfig) -> str:
     stamp = datetime.now(tz=UTC).strftime("%Y%m%d%H%M%S")
-    return f"{settings.clickhouse_database}_audit_{stamp}_{secrets.token_hex(3)}"
+    return f"{clickhouse.database}_audit_{stamp}_{secrets.token_hex(3)}"
 
 
 def replay_into_fresh_database(
-    settings: Settings, as_of: datetime | None = None, database: str | None = None
+    kafka: KafkaConnection, events_topic: str, clickhouse: ClickHouseConfig,
+    as_of: datetime | None = None, database: str | None = None,
 ) -> ReplayDatabase:
     """Load ``impact.events`` from offset 0 into a new database, keeping what was recorded by
     ``as_of``, and build every projection on it."""
-    store = ProjectionStore(settings, database=database or fresh_database_name(settings))
+    store = ProjectionStore(clickhouse, database=database or fresh_database_name(clickhouse))
     started = time.perf_counter()
     try:
         create_schema(store)
-        stats = Loader(store, settings, recorded_until=utc(as_of) if as_of else None).run(
+        recorded_until = utc(as_of) if as_of else None
+        stats = Loader(store, kafka, events_topic, recorded_until=recorded_until).run(
             until_idle=True, max_idle_polls=1
         )
     except BaseException:
@@ -197,9 +199,12 @@ class ReplayResult:
         return quarter
 
 
-def replay(settings: Settings, as_of: datetime | None, keep: bool = False) -> ReplayResult:
+def replay(
+    kafka: KafkaConnection, events_topic: str, clickhouse: ClickHouseConfig,
+    as_of: datetime | None, keep: bool = False,
+) -> ReplayResult:
     """Everything as it was known at ``as_of`` (now when None), from offset 0 of the log."""
-    db = replay_into_fresh_database(settings, as_of)
+    db = replay_into_fresh_database(kafka, events_topic, clickhouse, as_of)
     try:
         store = db.store
         cut = utc(as_of) if as_of else known_until(store)
@@ -241,11 +246,13 @@ class RecordedScoring:
     where: str
 
 
-def recorded_scorings(settings: Settings, quarter: str | None = None) -> list[RecordedScoring]:
+def recorded_scorings(
+    kafka: KafkaConnection, events_topic: str, quarter: str | None = None
+) -> list[RecordedScoring]:
     """Every ``PromotionReview.CandidatesScored`` on the log (of one quarter, or all), in order."""
     quarters: dict[str, str] = {}
     found: list[tuple[str, dict[str, Any], str]] = []
-    for record in read_topic(settings, settings.events_topic):
+    for record in read_topic(kafka, events_topic):
         if b'"PromotionReview.' not in record.value:
             continue
         try:
@@ -304,10 +311,13 @@ def first_difference(recorded: list[dict[str, Any]], replayed: list[dict[str, An
     return None
 
 
-def reproduce(settings: Settings, scoring: RecordedScoring) -> Reproduction:
+def reproduce(
+    kafka: KafkaConnection, events_topic: str, clickhouse: ClickHouseConfig,
+    scoring: RecordedScoring,
+) -> Reproduction:
     """Replay to the moment a scoring was recorded and score its quarter as of the time it used."""
     started = time.perf_counter()
-    db = replay_into_fresh_database(settings, scoring.recorded_at)
+    db = replay_into_fresh_database(kafka, events_topic, clickhouse, scoring.recorded_at)
     try:
         review = review_quarter(db.store, Quarter.parse(scoring.quarter), as_of=scoring.as_of)
     except NotFoundError as exc:

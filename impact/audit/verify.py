@@ -41,7 +41,7 @@ from impact.domain.proposal import Proposal
 from impact.errors import PrivacyError
 from impact.ledger import Ledger
 from impact.privacy import PersonalDataSealer
-from impact.settings import Settings
+from impact.settings import KafkaConnection, Topics
 
 
 @dataclass(frozen=True)
@@ -112,16 +112,17 @@ MAX_DIFFS = 50
 
 class Verifier:
     def __init__(
-        self, settings: Settings, ledger: Ledger, trusted_keys: dict[str, str],
+        self, kafka: KafkaConnection, topics: Topics, ledger: Ledger, trusted_keys: dict[str, str],
         sealer: PersonalDataSealer | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
-        self.settings = settings
+        self.kafka = kafka
+        self.checkpoints_topic = topics.checkpoints
         self.ledger = ledger
         self.trusted = trusted_keys
         self.sealer = sealer
         self.progress = progress or (lambda _: None)
-        self.topic = settings.events_topic
+        self.topic = topics.events
         self.records = CheckResult("log-records", "every record on the log is an event envelope")
         self.once = CheckResult("exactly-once", "every stored event is on the log exactly once")
         self.content = CheckResult(
@@ -143,7 +144,7 @@ class Verifier:
         report.published = self._read_log()
         self.progress("reading the event store")
         report.stored = self._walk_store()
-        self.progress(f"reading {self.settings.checkpoints_topic}")
+        self.progress(f"reading {self.checkpoints_topic}")
         signed = self._read_checkpoints()
         report.checkpoints = sum(len(v) for v in signed.values())
         self._follow_chain(signed)
@@ -158,7 +159,7 @@ class Verifier:
     def _read_log(self) -> int:
         count = 0
         placement: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        for record in read_topic(self.settings, self.topic):
+        for record in read_topic(self.kafka, self.topic):
             count += 1
             entry = self._entry(record)
             if entry is None:
@@ -313,7 +314,7 @@ class Verifier:
         self._diffs += 1
         if self._diffs > MAX_DIFFS:
             return "its content differs (fields not listed beyond the first findings)"
-        record = fetch_record(self.settings, entry.topic, entry.partition, entry.offset)
+        record = fetch_record(self.kafka, entry.topic, entry.partition, entry.offset)
         if record is None:
             return "the record could not be read again"
         try:
@@ -336,7 +337,7 @@ class Verifier:
         if not self.trusted:
             self.checkpoints.fail(
                 "verify", "no trusted platform key: pass --trust with the platform's public key")
-        for record in read_topic(self.settings, self.settings.checkpoints_topic):
+        for record in read_topic(self.kafka, self.checkpoints_topic):
             self.checkpoints.checked += 1
             try:
                 raw = orjson.loads(record.value)
@@ -428,7 +429,7 @@ class Verifier:
 
 
 def verify(
-    settings: Settings, ledger: Ledger, trusted_keys: dict[str, str],
+    kafka: KafkaConnection, topics: Topics, ledger: Ledger, trusted_keys: dict[str, str],
     sealer: PersonalDataSealer | None = None, progress: Callable[[str], None] | None = None,
 ) -> VerifyReport:
-    return Verifier(settings, ledger, trusted_keys, sealer, progress).run()
+    return Verifier(kafka, topics, ledger, trusted_keys, sealer, progress).run()

@@ -79,7 +79,8 @@ def verify_command(
     with bootstrap() as platform:
         settings = platform.settings
         report = verify(
-            settings,
+            settings.kafka,
+            settings.topics,
             platform.ledger,
             trusted_keys(settings, trust),
             platform.sealer,
@@ -166,7 +167,8 @@ def replay_command(
     from impact.audit.replay import replay
 
     with bootstrap() as platform:
-        result = replay(platform.settings, as_of, keep=keep)
+        s = platform.settings
+        result = replay(s.kafka, s.events_topic, s.clickhouse, as_of, keep=keep)
     data = result.as_json()
     if as_json:
         print_json(data)
@@ -237,14 +239,14 @@ def reproduce_command(
         )
     settings = bootstrap().settings  # the replays build their own databases
     which = str(quarter) if quarter is not None else None
-    scorings = recorded_scorings(settings, which)
+    scorings = recorded_scorings(settings.kafka, settings.events_topic, which)
     if not scorings:
         raise NotFoundError(
             f"no review of {which or 'any quarter'} is recorded on {settings.events_topic}"
         )
     results = []
     for scoring in scorings:
-        result = reproduce(settings, scoring)
+        result = reproduce(settings.kafka, settings.events_topic, settings.clickhouse, scoring)
         results.append(result)
         if not as_json:
             head = (
@@ -288,7 +290,8 @@ def history_command(
     from impact.audit.replay import replay_into_fresh_database
 
     with bootstrap() as platform:
-        db = replay_into_fresh_database(platform.settings, as_of)
+        s = platform.settings
+        db = replay_into_fresh_database(s.kafka, s.events_topic, s.clickhouse, as_of)
         try:
             found = timeline(db.store, ident, platform.sealer)
         finally:

@@ -13,7 +13,7 @@ from impact.canonical_json import canonical
 from impact.contract.submissions import MAX_SUBMISSION_BYTES, submission_adapter
 from impact.errors import SubmissionError
 from impact.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors, producer
-from impact.settings import Settings
+from impact.settings import KafkaConnection, Topics
 from impact.signing import AgencyKeyPair
 
 
@@ -73,8 +73,9 @@ def routing_key(submission: dict[str, Any]) -> bytes:
 
 
 class AgencyClient:
-    def __init__(self, settings: Settings, key: AgencyKeyPair) -> None:
-        self.settings = settings
+    def __init__(self, kafka: KafkaConnection, topics: Topics, key: AgencyKeyPair) -> None:
+        self.kafka = kafka
+        self.topics = topics
         self.key = key
 
     def send(self, submissions: Iterable[dict[str, Any]]) -> list[Sent]:
@@ -86,13 +87,14 @@ class AgencyClient:
 
     def send_raw(self, messages: Iterable[tuple[str, bytes, bytes]]) -> list[Sent]:
         """Publish (label, key, value) triples as they are; for tests and tools."""
-        ensure_topics(self.settings)
-        what = f"publishing to {self.settings.submissions_topic}"
+        ensure_topics(self.kafka, self.topics)
+        topic = self.topics.submissions
+        what = f"publishing to {topic}"
         with kafka_errors(what):
-            sender = producer(self.settings, what, max_request_size=SUBMISSIONS_MAX_BYTES)
+            sender = producer(self.kafka, what, max_request_size=SUBMISSIONS_MAX_BYTES)
             try:
                 futures = [
-                    (label, sender.send(self.settings.submissions_topic, key=key, value=value))
+                    (label, sender.send(topic, key=key, value=value))
                     for label, key, value in messages
                 ]
                 sender.flush()

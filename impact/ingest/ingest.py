@@ -34,7 +34,7 @@ from impact.ingest.desk import Source, SubmissionDesk, Verdict
 from impact.ingest.relay import Relay, rejections_route
 from impact.kafka import Fetched, TopicPartition, TopicReader, ensure_topics
 from impact.ledger import Ledger
-from impact.settings import Settings
+from impact.settings import KafkaConnection, RelayOptions, Topics
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,18 @@ def _source(tp: TopicPartition, record: Any) -> Source:
 
 
 class Ingest:
-    def __init__(self, ledger: Ledger, settings: Settings, batch_size: int = 500) -> None:
+    """Decides the submissions on ``topics.submissions`` into ``ledger``; a relay with the
+    ``relay`` options publishes the rejections."""
+
+    def __init__(
+        self, ledger: Ledger, kafka: KafkaConnection, topics: Topics, relay: RelayOptions,
+        batch_size: int = 500,
+    ) -> None:
         self.ledger = ledger
-        self.settings = settings
-        self.topic = settings.submissions_topic
+        self.kafka = kafka
+        self.topics = topics
+        self.relay = relay
+        self.topic = topics.submissions
         self.batch_size = batch_size
         self.desk = SubmissionDesk()
         self.stats = IngestStats()
@@ -74,11 +82,14 @@ class Ingest:
         stop: Callable[[], bool] = lambda: False,
         max_idle_polls: int = 2,
     ) -> IngestStats:
-        ensure_topics(self.settings)
-        self._rejections = Relay(self.ledger, self.settings, route=rejections_route(self.settings))
+        ensure_topics(self.kafka, self.topics)
+        self._rejections = Relay(
+            self.ledger, self.kafka, self.topics, self.relay,
+            route=rejections_route(self.topics, self.relay),
+        )
         self._rejections.start()
         reader = TopicReader(
-            self.settings, self.topic, "impact-ingest", group_id="impact-ingest",
+            self.kafka, self.topic, "impact-ingest", group_id="impact-ingest",
             max_records=self.batch_size,
         )
         try:

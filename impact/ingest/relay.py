@@ -33,7 +33,7 @@ from impact.contract.events import NOTIFICATION_HEADER, envelope_for, notificati
 from impact.domain.submission import Rejection
 from impact.kafka import TopicReader, ensure_topics, kafka_errors, transactional_producer
 from impact.ledger import Ledger
-from impact.settings import Settings
+from impact.settings import KafkaConnection, RelayOptions, Topics
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,14 @@ class RelayStats:
     last_notification_id: int = 0
 
 
-def highest_published(settings: Settings, topic: str | None = None) -> int:
-    """The highest notification id committed to a topic (the events topic by default; 0 when empty)."""
-    return published_head(settings, topic)[0]
+def highest_published(kafka: KafkaConnection, topic: str) -> int:
+    """The highest notification id committed to a topic (0 when empty)."""
+    return published_head(kafka, topic)[0]
 
 
-def published_head(settings: Settings, topic: str | None = None) -> tuple[int, bytes | None]:
+def published_head(kafka: KafkaConnection, topic: str) -> tuple[int, bytes | None]:
     """The highest notification id committed to a topic, and the value of its record."""
-    topic = topic or settings.events_topic
-    with TopicReader(settings, topic, "impact-relay-resume") as reader:
+    with TopicReader(kafka, topic, "impact-relay-resume") as reader:
         partitions = reader.partitions()
         ends, begins = reader.end_offsets(partitions), reader.beginning_offsets(partitions)
         return max(
@@ -143,17 +142,17 @@ def rejection_record(notification: Notification, event: Any, prev_hash: str) -> 
     return (key, orjson.dumps(message), [("code", event.code.encode())]), prev_hash
 
 
-def events_route(settings: Settings) -> Route:
+def events_route(topics: Topics, options: RelayOptions) -> Route:
     return Route(
-        settings.events_topic, settings.relay_transactional_id, envelope_record,
-        checkpoints_topic=settings.checkpoints_topic,
+        topics.events, options.transactional_id, envelope_record,
+        checkpoints_topic=topics.checkpoints,
     )
 
 
-def rejections_route(settings: Settings) -> Route:
+def rejections_route(topics: Topics, options: RelayOptions) -> Route:
     return Route(
-        settings.rejections_topic,
-        f"{settings.relay_transactional_id}-rejections",
+        topics.rejections,
+        f"{options.transactional_id}-rejections",
         rejection_record,
         event_topics=(get_topic(Rejection.Recorded),),
     )
@@ -163,25 +162,27 @@ class Relay:
     """Publishes stored domain events to a topic (``impact.events`` by default), once, in order."""
 
     def __init__(
-        self, ledger: Ledger, settings: Settings, batch_size: int | None = None,
-        route: Route | None = None,
+        self, ledger: Ledger, kafka: KafkaConnection, topics: Topics, options: RelayOptions,
+        batch_size: int | None = None, route: Route | None = None,
     ) -> None:
         self.ledger = ledger
-        self.settings = settings
-        self.batch_size = batch_size or settings.relay_batch_size
-        self.route = route or events_route(settings)
+        self.kafka = kafka
+        self.topics = topics
+        self.options = options
+        self.batch_size = batch_size or options.batch_size
+        self.route = route or events_route(topics, options)
         self.stats = RelayStats()
 
     def start(self) -> None:
         """Create topics, fence older relays with the same id, find where to resume."""
-        ensure_topics(self.settings)
+        ensure_topics(self.kafka, self.topics)
         self._signer = (
-            PlatformKey.load_or_create(self.settings.platform_key_path)
+            PlatformKey.load_or_create(self.options.platform_key_path)
             if self.route.checkpoints_topic else None
         )
-        self._producer = transactional_producer(self.settings, self.route.transactional_id)
+        self._producer = transactional_producer(self.kafka, self.route.transactional_id)
         try:
-            self._position, tail = published_head(self.settings, self.route.topic)
+            self._position, tail = published_head(self.kafka, self.route.topic)
             self._head = chain_head_of(tail) or self._head_from_store(self._position)
         except BaseException:
             self.close()

@@ -1,6 +1,6 @@
 """The Kafka adapter: the only place the ledger talks to kafka-python.
 
-* ``clients``: settings → client configuration (``client_config``), the ledger's
+* ``clients``: a ``KafkaConnection`` → client configuration (``client_config``), the ledger's
   topics (``ledger_topics``, ``ensure_topics``, ``delete_topics``), producers
   (``producer``, ``transactional_producer``), ``kafka_errors`` (kafka-python's
   exceptions become ``LogError``) and ``keep_running`` (start work again after an

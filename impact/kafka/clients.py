@@ -16,7 +16,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from impact.errors import LogError
-from impact.settings import Settings
+from impact.settings import KafkaConnection, Topics
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +26,16 @@ submission (at most SUBMISSIONS_MAX_BYTES) base64-encoded."""
 SUBMISSIONS_MAX_BYTES = 512 * 1024
 
 
-def client_config(settings: Settings) -> dict[str, Any]:
+def client_config(kafka: KafkaConnection) -> dict[str, Any]:
     """Keyword arguments every kafka-python client of the ledger shares."""
     config: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
-        "security_protocol": settings.kafka_security_protocol,
+        "bootstrap_servers": kafka.bootstrap_servers.split(","),
+        "security_protocol": kafka.security_protocol,
     }
-    if settings.kafka_sasl_mechanism:
-        config["sasl_mechanism"] = settings.kafka_sasl_mechanism
-        config["sasl_plain_username"] = settings.kafka_sasl_username
-        password = settings.kafka_sasl_password
+    if kafka.sasl_mechanism:
+        config["sasl_mechanism"] = kafka.sasl_mechanism
+        config["sasl_plain_username"] = kafka.sasl_username
+        password = kafka.sasl_password
         config["sasl_plain_password"] = password.get_secret_value() if password else None
     return config
 
@@ -87,14 +87,14 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def ledger_topics(settings: Settings) -> list[TopicSpec]:
+def ledger_topics(topics: Topics) -> list[TopicSpec]:
     """The project's topics, with explicit settings: the log is kept forever, never compacted."""
     forever = {
         "cleanup.policy": "delete",
         "retention.ms": "-1",
         "retention.bytes": "-1",
         "max.message.bytes": str(MAX_MESSAGE_BYTES),
-        "min.insync.replicas": str(min(2, settings.replication_factor)),
+        "min.insync.replicas": str(min(2, topics.replication_factor)),
     }
     submissions = {
         **forever,
@@ -103,32 +103,32 @@ def ledger_topics(settings: Settings) -> list[TopicSpec]:
         "message.timestamp.type": "LogAppendTime",
     }
     return [
-        TopicSpec(settings.events_topic, settings.events_partitions, forever),
-        TopicSpec(settings.submissions_topic, settings.events_partitions, submissions),
-        TopicSpec(settings.rejections_topic, 1, forever),
+        TopicSpec(topics.events, topics.partitions, forever),
+        TopicSpec(topics.submissions, topics.partitions, submissions),
+        TopicSpec(topics.rejections, 1, forever),
         # One partition: checkpoints follow the chain in order.
-        TopicSpec(settings.checkpoints_topic, 1, forever),
+        TopicSpec(topics.checkpoints, 1, forever),
     ]
 
 
-def admin_client(settings: Settings) -> KafkaAdminClient:
-    with kafka_errors(f"connecting to Kafka at {settings.kafka_bootstrap_servers}"):
-        return KafkaAdminClient(client_id="impact-admin", **client_config(settings))
+def admin_client(kafka: KafkaConnection) -> KafkaAdminClient:
+    with kafka_errors(f"connecting to Kafka at {kafka.bootstrap_servers}"):
+        return KafkaAdminClient(client_id="impact-admin", **client_config(kafka))
 
 
-def ensure_topics(settings: Settings) -> list[str]:
+def ensure_topics(kafka: KafkaConnection, topics: Topics) -> list[str]:
     """Create the project's topics that are missing; return the names created."""
-    admin = admin_client(settings)
+    admin = admin_client(kafka)
     try:
         with kafka_errors("listing topics"):
             existing = set(admin.list_topics())
-        wanted = [t for t in ledger_topics(settings) if t.name not in existing]
+        wanted = [t for t in ledger_topics(topics) if t.name not in existing]
         created: list[str] = []
         for spec in wanted:
             topic = NewTopic(
                 name=spec.name,
                 num_partitions=spec.partitions,
-                replication_factor=settings.replication_factor,
+                replication_factor=topics.replication_factor,
                 topic_configs=spec.config,
             )
             try:
@@ -145,10 +145,10 @@ def ensure_topics(settings: Settings) -> list[str]:
         admin.close()
 
 
-def delete_topics(settings: Settings, names: list[str], wait: float = 60.0) -> list[str]:
+def delete_topics(kafka: KafkaConnection, names: list[str], wait: float = 60.0) -> list[str]:
     """Delete the named topics that exist and wait (up to ``wait`` s) until they are gone;
     return the names deleted."""
-    admin = admin_client(settings)
+    admin = admin_client(kafka)
     try:
         with kafka_errors(f"deleting the topics {names}"):
             doomed = sorted(set(names) & set(admin.list_topics()))
@@ -166,23 +166,23 @@ def delete_topics(settings: Settings, names: list[str], wait: float = 60.0) -> l
 
 
 def producer(
-    settings: Settings, what: str = "starting a Kafka producer", **overrides: Any
+    kafka: KafkaConnection, what: str = "starting a Kafka producer", **overrides: Any
 ) -> KafkaProducer:
     """An idempotent producer that waits for every in-sync replica."""
     config: dict[str, Any] = {
-        "acks": "all", "enable_idempotence": True, "linger_ms": 5, **client_config(settings),
+        "acks": "all", "enable_idempotence": True, "linger_ms": 5, **client_config(kafka),
         **overrides,
     }
     with kafka_errors(what):
         return KafkaProducer(**config)
 
 
-def transactional_producer(settings: Settings, transactional_id: str) -> KafkaProducer:
+def transactional_producer(kafka: KafkaConnection, transactional_id: str) -> KafkaProducer:
     """A producer with a fixed ``transactional.id``; starting it fences older ones with
     the same id and aborts the transaction they left open."""
     what = f"starting the transactional producer {transactional_id}"
     started = producer(
-        settings, what, transactional_id=transactional_id, compression_type=None,
+        kafka, what, transactional_id=transactional_id, compression_type=None,
         max_request_size=MAX_MESSAGE_BYTES,
     )
     with kafka_errors(what):
@@ -190,7 +190,7 @@ def transactional_producer(settings: Settings, transactional_id: str) -> KafkaPr
     return started
 
 
-def committed_consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
+def committed_consumer(kafka: KafkaConnection, **overrides: Any) -> KafkaConsumer:
     """A consumer that sees committed transactions only and never commits by itself
     (``TopicReader`` wraps one; only a raw baseline should need it bare)."""
     config: dict[str, Any] = {
@@ -199,7 +199,7 @@ def committed_consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
         "auto_offset_reset": "earliest",
         "fetch_max_bytes": 16 * MAX_MESSAGE_BYTES,
         "max_partition_fetch_bytes": 4 * MAX_MESSAGE_BYTES,
-        **client_config(settings),
+        **client_config(kafka),
         **overrides,
     }
     with kafka_errors("starting a Kafka consumer"):

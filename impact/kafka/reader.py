@@ -31,7 +31,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from impact.errors import LogError
 from impact.kafka.clients import committed_consumer, kafka_errors
-from impact.settings import Settings
+from impact.settings import KafkaConnection
 
 Fetched = dict[TopicPartition, list[ConsumerRecord]]
 """One poll's records, per partition, each partition's in offset order."""
@@ -43,14 +43,14 @@ class TopicReader:
     """A ``read_committed`` consumer of one topic, its partitions assigned by hand."""
 
     def __init__(
-        self, settings: Settings, topic: str, client_id: str, *, group_id: str | None = None,
+        self, kafka: KafkaConnection, topic: str, client_id: str, *, group_id: str | None = None,
         max_records: int | None = None,
     ) -> None:
         self.topic = topic
         self.max_records = max_records
         """Records per poll at most (kafka-python's default, 500, when None)."""
         group = {"group_id": group_id} if group_id else {}
-        self._consumer = committed_consumer(settings, client_id=client_id, **group)
+        self._consumer = committed_consumer(kafka, client_id=client_id, **group)
         self.assigned: list[TopicPartition] = []
 
     def __enter__(self) -> Self:
@@ -186,12 +186,12 @@ class TopicReader:
 
 
 def read_topic_records(
-    settings: Settings, topic: str, client_id: str, timeout: float = 120.0,
+    kafka: KafkaConnection, topic: str, client_id: str, timeout: float = 120.0,
     max_records: int | None = None,
 ) -> Iterator[ConsumerRecord]:
     """Every committed record of ``topic`` up to its end when each partition's reading
     began, partition by partition in offset order. A missing topic reads as empty."""
-    with TopicReader(settings, topic, client_id, max_records=max_records) as reader:
+    with TopicReader(kafka, topic, client_id, max_records=max_records) as reader:
         for partition in reader.partitions():
             reader.assign(partitions=[partition])
             yield from reader.read_to(reader.end_offsets(), timeout)

@@ -14,10 +14,11 @@ from impact.projections.reconcile import loaded_spans, records_in
     "writes a control record that takes an offset), so every gap is probed in Kafka."
 ))
 def offsets_contiguous(clickhouse: ClickHouseResource, kafka: KafkaResource) -> dg.AssetCheckResult:
-    settings = kafka.settings
-    spans = loaded_spans(clickhouse.store, settings.events_topic)
+    topic = kafka.topics.events
+    spans = loaded_spans(clickhouse.store, topic)
     doubled = {s.partition: s.doubled for s in spans if s.doubled}
-    missing = records_in(settings, {s.partition: list(s.gaps) for s in spans if s.gaps})
+    gaps = {s.partition: list(s.gaps) for s in spans if s.gaps}
+    missing = records_in(kafka.connection, topic, gaps)
     return dg.AssetCheckResult(
         passed=not doubled and not missing,
         metadata={

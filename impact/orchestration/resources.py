@@ -6,7 +6,9 @@ sensor tick or a direct invocation starts, ``teardown_after_execution`` when it 
 outside Dagster the adapter is built on first use). Assets, checks and sensors call the
 resource; none builds settings or an adapter of its own. Defaults come from the ledger's
 settings (``resources_from``), so the same definitions run in tests, on a laptop and on
-a cluster.
+a cluster. The event store and ClickHouse resources hold all their adapter needs; the Kafka
+resource holds where the log is and who publishes to it, and takes the rest of its sections
+(the login, the other topics, the relay's batch) from the environment, as ``Settings`` reads it.
 """
 
 from collections.abc import Callable
@@ -14,16 +16,22 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, SecretStr
 
-from impact.bootstrap import build_ledger
 from impact.domain.quarter import Quarter
 from impact.ingest.relay import Relay, RelayStats
 from impact.ledger import Ledger
 from impact.projections.loader import Loader, LoadStats
 from impact.projections.store import ProjectionStore
 from impact.review_service import report_path
-from impact.settings import Settings
+from impact.settings import (
+    ClickHouseConfig,
+    KafkaConnection,
+    RelayOptions,
+    Settings,
+    Topics,
+    event_store_env,
+)
 
 
 class EventStoreResource(dg.ConfigurableResource):  # type: ignore[misc]
@@ -35,9 +43,7 @@ class EventStoreResource(dg.ConfigurableResource):  # type: ignore[misc]
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            # Settings accept each field by name too (populate_by_name), not only by alias.
-            settings = Settings(event_store_dsn=self.dsn)  # type: ignore[call-arg]
-            self._ledger = build_ledger(settings)
+            self._ledger = Ledger(env=event_store_env(self.dsn))
         return self._ledger
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -58,10 +64,10 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[misc]
     platform_key_path: str | None = None
     _settings: Settings | None = PrivateAttr(default=None)
 
-    @property
-    def settings(self) -> Settings:
-        """The Kafka clients' settings: this resource's values, the rest from the environment."""
+    def _with_environment(self) -> Settings:
+        """This resource's values, the rest from the environment."""
         if self._settings is None:
+            # Settings accept each field by name too (populate_by_name), not only by alias.
             self._settings = Settings(  # type: ignore[call-arg]
                 kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic,
                 relay_transactional_id=self.relay_transactional_id,
@@ -69,17 +75,31 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[misc]
             )
         return self._settings
 
+    @property
+    def connection(self) -> KafkaConnection:
+        return self._with_environment().kafka
+
+    @property
+    def topics(self) -> Topics:
+        return self._with_environment().topics
+
+    @property
+    def relay_options(self) -> RelayOptions:
+        return self._with_environment().relay
+
     def publish(
         self, ledger: Ledger, on_batch: Callable[[RelayStats], None] | None = None
     ) -> RelayStats:
         """Relay every stored event not yet in the log, then stop."""
-        return Relay(ledger, self.settings).run(until_idle=True, on_batch=on_batch)
+        relay = Relay(ledger, self.connection, self.topics, self.relay_options)
+        return relay.run(until_idle=True, on_batch=on_batch)
 
     def load(
         self, store: ProjectionStore, on_batch: Callable[[LoadStats], None] | None = None
     ) -> LoadStats:
         """Load every record of the log not yet in ClickHouse, then stop."""
-        return Loader(store, self.settings).run(until_idle=True, on_batch=on_batch)
+        loader = Loader(store, self.connection, self.topics.events)
+        return loader.run(until_idle=True, on_batch=on_batch)
 
 
 class ClickHouseResource(dg.ConfigurableResource):  # type: ignore[misc]
@@ -92,10 +112,8 @@ class ClickHouseResource(dg.ConfigurableResource):  # type: ignore[misc]
     @property
     def store(self) -> ProjectionStore:
         if self._store is None:
-            settings = Settings(  # type: ignore[call-arg]
-                clickhouse_dsn=self.dsn, clickhouse_database=self.database
-            )
-            self._store = ProjectionStore(settings)
+            clickhouse = ClickHouseConfig(dsn=SecretStr(self.dsn), database=self.database)
+            self._store = ProjectionStore(clickhouse)
         return self._store
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

@@ -14,16 +14,16 @@ def lag(
     event_store: EventStoreResource, kafka: KafkaResource, clickhouse: ClickHouseResource
 ) -> tuple[int, int, dict[int, list[int]]]:
     """(highest stored notification, highest published, first unloaded offset per partition)."""
-    settings = kafka.settings
+    connection, topic = kafka.connection, kafka.topics.events
     stored = event_store.ledger.max_notification_id()
-    published = highest_published(settings)
+    published = highest_published(connection, topic)
     store = clickhouse.store
     exists = store.rows(
         "SELECT count() FROM system.tables WHERE database = {d:String} AND name = 'raw_events'",
         d=store.db,
     )[0][0]
-    positions = loaded_positions(store, settings.events_topic) if exists else {}
-    return stored, published, unloaded_records(settings, positions)
+    positions = loaded_positions(store, topic) if exists else {}
+    return stored, published, unloaded_records(connection, topic, positions)
 
 
 def build_log_sensor(job: Any) -> dg.SensorDefinition:

@@ -40,7 +40,7 @@ from impact.errors import ContractError
 from impact.kafka import Fetched, TopicReader
 from impact.projections.schema import create_schema
 from impact.projections.store import ProjectionStore
-from impact.settings import Settings
+from impact.settings import KafkaConnection
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +143,15 @@ class _Inserter:
 
 
 class Loader:
+    """Loads ``topic`` (the events topic) from ``kafka`` into ``store``'s ``raw_events``."""
+
     def __init__(
-        self, store: ProjectionStore, settings: Settings, batch_size: int = BATCH_SIZE,
-        recorded_until: datetime | None = None,
+        self, store: ProjectionStore, kafka: KafkaConnection, topic: str,
+        batch_size: int = BATCH_SIZE, recorded_until: datetime | None = None,
     ) -> None:
         self.store = store
-        self.settings = settings
-        self.topic = settings.events_topic
+        self.kafka = kafka
+        self.topic = topic
         self._topic_json = orjson.dumps(self.topic)
         self.batch_size = batch_size
         self.recorded_until = recorded_until
@@ -163,7 +165,7 @@ class Loader:
         max_idle_polls: int = 2,
     ) -> LoadStats:
         create_schema(self.store)
-        reader = TopicReader(self.settings, self.topic, "impact-loader",
+        reader = TopicReader(self.kafka, self.topic, "impact-loader",
                              max_records=self.batch_size)
         inserter: _Inserter | None = None
 

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 from impact.kafka import TopicReader
 from impact.projections.store import ProjectionStore
-from impact.settings import Settings
+from impact.settings import KafkaConnection
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,15 @@ def loaded_spans(store: ProjectionStore, topic: str) -> list[PartitionSpan]:
     return spans
 
 
-def records_in(settings: Settings, ranges: dict[int, list[tuple[int, int]]]) -> dict[int, list[int]]:
-    """For each partition, the offsets of committed data records inside the given ranges."""
+def records_in(
+    kafka: KafkaConnection, topic: str, ranges: dict[int, list[tuple[int, int]]]
+) -> dict[int, list[int]]:
+    """For each partition of ``topic``, the offsets of committed data records inside the given
+    ranges."""
     found: dict[int, list[int]] = {}
     if not any(ranges.values()):
         return found
-    with TopicReader(settings, settings.events_topic, "impact-reconcile", max_records=1) as reader:
+    with TopicReader(kafka, topic, "impact-reconcile", max_records=1) as reader:
         for partition, spans in sorted(ranges.items()):
             reader.assign(partitions=[partition])
             for start, end in spans:
@@ -77,14 +80,16 @@ def _first_record_from(reader: TopicReader, partition: int, start: int, end: int
     return None
 
 
-def kafka_end_offsets(settings: Settings) -> dict[int, int]:
-    with TopicReader(settings, settings.events_topic, "impact-reconcile-ends") as reader:
+def kafka_end_offsets(kafka: KafkaConnection, topic: str) -> dict[int, int]:
+    with TopicReader(kafka, topic, "impact-reconcile-ends") as reader:
         return reader.end_offsets(reader.partitions())
 
 
-def unloaded_records(settings: Settings, next_positions: dict[int, int]) -> dict[int, list[int]]:
-    """Committed records in Kafka at or after the position ClickHouse would load next."""
-    ends = kafka_end_offsets(settings)
-    return records_in(settings, {
+def unloaded_records(
+    kafka: KafkaConnection, topic: str, next_positions: dict[int, int]
+) -> dict[int, list[int]]:
+    """Committed records of ``topic`` at or after the position ClickHouse would load next."""
+    ends = kafka_end_offsets(kafka, topic)
+    return records_in(kafka, topic, {
         p: [(next_positions.get(p, 0), end)] for p, end in ends.items() if end > next_positions.get(p, 0)
     })

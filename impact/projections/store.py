@@ -14,7 +14,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 from impact.errors import ProjectionStoreError
-from impact.settings import Settings
+from impact.settings import ClickHouseConfig
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,11 @@ def client_for(dsn: str) -> Client:
 class ProjectionStore:
     """The ledger's ClickHouse database: raw events and the projections built on them."""
 
-    def __init__(self, settings: Settings, database: str | None = None) -> None:
-        self.settings = settings
-        self.db = database or settings.clickhouse_database
-        self.client = client_for(settings.clickhouse_dsn)
+    def __init__(self, clickhouse: ClickHouseConfig, database: str | None = None) -> None:
+        """The database ``database`` (the configured one by default) of ``clickhouse``."""
+        self.clickhouse = clickhouse
+        self.db = database or clickhouse.database
+        self.client = client_for(clickhouse.dsn.get_secret_value())
 
     def command(self, sql: str, **params: Any) -> Any:
         with clickhouse_errors(f"running {sql.split()[0]} on {self.db}"):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from impact.application import commands as c
+from impact.bootstrap import Platform
 from impact.domain.errors import (
     AlreadyExistsError,
     NotFoundError,
@@ -22,13 +23,8 @@ from impact.domain.errors import (
 )
 from impact.domain.review import ScoredCandidate
 from impact.domain.submission import Submission
-from impact.ingest.client import AgencyClient
-from impact.ingest.ingest import Ingest
-from impact.ledger import Ledger
-from impact.privacy import PersonalDataSealer
 from impact.scenario.acts import Message, ScenarioActs
 from impact.scenario.generator import Act, Scenario
-from impact.settings import Settings
 
 PROMOTION_THRESHOLD = Decimal(72)
 DEFERRALS_BEFORE_PROMOTION = 2
@@ -54,22 +50,19 @@ class ScenarioRunner:
     def __init__(
         self,
         scenario: Scenario,
-        ledger: Ledger,
-        settings: Settings,
-        sealer: PersonalDataSealer,
+        platform: Platform,
         review: Reviewer,
         on_act: Callable[[Act], None] | None = None,
     ) -> None:
         self.scenario = scenario
-        self.ledger = ledger
-        self.settings = settings
-        self.sealer = sealer
+        self.platform = platform
+        self.ledger = platform.ledger
         self.review = review
         self.on_act = on_act
-        self.acts = ScenarioActs(scenario.seed, sealer)
+        self.acts = ScenarioActs(scenario.seed, platform.sealer)
         self.pending: list[Message] = []
         self.report = RunReport()
-        self.ingest = Ingest(ledger, settings)
+        self.ingest = platform.ingest()
         self.deferred: Counter[str] = self._deferred_so_far()
 
     def _deferred_so_far(self) -> Counter[str]:
@@ -135,7 +128,8 @@ class ScenarioRunner:
 
     def _flush(self) -> None:
         if self.pending:
-            AgencyClient(self.settings, next(iter(self.acts.keys.values()))).send_raw(self.pending)
+            sender = self.platform.agency_client(next(iter(self.acts.keys.values())))
+            sender.send_raw(self.pending)
             self.report.submissions_sent += len(self.pending)
             self.pending = []
         before = (self.ingest.stats.applied, self.ingest.stats.rejected)

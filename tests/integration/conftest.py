@@ -2,6 +2,8 @@
 
 They share the session's broker and one chDB path (chDB opens one path per process),
 so isolation comes from names: a fresh events topic, transactional id and database.
+``platform`` builds the services on the test's settings as the command line does;
+``ledger`` and ``store`` are its ledger and projections.
 """
 
 import os
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from impact.bootstrap import build_ledger
+from impact.bootstrap import Platform, bootstrap
 from impact.ledger import Ledger
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
@@ -41,16 +43,20 @@ def settings(broker: Settings, tmp_path: Path, chdb_path: Path) -> Settings:
 
 
 @pytest.fixture
-def ledger(settings: Settings) -> Iterator[Ledger]:
-    app = build_ledger(settings)
-    app.handle(cmd.found())
-    yield app
-    app.close()
+def platform(settings: Settings) -> Iterator[Platform]:
+    with bootstrap(settings) as services:
+        yield services
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[ProjectionStore]:
-    projection_store = ProjectionStore(settings)
+def ledger(platform: Platform) -> Ledger:
+    platform.ledger.handle(cmd.found())
+    return platform.ledger
+
+
+@pytest.fixture
+def store(platform: Platform) -> Iterator[ProjectionStore]:
+    projection_store = platform.projections
     yield projection_store
     projection_store.command("DROP DATABASE IF EXISTS {db}")
 

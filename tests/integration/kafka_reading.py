@@ -11,7 +11,7 @@ from impact.settings import Settings
 
 def read_records(settings: Settings, topic: str) -> list[Any]:
     """Every committed record of a topic, in partition and offset order."""
-    return list(read_topic_records(settings, topic, "test-reader"))
+    return list(read_topic_records(settings.kafka, topic, "test-reader"))
 
 
 def read_envelopes(settings: Settings) -> list[tuple[int, int, EventEnvelope]]:

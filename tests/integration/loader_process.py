@@ -25,12 +25,13 @@ def _write(path: Path, data: object) -> None:
 def main() -> None:
     command, status = sys.argv[1], Path(sys.argv[2])
     settings = Settings()
-    store = ProjectionStore(settings)
+    store = ProjectionStore(settings.clickhouse)
     if command == "load":
         def stored(_: object) -> None:
             _write(status, store.rows("SELECT count() FROM {db}.raw_events")[0][0])
 
-        Loader(store, settings, batch_size=int(sys.argv[3])).run(until_idle=True, on_batch=stored)
+        loader = Loader(store, settings.kafka, settings.events_topic, batch_size=int(sys.argv[3]))
+        loader.run(until_idle=True, on_batch=stored)
         stored(None)
     elif command == "check":
         offsets = store.rows(

@@ -13,7 +13,6 @@ from impact.domain.consortium import Member
 from impact.domain.program import Target
 from impact.domain.quarter import Quarter
 from impact.domain.scoring import ScoringPolicy
-from impact.ingest.relay import Relay
 from impact.orchestration.run import run_review
 from impact.privacy import PersonalData
 from impact.projections.scoring import recorded_review
@@ -35,7 +34,7 @@ def quarter(result, q: str) -> dict:
 
 
 def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as_of_view(
-    ledger, settings, store
+    ledger, settings, store, platform
 ):
     record_programmes(ledger, 3)
     run_review(settings, "2019-01-01")
@@ -50,10 +49,11 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     ledger.handle(cmd.adopt_policy(ScoringPolicy(version=2, weight_performance=Decimal("0.70"),
                                       weight_ripple=Decimal("0.10"), weight_efficiency=Decimal("0.10"),
                                       weight_evidence=Decimal("0.10")), "2019Q1"))
-    Relay(ledger, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
 
-    then = replay(settings, as_of=recorded.recorded_at)
-    now = replay(settings, as_of=None)
+    kafka, topic, clickhouse = settings.kafka, settings.events_topic, settings.clickhouse
+    then = replay(kafka, topic, clickhouse, as_of=recorded.recorded_at)
+    now = replay(kafka, topic, clickhouse, as_of=None)
 
     as_of_then = quarter(then, "2019Q1")
     assert as_of_then["inputs_digest"] == recorded.inputs_digest
@@ -75,15 +75,16 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     assert audit_databases(store) == []
 
 
-def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caught(ledger, settings, store):
+def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caught(ledger, settings, store, platform):
     record_programmes(ledger, 4)
     run_review(settings, "2019-01-01")
     ledger.handle(cmd.correct_outcome("P-KIBO-01", "KIBO", "P-KIBO-01/r1-c1", "P-KIBO-01/r1", Decimal(40), "recount"))
     run_review(settings, "2019-01-01")  # the inputs changed: a second scoring is recorded
-    scorings = recorded_scorings(settings, "2019Q1")
+    kafka, topic, clickhouse = settings.kafka, settings.events_topic, settings.clickhouse
+    scorings = recorded_scorings(kafka, topic, "2019Q1")
     assert len(scorings) == 2 and scorings[0].inputs_digest != scorings[1].inputs_digest
 
-    reproductions = [reproduce(settings, s) for s in scorings]
+    reproductions = [reproduce(kafka, topic, clickhouse, s) for s in scorings]
 
     assert [r.identical for r in reproductions] == [True, True], [r.first_difference for r in reproductions]
     assert [r.replayed_digest for r in reproductions] == [s.inputs_digest for s in scorings]
@@ -95,14 +96,14 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
     swapped = tuple(c.model_copy(update={"rank": len(wrong) + 1 - c.rank}) for c in wrong.values())
     ledger.handle(cmd.record_review_scores("2019Q1", 1, tuple(sorted(swapped, key=lambda c: c.rank)),
                                 genuine.inputs_digest))
-    Relay(ledger, settings).run(until_idle=True)
-    false_one = reproduce(settings, recorded_scorings(settings, "2019Q1")[-1])
+    platform.relay().run(until_idle=True)
+    false_one = reproduce(kafka, topic, clickhouse, recorded_scorings(kafka, topic, "2019Q1")[-1])
     assert not false_one.identical
     assert false_one.first_difference.startswith("position 1: recorded P-KAMCO-00")
     assert audit_databases(store) == []
 
 
-def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(ledger, settings):
+def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(ledger, settings, platform):
     sealer = build_sealer(settings)
     proposer = sealer.seal("citizen-1", PersonalData(name="김부산", contact="busan@example.org"))
     ledger.handle(cmd.submit_proposal("C-1", "해변 정화", "본문", "environment", proposer=proposer,
@@ -121,9 +122,9 @@ def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(le
     run_review(settings, "2019-01-01")
     ledger.handle(cmd.decide("2019Q1", "P-BPA-01", "promote", "targets beaten", "council-1",
                   occurred_at=datetime(2019, 4, 20, tzinfo=UTC)))
-    Relay(ledger, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
 
-    db = replay_into_fresh_database(settings)
+    db = replay_into_fresh_database(settings.kafka, settings.events_topic, settings.clickhouse)
     try:
         by_proposal = timeline(db.store, "C-1", sealer)
         by_programme = timeline(db.store, "P-BPA-01", sealer)

@@ -11,9 +11,7 @@ import pytest
 from impact.audit.verify import VerifyReport, verify
 from impact.bootstrap import build_ledger, build_sealer
 from impact.contract.chain import PlatformKey, content_digest, link
-from impact.ingest.client import AgencyClient
-from impact.ingest.ingest import Ingest
-from impact.ingest.relay import Relay, highest_published
+from impact.ingest.relay import highest_published
 from impact.kafka import transactional_producer
 from impact.privacy import PersonalData
 from impact.settings import Settings
@@ -32,14 +30,15 @@ def trusted(settings: Settings) -> dict[str, str]:
 
 
 def audit(settings: Settings) -> VerifyReport:
-    return verify(settings, build_ledger(settings), trusted(settings), build_sealer(settings))
+    return verify(settings.kafka, settings.topics, build_ledger(settings), trusted(settings),
+                  build_sealer(settings))
 
 
 def failures(report: VerifyReport) -> dict[str, list[str]]:
     return {c.name: [str(f) for f in c.findings] for c in report.checks if c.findings}
 
 
-def record_a_small_ledger(ledger, settings) -> None:
+def record_a_small_ledger(ledger, platform) -> None:
     """Signed agency submissions (registrations, reports, a correction), staff facts and a
     citizen's sealed proposal, published in several relay transactions."""
     bpa = registered_key(ledger, "BPA")
@@ -51,16 +50,16 @@ def record_a_small_ledger(ledger, settings) -> None:
         "report_id": "P-BPA-01/jobs_created/2019Q1-c1", "corrects": "P-BPA-01/jobs_created/2019Q1",
         "value": "9", "reason": "double-counted hires",
     }))
-    client = AgencyClient(settings, bpa)
+    client = platform.agency_client(bpa)
     client.send_raw([(f"m{i}", b"P-BPA", m) for i, m in enumerate(messages[:3])])
-    Ingest(ledger, settings).run(until_idle=True)
+    platform.ingest().run(until_idle=True)
     client.send_raw([(f"n{i}", b"P-BPA", m) for i, m in enumerate(messages[3:])])
-    Ingest(ledger, settings).run(until_idle=True)
-    sealed = build_sealer(settings).seal("citizen-7", PersonalData(name="김바다", contact="sea@example.org"))
+    platform.ingest().run(until_idle=True)
+    sealed = platform.sealer.seal("citizen-7", PersonalData(name="김바다", contact="sea@example.org"))
     ledger.handle(cmd.submit_proposal("C-7", "해변 정화", "본문", "environment", proposer=sealed,
                            occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
     record_programmes(ledger, 2)
-    Relay(ledger, settings, batch_size=5).run(until_idle=True)
+    platform.relay(batch_size=5).run(until_idle=True)
 
 
 def outcome_row(settings: Settings, code: str = "P-BPA-02") -> tuple[int, bytes]:
@@ -76,8 +75,8 @@ def write_row(settings: Settings, rowid: int, state: bytes) -> None:
         db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state, rowid))
 
 
-def test_verify_passes_on_a_clean_log_with_signed_submissions_and_sealed_data(ledger, settings):
-    record_a_small_ledger(ledger, settings)
+def test_verify_passes_on_a_clean_log_with_signed_submissions_and_sealed_data(ledger, settings, platform):
+    record_a_small_ledger(ledger, platform)
     report = audit(settings)
     assert report.ok, failures(report)
     checks = {c.name: c for c in report.checks}
@@ -87,8 +86,8 @@ def test_verify_passes_on_a_clean_log_with_signed_submissions_and_sealed_data(le
     assert checks["sealed-data"].notes == ["1 open"]
 
 
-def test_one_flipped_byte_in_an_event_store_row_is_found_and_named_with_its_field(ledger, settings):
-    record_a_small_ledger(ledger, settings)
+def test_one_flipped_byte_in_an_event_store_row_is_found_and_named_with_its_field(ledger, settings, platform):
+    record_a_small_ledger(ledger, platform)
     rowid, state = outcome_row(settings)
     assert b'"value":"12"' in state
     write_row(settings, rowid, state.replace(b'"value":"12"', b'"value":"13"'))
@@ -106,8 +105,8 @@ def test_one_flipped_byte_in_an_event_store_row_is_found_and_named_with_its_fiel
     assert set(found) == {"content", "agency-signatures"}
 
 
-def test_any_single_flipped_byte_of_an_event_store_row_is_found_at_that_row(ledger, settings):
-    record_a_small_ledger(ledger, settings)
+def test_any_single_flipped_byte_of_an_event_store_row_is_found_at_that_row(ledger, settings, platform):
+    record_a_small_ledger(ledger, platform)
     rowid, state = outcome_row(settings)
     rng = random.Random(6)
     for position in rng.sample(range(len(state)), 4):
@@ -121,15 +120,15 @@ def test_any_single_flipped_byte_of_an_event_store_row_is_found_at_that_row(ledg
     assert audit(settings).ok
 
 
-def test_a_forged_copy_of_a_record_on_the_log_is_found_by_partition_and_offset(ledger, settings):
-    record_a_small_ledger(ledger, settings)
+def test_a_forged_copy_of_a_record_on_the_log_is_found_by_partition_and_offset(ledger, settings, platform):
+    record_a_small_ledger(ledger, platform)
     original = next(r for r in read_records(settings, settings.events_topic)
                     if b'"rep-P-BPA-03-2019Q1"' in r.value and b"OutcomeReported" in r.value)
     forged = orjson.loads(original.value)
     forged["payload"]["value"] = "99"
     # The forger even recomputes the record's own hash; only the platform key could re-sign.
     forged["hash"] = link(forged["prev_hash"], content_digest(forged))
-    producer = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     producer.begin_transaction()
     sent = producer.send(settings.events_topic, key=original.key, value=orjson.dumps(forged),
                          headers=original.headers, partition=original.partition)
@@ -150,8 +149,8 @@ def test_a_forged_copy_of_a_record_on_the_log_is_found_by_partition_and_offset(l
     assert "payload.value is '13' in the event store, '99' on the log" in finding
 
 
-def test_an_event_store_row_deleted_after_publishing_is_found(ledger, settings):
-    record_a_small_ledger(ledger, settings)
+def test_an_event_store_row_deleted_after_publishing_is_found(ledger, settings, platform):
+    record_a_small_ledger(ledger, platform)
     rowid, _ = outcome_row(settings, "P-BPA-01")
     with sqlite3.connect(settings.state_dir / "events.sqlite") as db:
         db.execute("DELETE FROM stored_events WHERE rowid = ?", (rowid,))
@@ -163,14 +162,14 @@ def test_an_event_store_row_deleted_after_publishing_is_found(ledger, settings):
     assert any("version 3 follows version 1" in f for f in found["versions"])
 
 
-def test_a_checkpoint_with_a_forged_signature_or_an_untrusted_key_fails(ledger, settings):
-    record_a_small_ledger(ledger, settings)
+def test_a_checkpoint_with_a_forged_signature_or_an_untrusted_key_fails(ledger, settings, platform):
+    record_a_small_ledger(ledger, platform)
     genuine = orjson.loads(read_records(settings, settings.checkpoints_topic)[-1].value)
     altered = {**genuine, "signed_at": "2030-01-01T00:00:00Z"}  # signature kept from the original
     stranger = PlatformKey.load_or_create(settings.state_dir / "stranger.pem")
     foreign = orjson.loads(stranger.sign_checkpoint(
         settings.events_topic, genuine["up_to_notification_id"], genuine["hash"]).to_bytes())
-    producer = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     producer.begin_transaction()
     offsets = [producer.send(settings.checkpoints_topic, value=orjson.dumps(c)) for c in (altered, foreign)]
     producer.commit_transaction()
@@ -188,16 +187,18 @@ def test_a_checkpoint_with_a_forged_signature_or_an_untrusted_key_fails(ledger, 
     ]
 
 
-def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, settings):
+def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, settings, platform):
     record_programmes(ledger, 100)
-    Relay(ledger, settings, batch_size=50).run(until_idle=True)
+    platform.relay(batch_size=50).run(until_idle=True)
     for i in range(1200):  # dozens of transactions: the kill lands part-way
         ledger.handle(cmd.submit_proposal(f"C-{i}", "제안", "본문", "general"))
     total = ledger.max_notification_id()
-    before, after = kill_part_way(["relay"], settings, lambda: highest_published(settings), total,
-                                  random.Random(3))
+    before, after = kill_part_way(
+        ["relay"], settings, lambda: highest_published(settings.kafka, settings.events_topic),
+        total, random.Random(3),
+    )
     assert before < after < total, "the relay was not killed part-way; run the test again"
-    Relay(ledger, settings, batch_size=50).run(until_idle=True)
+    platform.relay(batch_size=50).run(until_idle=True)
 
     report = audit(settings)
     assert report.ok, failures(report)
@@ -208,13 +209,13 @@ def test_the_relay_keeps_the_chain_across_a_restart_and_a_kill_mid_run(ledger, s
     assert resumed["prev_hash"] == last["hash"]
 
 
-def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(ledger, settings):
+def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(ledger, settings, platform):
     from impact.contract import envelope_for
     from impact.kafka import ensure_topics
 
     record_programmes(ledger, 2)
-    ensure_topics(settings)
-    old_relay = transactional_producer(settings, settings.relay_transactional_id)
+    ensure_topics(settings.kafka, settings.topics)
+    old_relay = transactional_producer(settings.kafka, settings.relay_transactional_id)
     old_relay.begin_transaction()
     for notification, event in ledger.iter_events():
         envelope = envelope_for(notification.id, event)  # as the relay wrote it before the chain
@@ -226,7 +227,7 @@ def test_a_log_published_before_the_chain_is_continued_by_content_and_verifies(l
     legacy = ledger.max_notification_id()
     ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
 
-    assert Relay(ledger, settings).run(until_idle=True).published == 1
+    assert platform.relay().run(until_idle=True).published == 1
 
     report = audit(settings)
     assert report.ok, failures(report)

@@ -41,7 +41,7 @@ def dead_pid() -> int:
 
 
 def admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(**client_config(settings), client_id="test-broker")
+    return KafkaAdminClient(**client_config(settings.kafka), client_id="test-broker")
 
 
 def scratch_env(scratch: LocalBroker) -> dict[str, str]:
@@ -241,7 +241,7 @@ def test_a_fresh_broker_commits_transactions_for_read_committed_consumers(
     client.close()
 
     producer = KafkaProducer(
-        **client_config(settings), transactional_id=f"test-{topic}", acks="all"
+        **client_config(settings.kafka), transactional_id=f"test-{topic}", acks="all"
     )
     producer.init_transactions()
     producer.begin_transaction()
@@ -254,7 +254,7 @@ def test_a_fresh_broker_commits_transactions_for_read_committed_consumers(
 
     consumer = KafkaConsumer(
         topic,
-        **client_config(settings),
+        **client_config(settings.kafka),
         isolation_level="read_committed",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -51,7 +51,7 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
     ledger.handle(cmd.found())
     bpa = registered_key(ledger, "BPA")
     env = process_environment(settings)
-    client = AgencyClient(settings, bpa)
+    client = AgencyClient(settings.kafka, settings.topics, bpa)
     first = [f"P-BPA-{i:03d}" for i in range(20)]
     later = [f"P-BPA-{i:03d}" for i in range(20, 40)]
     client.send_raw([(c, c.encode(), signed(bpa, registration("BPA", c))) for c in first])
@@ -72,7 +72,8 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
         total = len(first) + 2 * len(later) + len(first)
         wait_for(lambda: accepted() == total, 120, "every submission after the restart")
         wait_for(
-            lambda: highest_published(settings) == build_ledger(settings).max_notification_id(),
+            lambda: highest_published(settings.kafka, settings.events_topic)
+            == build_ledger(settings).max_notification_id(),
             120, "the relay to publish everything",
         )
     finally:

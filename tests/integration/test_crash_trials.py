@@ -18,9 +18,8 @@ import pytest
 
 from impact.bootstrap import build_ledger
 from impact.domain.submission import Rejection, Submission
-from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import tracking_name
-from impact.ingest.relay import Relay, highest_published
+from impact.ingest.relay import highest_published
 from tests.integration.conftest import process_environment
 from tests.integration.kafka_reading import read_rejections
 from tests.integration.test_relay import assert_exactly_once_and_contiguous
@@ -54,7 +53,7 @@ def kill_part_way(args, settings, progress, total, rng, timeout=60.0):
     return start, progress()
 
 
-def test_ingest_killed_at_random_points_applies_every_submission_once(ledger, settings):
+def test_ingest_killed_at_random_points_applies_every_submission_once(ledger, settings, platform):
     rng = random.Random(2018_11_28)
     bpa = registered_key(ledger, "BPA")
     codes = [f"P-BPA-{i:03d}" for i in range(40)]
@@ -66,7 +65,7 @@ def test_ingest_killed_at_random_points_applies_every_submission_once(ledger, se
     bad = [(f"bad-{i}", b"bad", b"{not json" + str(i).encode()) for i in range(10)]
     everything = messages + bad
     rng.shuffle(bad)
-    AgencyClient(settings, bpa).send_raw(messages[:100] + bad[:5] + messages[100:] + bad[5:])
+    platform.agency_client(bpa).send_raw(messages[:100] + bad[:5] + messages[100:] + bad[5:])
 
     def applied() -> int:
         fresh = build_ledger(settings)
@@ -108,7 +107,8 @@ def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settin
     mid_way = 0
     for _ in range(TRIALS):
         before, after = kill_part_way(
-            ["relay"], settings, lambda: highest_published(settings), total, rng
+            ["relay"], settings, lambda: highest_published(settings.kafka, settings.events_topic),
+            total, rng,
         )
         mid_way += before < after < total
     final = subprocess.run([IMPACT, "relay", "--until-idle"], env=environment(settings),
@@ -119,7 +119,9 @@ def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settin
     print(f"relay crash trials: {TRIALS} kills, {mid_way} part-way, {total} events")
 
 
-def test_loader_killed_at_random_points_loads_every_record_once(ledger, settings, tmp_path):
+def test_loader_killed_at_random_points_loads_every_record_once(
+    ledger, settings, platform, tmp_path
+):
     """The loader sends INSERTs from a thread of its own while it reads on: killed at any
     point, the rows ClickHouse holds are still a prefix of each partition, and a restart
     completes them without a gap or a double."""
@@ -128,7 +130,7 @@ def test_loader_killed_at_random_points_loads_every_record_once(ledger, settings
 
     rng = random.Random(2018)
     record_programmes(ledger, 700)
-    Relay(ledger, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
     records = read_records(settings, settings.events_topic)
     total = len(records)
     status = tmp_path / "loaded.json"

@@ -7,8 +7,6 @@ from decimal import Decimal
 import pytest
 
 from impact.domain.submission import Rejection, Submission
-from impact.ingest.client import AgencyClient
-from impact.ingest.ingest import Ingest
 from tests import commands as cmd
 from tests.integration.kafka_reading import read_rejections
 from tests.submissions import bad_inputs, registered_key, registration, report, signed
@@ -16,22 +14,22 @@ from tests.submissions import bad_inputs, registered_key, registration, report, 
 pytestmark = pytest.mark.integration
 
 
-def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go_through(ledger, settings):
+def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go_through(ledger, settings, platform):
     bpa, kamco = registered_key(ledger, "BPA"), registered_key(ledger, "KAMCO")
     bad = bad_inputs(ledger, bpa, kamco)
     registrations = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 12)]
     reports = [signed(bpa, report("BPA", f"P-BPA-{i:02d}")) for i in range(2, 12)]
     # Programmes exist first; then their reports arrive shuffled among the bad messages.
-    client = AgencyClient(settings, bpa)
+    client = platform.agency_client(bpa)
     client.send_raw([(f"reg-{i}", b"k", m) for i, m in enumerate(registrations)])
-    assert Ingest(ledger, settings).run(until_idle=True).applied == len(registrations)
+    assert platform.ingest().run(until_idle=True).applied == len(registrations)
     mixed = [(f"rep-{i}", b"k", m) for i, m in enumerate(reports)] + [
         (code, b"k", message) for code, message in bad
     ]
     random.Random(7).shuffle(mixed)
     client.send_raw(mixed)
 
-    stats = Ingest(ledger, settings).run(until_idle=True)
+    stats = platform.ingest().run(until_idle=True)
 
     assert stats.applied == len(reports)
     assert stats.rejected == len(bad)
@@ -42,12 +40,12 @@ def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go
         assert str(ledger.program(f"P-BPA-{i:02d}").current_value("jobs_created", "2019Q1")) == "12"
 
 
-def test_the_same_messages_read_again_change_nothing(ledger, settings):
+def test_the_same_messages_read_again_change_nothing(ledger, settings, platform):
     bpa = registered_key(ledger, "BPA")
     message = signed(bpa, registration("BPA", "P-BPA-01"))
-    AgencyClient(settings, bpa).send_raw([("a", b"k", message), ("b", b"k", message)])
-    first = Ingest(ledger, settings).run(until_idle=True)
-    again = Ingest(ledger, settings).run(until_idle=True)
+    platform.agency_client(bpa).send_raw([("a", b"k", message), ("b", b"k", message)])
+    first = platform.ingest().run(until_idle=True)
+    again = platform.ingest().run(until_idle=True)
     assert (first.applied, first.rejected, first.codes) == (1, 1, {"duplicate": 1})
     assert (again.applied, again.rejected) == (0, 0)
     kinds = [type(e).__qualname__ for _, e in ledger.iter_events()]
@@ -56,24 +54,24 @@ def test_the_same_messages_read_again_change_nothing(ledger, settings):
     assert len(read_rejections(settings)) == 1
 
 
-def test_the_agency_client_refuses_an_invalid_submission_before_sending(ledger, settings):
+def test_the_agency_client_refuses_an_invalid_submission_before_sending(ledger, platform):
     from impact.errors import SubmissionError
 
     bpa = registered_key(ledger, "BPA")
     with pytest.raises(SubmissionError, match="value"):
-        AgencyClient(settings, bpa).send([report("BPA", "P-BPA-01", value="NaN")])
+        platform.agency_client(bpa).send([report("BPA", "P-BPA-01", value="NaN")])
     with pytest.raises(SubmissionError, match="key is BPA's"):
-        AgencyClient(settings, bpa).send([report("KAMCO", "P-KAMCO-01")])
+        platform.agency_client(bpa).send([report("KAMCO", "P-KAMCO-01")])
 
 
 def count(ledger, cls):
     return sum(isinstance(e, cls) for _, e in ledger.iter_events())
 
 
-def test_submissions_signed_by_the_client_are_applied(ledger, settings):
+def test_submissions_signed_by_the_client_are_applied(ledger, platform):
     bpa = registered_key(ledger, "BPA")
-    AgencyClient(settings, bpa).send([registration("BPA", "P-BPA-01"), report("BPA", "P-BPA-01")])
-    stats = Ingest(ledger, settings).run(until_idle=True)
+    platform.agency_client(bpa).send([registration("BPA", "P-BPA-01"), report("BPA", "P-BPA-01")])
+    stats = platform.ingest().run(until_idle=True)
     assert stats.applied == 2
     assert count(ledger, Submission.Accepted) == 2 and count(ledger, Rejection.Recorded) == 0
 
@@ -87,7 +85,7 @@ def correction(agency, code, value, sid):
     }
 
 
-def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger, settings):
+def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger, settings, platform):
     """Registration, report, a refused report and two corrections of one programme in one
     poll (one key, one partition): stored together, as deciding them one by one would."""
     bpa = registered_key(ledger, "BPA")
@@ -99,9 +97,9 @@ def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger
         signed(bpa, correction("BPA", "P-BPA-07", "14", "cor-2")),
         signed(bpa, correction("BPA", "P-BPA-07", "14", "cor-2")),
     ]
-    AgencyClient(settings, bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
+    platform.agency_client(bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
     positions = []
-    stats = Ingest(ledger, settings).run(
+    stats = platform.ingest().run(
         until_idle=True,
         on_message=lambda code, _: positions.append(
             ledger.tracked_position(f"{settings.submissions_topic}:0")
@@ -128,7 +126,7 @@ def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger
     ]
 
 
-def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledger, settings):
+def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledger, settings, platform):
     """Another process registers one of the batch's programmes while the batch is being
     decided: the batch's transaction is refused, and each message is decided again."""
     from impact.bootstrap import build_ledger
@@ -136,8 +134,8 @@ def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledge
 
     bpa = registered_key(ledger, "BPA")
     messages = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 6)]
-    AgencyClient(settings, bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
-    ingest = Ingest(ledger, settings)
+    platform.agency_client(bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
+    ingest = platform.ingest()
     decide, seen = ingest.desk.process, []
 
     def meanwhile_another_process_registers(value, source, uow):

@@ -3,9 +3,8 @@
 import orjson
 import pytest
 
-from impact.ingest.relay import Relay
 from impact.kafka import transactional_producer
-from impact.projections.loader import Loader, loaded_positions
+from impact.projections.loader import loaded_positions
 from tests import commands as cmd
 from tests.integration.kafka_reading import read_records
 from tests.integration.slice import record_programmes
@@ -19,29 +18,29 @@ def counts(store):
     )[0]
 
 
-def test_every_event_is_loaded_once_and_rows_equal_distinct_ids(ledger, settings, store):
+def test_every_event_is_loaded_once_and_rows_equal_distinct_ids(ledger, store, platform):
     record_programmes(ledger, 4)
-    Relay(ledger, settings).run(until_idle=True)
-    stats = Loader(store, settings, batch_size=3).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    stats = platform.loader(batch_size=3).run(until_idle=True)
     assert stats.loaded == ledger.max_notification_id()
     assert counts(store) == (ledger.max_notification_id(),) * 2
 
 
-def test_a_second_load_resumes_from_the_stored_offsets_and_adds_only_new_records(ledger, settings, store):
+def test_a_second_load_resumes_from_the_stored_offsets_and_adds_only_new_records(ledger, store, platform):
     record_programmes(ledger, 2)
-    Relay(ledger, settings).run(until_idle=True)
-    Loader(store, settings).run(until_idle=True)
-    assert Loader(store, settings).run(until_idle=True).loaded == 0
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
+    assert platform.loader().run(until_idle=True).loaded == 0
     ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
-    Relay(ledger, settings).run(until_idle=True)
-    assert Loader(store, settings).run(until_idle=True).loaded == 1
+    platform.relay().run(until_idle=True)
+    assert platform.loader().run(until_idle=True).loaded == 1
     assert counts(store) == (ledger.max_notification_id(),) * 2
 
 
-def test_a_retried_insert_with_the_same_token_is_stored_once(ledger, settings, store):
+def test_a_retried_insert_with_the_same_token_is_stored_once(ledger, store, platform):
     record_programmes(ledger, 1)
-    Relay(ledger, settings).run(until_idle=True)
-    Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
     row = store.rows("SELECT * EXCEPT loaded_at FROM {db}.raw_events ORDER BY offset LIMIT 1")[0]
     columns = [c for c in store.rows("SELECT name FROM system.columns WHERE database = {d:String} "
                                      "AND table = 'raw_events' AND name != 'loaded_at' ORDER BY position",
@@ -52,17 +51,17 @@ def test_a_retried_insert_with_the_same_token_is_stored_once(ledger, settings, s
     assert store.rows("SELECT count() FROM {db}.raw_events")[0][0] == ledger.max_notification_id() + 1
 
 
-def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_goes_on(ledger, settings, store):
+def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_goes_on(ledger, settings, store, platform):
     record_programmes(ledger, 1)
-    Relay(ledger, settings).run(until_idle=True)
-    forger = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    platform.relay().run(until_idle=True)
+    forger = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     forger.begin_transaction()
     forger.send(settings.events_topic, key=b"x", value=b"\xff not json", partition=0)
     forger.commit_transaction()
     forger.close()
     ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
-    Relay(ledger, settings).run(until_idle=True)
-    stats = Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    stats = platform.loader().run(until_idle=True)
     assert stats.unreadable == 1
     assert stats.loaded == ledger.max_notification_id()
     error = store.rows("SELECT error FROM {db}.raw_events WHERE error != ''")[0][0]
@@ -71,7 +70,7 @@ def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_go
 
 
 def publish_forged(settings, *values):
-    forger = transactional_producer(settings, f"{settings.relay_transactional_id}-forger")
+    forger = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
     forger.begin_transaction()
     for value in values:
         forger.send(settings.events_topic, key=b"x", value=value, partition=0)
@@ -80,16 +79,16 @@ def publish_forged(settings, *values):
 
 
 def test_envelopes_are_read_strictly_and_a_time_clickhouse_cannot_hold_is_refused(
-    ledger, settings, store
+    ledger, settings, store, platform
 ):
     record_programmes(ledger, 1)
-    Relay(ledger, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
     genuine = orjson.loads(read_records(settings, settings.events_topic)[-1].value)
     as_text = {**genuine, "aggregate_version": str(genuine["aggregate_version"])}
     as_epoch = {**genuine, "occurred_at": 1554422400}
     far_future = {**genuine, "recorded_at": "9999-01-01T00:00:00Z"}
     publish_forged(settings, *(orjson.dumps(v) for v in (as_text, as_epoch, far_future)))
-    stats = Loader(store, settings).run(until_idle=True)
+    stats = platform.loader().run(until_idle=True)
     assert (stats.loaded, stats.unreadable) == (ledger.max_notification_id(), 3)
     errors = [r[0] for r in store.rows(
         "SELECT error FROM {db}.raw_events WHERE error != '' ORDER BY offset")]
@@ -99,18 +98,18 @@ def test_envelopes_are_read_strictly_and_a_time_clickhouse_cannot_hold_is_refuse
 
 
 def test_what_clickhouse_stores_is_what_the_contract_read(
-    ledger, settings, store
+    ledger, settings, store, platform
 ):
     record_programmes(ledger, 2)
-    Relay(ledger, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
     genuine = read_records(settings, settings.events_topic)[-1].value
     # The contract reads a repeated key as its last value; ClickHouse, given these bytes,
     # would keep the first.
     repeated = genuine[:-1] + b',"actor":"someone else"}'
     publish_forged(settings, repeated)
     ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))
-    Relay(ledger, settings).run(until_idle=True)
-    stats = Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    stats = platform.loader().run(until_idle=True)
     assert (stats.loaded, stats.unreadable) == (ledger.max_notification_id() + 1, 0)
     found = next(r for r in read_records(settings, settings.events_topic) if r.value == repeated)
     forged = store.rows(

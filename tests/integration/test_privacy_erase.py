@@ -15,9 +15,7 @@ from impact.bootstrap import build_sealer
 from impact.domain.errors import NotFoundError
 from impact.domain.program import Target
 from impact.domain.quarter import Quarter
-from impact.ingest.relay import Relay
 from impact.privacy import ERASED, PersonalData
-from impact.projections.loader import Loader
 from impact.projections.scoring import review_quarter
 from impact.report import build_report
 from tests import commands as cmd
@@ -48,16 +46,21 @@ def record_two_proposers(ledger, settings, sealer) -> None:
                           occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
 
 
-def review_and_publish(ledger, settings, store) -> None:
+def review_and_publish(platform) -> None:
     """What the quarterly review job does, in-process: load, score, record, publish."""
+    ledger, store = platform.ledger, platform.projections
     ledger.handle(cmd.baseline_policy())
-    Relay(ledger, settings).run(until_idle=True)
-    Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
     done = review_quarter(store, Quarter(2019, 1))
     ledger.handle(cmd.record_review_scores("2019Q1", done.policy.version, done.candidates, done.inputs_digest,
                                 occurred_at=done.as_of))
-    Relay(ledger, settings).run(until_idle=True)
-    Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
+
+
+def fresh_replay(settings):
+    return replay_into_fresh_database(settings.kafka, settings.events_topic, settings.clickhouse)
 
 
 def every_table_as_text(store) -> str:
@@ -82,15 +85,15 @@ def log_bytes(settings) -> bytes:
 
 
 def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else_changes(
-    ledger, settings, store
+    ledger, settings, store, platform
 ):
     sealer = build_sealer(settings)
     record_two_proposers(ledger, settings, sealer)
-    review_and_publish(ledger, settings, store)
+    review_and_publish(platform)
     key = sealer.vault.find("citizen-7", sealer.vault.key_for("citizen-7")[0])
     events_file = settings.state_dir / "events.sqlite"
     store_before, log_before = hashlib.sha256(events_file.read_bytes()).digest(), log_bytes(settings)
-    db = replay_into_fresh_database(settings)
+    db = fresh_replay(settings)
     before = timeline(db.store, "P-BPA-01", sealer)
     db.drop()
     # The control: before erasure the history can read the name, so the search below can find it.
@@ -104,12 +107,13 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     assert log_bytes(settings) == log_before
     # Reviews, replays and verification still work.
     ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r2", "participant_satisfaction", "2019Q1", Decimal(90)))
-    review_and_publish(ledger, settings, store)
+    review_and_publish(platform)
     report = audit(settings)
     assert report.ok, failures(report)
     assert next(c for c in report.checks if c.name == "sealed-data").notes == ["1 erased", "1 open"]
-    outputs = [orjson.dumps(replay(settings, None).as_json()).decode()]
-    fresh = replay_into_fresh_database(settings)
+    replayed = replay(settings.kafka, settings.events_topic, settings.clickhouse, None)
+    outputs = [orjson.dumps(replayed.as_json()).decode()]
+    fresh = fresh_replay(settings)
     try:
         after_erasure = timeline(fresh.store, "C-7", sealer)
         kept = timeline(fresh.store, "C-8", sealer)

@@ -8,8 +8,6 @@ import pytest
 
 from impact.domain.program import Partner
 from impact.domain.quarter import Quarter
-from impact.ingest.relay import Relay
-from impact.projections.loader import Loader
 from impact.projections.schema import TYPED, create_schema
 from impact.projections.scoring import review_quarter
 from tests import commands as cmd
@@ -20,13 +18,13 @@ pytestmark = pytest.mark.integration
 Q1 = Quarter(2019, 1)
 
 
-def loaded(ledger, settings, store, programmes=3):
+def loaded(ledger, platform, programmes=3):
     ledger.handle(cmd.baseline_policy())
     record_programmes(ledger, programmes)
     ledger.handle(cmd.join_partner("P-KAMCO-00", "KAMCO", Partner(kind="civic", name="부산 시민단체"),
                         occurred_at=datetime(2019, 2, 1, tzinfo=UTC)))
-    Relay(ledger, settings).run(until_idle=True)
-    Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
 
 
 def table_counts(store):
@@ -46,8 +44,8 @@ def view_rows(store):
     }
 
 
-def test_the_typed_views_hold_what_the_payloads_say(ledger, settings, store):
-    loaded(ledger, settings, store)
+def test_the_typed_views_hold_what_the_payloads_say(ledger, store, platform):
+    loaded(ledger, platform)
     from_payloads = sorted(store.rows(
         "SELECT JSONExtractString(payload, 'report_id'), JSONExtractString(payload, 'metric'),"
         " JSONExtractString(payload, 'quarter'), toDecimal128(JSONExtractString(payload, 'value'), 6)"
@@ -59,8 +57,8 @@ def test_the_typed_views_hold_what_the_payloads_say(ledger, settings, store):
     assert len(view_rows(store)["programs"]) == registered[0][0] == 3
 
 
-def test_a_record_stored_twice_counts_once(ledger, settings, store):
-    loaded(ledger, settings, store)
+def test_a_record_stored_twice_counts_once(ledger, store, platform):
+    loaded(ledger, platform)
     before, review = view_rows(store), review_quarter(store, Q1)
     # The whole log again, at offsets past the end: as if every record reached the topic twice.
     store.command(
@@ -74,8 +72,8 @@ def test_a_record_stored_twice_counts_once(ledger, settings, store):
     assert again.inputs_digest == review.inputs_digest and again.candidates == review.candidates
 
 
-def test_a_database_from_before_the_typed_tables_gets_them_filled(ledger, settings, store):
-    loaded(ledger, settings, store)
+def test_a_database_from_before_the_typed_tables_gets_them_filled(ledger, store, platform):
+    loaded(ledger, platform)
     before, counts, review = view_rows(store), table_counts(store), review_quarter(store, Q1)
     for name in TYPED:
         store.command(f"DROP VIEW {{db}}.{name}_mv")
@@ -86,8 +84,8 @@ def test_a_database_from_before_the_typed_tables_gets_them_filled(ledger, settin
     assert review_quarter(store, Q1, as_of=review.as_of).inputs_digest == review.inputs_digest
 
 
-def test_a_table_built_from_another_definition_is_rebuilt_and_refilled(ledger, settings, store):
-    loaded(ledger, settings, store)
+def test_a_table_built_from_another_definition_is_rebuilt_and_refilled(ledger, store, platform):
+    loaded(ledger, platform)
     before, counts = view_rows(store), table_counts(store)
     store.command("ALTER TABLE {db}.outcome_rows MODIFY COMMENT 'an older definition'")
     store.command("TRUNCATE TABLE {db}.outcome_rows")
@@ -101,14 +99,14 @@ def test_a_table_built_from_another_definition_is_rebuilt_and_refilled(ledger, s
     assert comment != "an older definition"
 
 
-def test_events_loaded_later_reach_the_typed_tables(ledger, settings, store):
-    loaded(ledger, settings, store, programmes=1)
+def test_events_loaded_later_reach_the_typed_tables(ledger, store, platform):
+    loaded(ledger, platform, programmes=1)
     first = table_counts(store)
     ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(4),
                            "recount"))
     ledger.handle(cmd.change_status("P-KAMCO-00", "KAMCO", "suspended", "a pause"))
-    Relay(ledger, settings).run(until_idle=True)
-    Loader(store, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
     later = table_counts(store)
     assert later["outcome_rows"] == first["outcome_rows"] + 1
     assert later["lifecycle_rows"] == first["lifecycle_rows"] + 1
@@ -116,14 +114,14 @@ def test_events_loaded_later_reach_the_typed_tables(ledger, settings, store):
 
 
 def test_rows_a_killed_insert_left_out_of_a_typed_table_are_added_on_the_next_load(
-    ledger, settings, store
+    ledger, store, platform
 ):
-    loaded(ledger, settings, store)
+    loaded(ledger, platform)
     before, counts = view_rows(store), table_counts(store)
     # What a process killed after raw_events' part and before its views' parts leaves behind.
     store.command("DELETE FROM {db}.outcome_rows WHERE report_id = 'P-KAMCO-00/r1'")
     store.command("DELETE FROM {db}.program_registrations WHERE code = 'P-BPA-02'")
     assert table_counts(store) != counts
-    Loader(store, settings).run(until_idle=True)
+    platform.loader().run(until_idle=True)
     assert table_counts(store) == counts
     assert view_rows(store) == before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from impact.ingest.relay import Relay, highest_published
+from impact.ingest.relay import highest_published
 from tests import commands as cmd
 from tests.integration.kafka_reading import read_envelopes
 from tests.integration.slice import record_programmes
@@ -23,37 +23,37 @@ def assert_exactly_once_and_contiguous(ledger, settings):
         assert [v for _, v in versions] == list(range(1, len(versions) + 1))
 
 
-def test_every_stored_event_reaches_the_log_once_with_versions_contiguous(ledger, settings):
+def test_every_stored_event_reaches_the_log_once_with_versions_contiguous(ledger, settings, platform):
     record_programmes(ledger, 5)
-    stats = Relay(ledger, settings, batch_size=4).run(until_idle=True)
+    stats = platform.relay(batch_size=4).run(until_idle=True)
     assert stats.published == ledger.max_notification_id() == 2 + 5 * 2
     assert_exactly_once_and_contiguous(ledger, settings)
 
 
-def test_a_second_run_resumes_after_what_the_log_already_holds(ledger, settings):
+def test_a_second_run_resumes_after_what_the_log_already_holds(ledger, settings, platform):
     record_programmes(ledger, 2)
-    Relay(ledger, settings).run(until_idle=True)
-    again = Relay(ledger, settings).run(until_idle=True)
+    platform.relay().run(until_idle=True)
+    again = platform.relay().run(until_idle=True)
     assert again.published == 0
     assert again.resumed_after == ledger.max_notification_id()
     ledger.handle(cmd.submit_proposal("C-9", "새 제안", "계속 들어오는 제안", "general"))
-    third = Relay(ledger, settings).run(until_idle=True)
+    third = platform.relay().run(until_idle=True)
     assert third.published == 1
     assert_exactly_once_and_contiguous(ledger, settings)
 
 
-def test_an_aborted_transaction_is_invisible_and_resent(ledger, settings):
+def test_an_aborted_transaction_is_invisible_and_resent(ledger, settings, platform):
     from impact.kafka import ensure_topics, transactional_producer
 
     record_programmes(ledger, 1)
-    ensure_topics(settings)
+    ensure_topics(settings.kafka, settings.topics)
     # A relay that crashed mid-batch leaves records of an aborted transaction behind.
-    zombie = transactional_producer(settings, settings.relay_transactional_id)
+    zombie = transactional_producer(settings.kafka, settings.relay_transactional_id)
     zombie.begin_transaction()
     zombie.send(settings.events_topic, key=b"x", value=b"half-written", headers=[("notification_id", b"99")])
     zombie.flush()
     zombie.abort_transaction()
     zombie.close()
-    assert highest_published(settings) == 0
-    Relay(ledger, settings).run(until_idle=True)
+    assert highest_published(settings.kafka, settings.events_topic) == 0
+    platform.relay().run(until_idle=True)
     assert_exactly_once_and_contiguous(ledger, settings)

@@ -59,16 +59,14 @@ def evaluate_sensor(settings):
 
 
 def test_the_sensor_asks_for_a_load_while_the_store_or_kafka_is_ahead_and_skips_when_level(
-    ledger, settings, store
+    ledger, settings, store, platform
 ):
     record_programmes(ledger, 2)
     behind = evaluate_sensor(settings)
     assert len(behind.run_requests) == 1
     assert "event store at notification 6, Kafka at 0" in behind.run_requests[0].tags["reason"]
 
-    from impact.ingest.relay import Relay
-
-    Relay(ledger, settings).run(until_idle=True)  # Kafka has it all, ClickHouse nothing yet
+    platform.relay().run(until_idle=True)  # Kafka has it all, ClickHouse nothing yet
     unloaded = evaluate_sensor(settings)
     assert "Kafka holds records ClickHouse does not" in unloaded.run_requests[0].tags["reason"]
     assert unloaded.run_requests[0].run_key != behind.run_requests[0].run_key

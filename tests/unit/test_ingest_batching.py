@@ -41,7 +41,8 @@ def fake() -> FakeLedger:
 
 def decided(fake: FakeLedger, *messages: bytes, first_offset: int = 10) -> list[str]:
     """Decide the messages as one poll; the verdict code of each, in order."""
-    ingest = Ingest(fake, Settings())  # type: ignore[arg-type]
+    settings = Settings()
+    ingest = Ingest(fake, settings.kafka, settings.topics, settings.relay)  # type: ignore[arg-type]
     codes: list[str] = []
     records = [Record(first_offset + i, m) for i, m in enumerate(messages)]
     ingest.decide_batch(TP, records, lambda code, _: codes.append(code))
@@ -101,7 +102,8 @@ def test_a_position_already_stored_is_skipped_not_applied_twice(fake):
     bpa = registered_key(fake, "BPA")
     message = signed(bpa, registration("BPA", "P-BPA-02"))
     assert decided(fake, message) == ["accepted"]
-    ingest = Ingest(fake, Settings())  # type: ignore[arg-type]
+    settings = Settings()
+    ingest = Ingest(fake, settings.kafka, settings.topics, settings.relay)  # type: ignore[arg-type]
     fake.event_store.refuse_next = 1  # the batch is refused, then its one message is found stored
     ingest.decide_batch(TP, [Record(10, message)], None)
     assert (ingest.stats.applied, ingest.stats.skipped) == (0, 1)

@@ -200,7 +200,7 @@ def delete_topics(names: Iterable[str]) -> list[str]:
     wanted = [n for n in names if n.startswith(TOPIC_PREFIX)]
     if not wanted:
         return []
-    admin = admin_client(base_settings())
+    admin = admin_client(base_settings().kafka)
     try:
         doomed = sorted(set(wanted) & set(admin.list_topics()))
         if doomed:
@@ -213,7 +213,7 @@ def delete_topics(names: Iterable[str]) -> list[str]:
 def list_bench_topics() -> list[str]:
     from impact.kafka import admin_client
 
-    admin = admin_client(base_settings())
+    admin = admin_client(base_settings().kafka)
     try:
         return sorted(t for t in admin.list_topics() if t.startswith(TOPIC_PREFIX))
     finally:

@@ -76,7 +76,7 @@ def ensure_topic(store: dict[str, Any], label: str, say: Say) -> tuple[str, dict
     if stale:
         delete_topics(stale)
     if topic_exists(name):
-        head = highest_published(bench_settings("probe", events_topic=name))
+        head = highest_published(bench_settings("probe", events_topic=name).kafka, name)
         if head >= store["events"]:
             return name, None
         say(f"{name} holds events up to {head:,} of {store['events']:,}: the relay resumes it")

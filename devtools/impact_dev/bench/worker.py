@@ -41,7 +41,7 @@ def phase_relay(args: Args) -> dict[str, Any]:
     settings = bench_settings(args["tag"], store=Path(args["store"]), events_topic=args["topic"])
     ledger = open_ledger(Path(args["store"]))
     total = ledger.max_notification_id()
-    relay = Relay(ledger, settings)
+    relay = Relay(ledger, settings.kafka, settings.topics, settings.relay)
     with Measure() as start:
         relay.start()
     progress = Progress("relayed", total)
@@ -102,7 +102,7 @@ def phase_dump(args: Args) -> dict[str, Any]:
     from impact.kafka import committed_consumer
 
     settings = bench_settings(args["tag"], events_topic=args["topic"])
-    consumer = committed_consumer(settings, client_id="bench-dump")
+    consumer = committed_consumer(settings.kafka, client_id="bench-dump")
     found: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]] = []
     progress = Progress("read back for the raw producers")
     try:
@@ -135,10 +135,10 @@ def phase_raw_produce(args: Args) -> dict[str, Any]:
     from impact.kafka import MAX_MESSAGE_BYTES, client_config, ensure_topics, transactional_producer
 
     settings = bench_settings(args["tag"], events_topic=args["topic"])
-    ensure_topics(settings)
+    ensure_topics(settings.kafka, settings.topics)
     transactional, batch = bool(args["transactional"]), int(args["batch"])
     if transactional:
-        producer = transactional_producer(settings, f"bench-raw-{args['tag']}")
+        producer = transactional_producer(settings.kafka, f"bench-raw-{args['tag']}")
     else:
         producer = KafkaProducer(
             acks="all",
@@ -146,7 +146,7 @@ def phase_raw_produce(args: Args) -> dict[str, Any]:
             linger_ms=5,
             compression_type=None,
             max_request_size=MAX_MESSAGE_BYTES,
-            **client_config(settings),
+            **client_config(settings.kafka),
         )
     topic, sent = args["topic"], 0
     progress = Progress("raw producer" + (" (transactions)" if transactional else ""))
@@ -182,7 +182,7 @@ def phase_raw_consume(args: Args) -> dict[str, Any]:
 
     topic = args["topic"]
     settings = bench_settings(args["tag"], events_topic=topic)
-    consumer = committed_consumer(settings, client_id="bench-raw-consumer")
+    consumer = committed_consumer(settings.kafka, client_id="bench-raw-consumer")
     count = size = 0
     progress = Progress("raw consumer")
     try:
@@ -220,8 +220,8 @@ def phase_replay(args: Args) -> dict[str, Any]:
     settings = bench_settings(args["tag"], chdb=chdb, events_topic=args["topic"])
     target = int(args["count"])
     rss_before = peak_rss_mib()
-    store = ProjectionStore(settings)
-    loader = Loader(store, settings)
+    store = ProjectionStore(settings.clickhouse)
+    loader = Loader(store, settings.kafka, settings.events_topic)
     progress = Progress("replayed", target)
 
     def enough() -> bool:
@@ -282,7 +282,7 @@ def phase_ingest(args: Args) -> dict[str, Any]:
     settings = bench_settings(args["tag"], store=store, submissions_topic=args["topic"])
     ledger = open_ledger(store)
     target = int(args["count"])
-    ingest = Ingest(ledger, settings)
+    ingest = Ingest(ledger, settings.kafka, settings.topics, settings.relay)
     progress = Progress("ingested", target)
     marks: dict[str, float] = {}
     broker = broker_pid()
@@ -347,13 +347,15 @@ def phase_service(args: Args) -> dict[str, Any]:
         from impact.ingest.ingest import Ingest
 
         ledger = open_ledger(Path(args["store"]))
-        stats = Ingest(ledger, settings).run(until_idle=False, stop=stop)
+        ingest = Ingest(ledger, settings.kafka, settings.topics, settings.relay)
+        stats = ingest.run(until_idle=False, stop=stop)
         return {"applied": stats.applied, "rejected": stats.rejected}
     if which == "relay":
         from impact.ingest.relay import Relay
 
         ledger = open_ledger(Path(args["store"]))
-        relay_stats = Relay(ledger, settings).run(until_idle=False, stop=stop)
+        relay = Relay(ledger, settings.kafka, settings.topics, settings.relay)
+        relay_stats = relay.run(until_idle=False, stop=stop)
         return {"published": relay_stats.published}
     if which == "loader":
         return _visibility_loader(settings, args, stop)
@@ -366,7 +368,7 @@ def _visibility_loader(settings: Any, args: Args, stop: Any) -> dict[str, Any]:
     from impact.projections.store import ProjectionStore
 
     shutil.rmtree(args["chdb"], ignore_errors=True)
-    store = ProjectionStore(settings)
+    store = ProjectionStore(settings.clickhouse)
     seen: dict[str, float] = {}
     status = Path(args["status"])
     prefix = args["prefix"]
@@ -383,7 +385,8 @@ def _visibility_loader(settings: Any, args: Args, stop: Any) -> dict[str, Any]:
         if fresh:
             write_json(status, {"visible": seen})
 
-    Loader(store, settings).run(until_idle=False, stop=stop, on_batch=look)
+    loader = Loader(store, settings.kafka, settings.events_topic)
+    loader.run(until_idle=False, stop=stop, on_batch=look)
     stages = store.rows(
         "SELECT JSONExtractString(payload, 'report_id'), toFloat64(recorded_at),"
         " toFloat64(loaded_at)"
@@ -410,8 +413,8 @@ def phase_review(args: Args) -> dict[str, Any]:
     chdb = Path(args["chdb"])
     shutil.rmtree(chdb, ignore_errors=True)
     settings = bench_settings(args["tag"], chdb=chdb, events_topic=args["topic"])
-    store = ProjectionStore(settings)
-    Loader(store, settings).run(until_idle=True)
+    store = ProjectionStore(settings.clickhouse)
+    Loader(store, settings.kafka, settings.events_topic).run(until_idle=True)
     topic = args["topic"]
     quarter = Quarter.parse(
         args.get("quarter") or store.rows("SELECT max(quarter) FROM {db}.outcome_versions")[0][0]

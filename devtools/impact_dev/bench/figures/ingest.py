@@ -57,5 +57,5 @@ def send_submissions(
     from impact.scenario.acts import scenario_key
     from impact_dev.bench.generate import outcome_submissions
 
-    client = AgencyClient(settings, scenario_key(bench.o.seed, "KAMCO"))
+    client = AgencyClient(settings.kafka, settings.topics, scenario_key(bench.o.seed, "KAMCO"))
     client.send_raw(outcome_submissions(count, programmes, bench.o.seed, prefix))

@@ -30,7 +30,7 @@ def measure(bench: Session, run: int) -> None:
     store = work / "events.sqlite"
     shutil.copy(base, store)
     settings = bench_settings(tag, store=store)
-    ensure_topics(settings)
+    ensure_topics(settings.kafka, settings.topics)
     prefix = f"L{run}"
     common = {
         "tag": tag,
@@ -55,7 +55,7 @@ def measure(bench: Session, run: int) -> None:
         enable_idempotence=True,
         linger_ms=0,
         max_request_size=SUBMISSIONS_MAX_BYTES,
-        **client_config(settings),
+        **client_config(settings.kafka),
     )
     sent: dict[str, float] = {}
     report_ids = [_report_id(message) for _, _, message in messages]
