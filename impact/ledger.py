@@ -25,11 +25,11 @@ from impact.application.handlers import HANDLERS
 from impact.application.unit_of_work import UnitOfWork
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
-from impact.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
 from impact.domain.review import Decision, PromotionReview
+from impact.errors import AlreadyExistsError, ConflictError, NotFoundError
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
 
 A = TypeVar("A", bound=Aggregate)

@@ -12,12 +12,12 @@ from impact.application import commands as c
 from impact.application.unit_of_work import Handler, UnitOfWork
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
-from impact.domain.errors import AlreadyExistsError, NotFoundError, ReviewStateError
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
 from impact.domain.review import PromotionReview
 from impact.domain.scoring import BASELINE_EFFECTIVE_FROM, POLICY_V1
+from impact.errors import AlreadyExistsError, NotFoundError, ReviewStateError
 
 Changed = tuple[Aggregate, ...]
 

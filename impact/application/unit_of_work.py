@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Tracking
 
 from impact.domain.base import Aggregate
-from impact.domain.errors import NotFoundError
+from impact.errors import NotFoundError
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from impact.domain.errors import NotFoundError
 from impact.domain.proposal import Proposal
+from impact.errors import NotFoundError
 from impact.ledger import Ledger
 from impact.privacy import PersonalDataSealer
 

@@ -16,9 +16,9 @@ from uuid import UUID
 import orjson
 
 from impact.domain.base import natural_id
-from impact.domain.errors import NotFoundError
 from impact.domain.program import PROGRAM_CODE
 from impact.domain.proposal import SealedPersonalData
+from impact.errors import NotFoundError
 from impact.privacy import ERASED, SEALED, PersonalDataSealer
 from impact.projections.scoring import utc
 from impact.projections.store import ProjectionStore

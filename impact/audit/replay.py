@@ -23,9 +23,9 @@ import orjson
 from impact.audit.findings import short
 from impact.audit.log import read_topic
 from impact.canonical_json import canonical
-from impact.domain.errors import NotFoundError
 from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
+from impact.errors import NotFoundError
 from impact.projections.loader import Loader, LoadStats
 from impact.projections.schema import create_schema, drop_schema
 from impact.projections.scoring import (

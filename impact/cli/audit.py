@@ -16,8 +16,8 @@ from rich.text import Text
 from impact.bootstrap import bootstrap
 from impact.cli import parse
 from impact.cli.render import mark, out, print_json, progress
-from impact.domain.errors import NotFoundError
 from impact.domain.quarter import Quarter
+from impact.errors import NotFoundError
 from impact.settings import Settings
 
 audit_app = typer.Typer(

@@ -9,9 +9,9 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
-from impact.domain.errors import AlreadyExistsError, NotAMemberError, NotFoundError
 from impact.domain.quarter import QuarterText
 from impact.domain.scoring import ScoringPolicy
+from impact.errors import AlreadyExistsError, NotAMemberError, NotFoundError
 
 AgencyCode = str
 MemberKind = Literal["agency", "city"]

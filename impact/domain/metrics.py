@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from impact.domain.base import Model
-from impact.domain.errors import UnknownMetricError, ValueOutOfRangeError
+from impact.errors import UnknownMetricError, ValueOutOfRangeError
 
 Aggregation = Literal["sum", "mean", "last"]
 Direction = Literal["higher", "lower"]

@@ -13,7 +13,7 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
-from impact.domain.errors import UnknownTaskError
+from impact.errors import UnknownTaskError
 
 
 class Strategy(Model):

@@ -10,7 +10,9 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
-from impact.domain.errors import (
+from impact.domain.metrics import CATALOGUES, CURRENT_CATALOGUE, MetricCatalogue
+from impact.domain.quarter import Quarter, QuarterText
+from impact.errors import (
     AlreadyExistsError,
     NotOwnerError,
     PeriodOutsideProgramError,
@@ -18,8 +20,6 @@ from impact.domain.errors import (
     ReportNotFoundError,
     ValueOutOfRangeError,
 )
-from impact.domain.metrics import CATALOGUES, CURRENT_CATALOGUE, MetricCatalogue
-from impact.domain.quarter import Quarter, QuarterText
 
 ProgramStatus = Literal["active", "suspended", "completed"]
 PartnerKind = Literal["agency", "civic", "enterprise", "public"]

@@ -14,11 +14,7 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
-from impact.domain.errors import (
-    ProposalAlreadyDecidedError,
-    ProposalNotReviewedError,
-    ReviewStateError,
-)
+from impact.errors import ProposalAlreadyDecidedError, ProposalNotReviewedError, ReviewStateError
 
 Channel = Literal["website", "forum", "email", "visit", "agency"]
 ProposalStatus = Literal["submitted", "under_review", "reviewed", "adopted", "rejected", "merged"]

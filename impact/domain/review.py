@@ -9,8 +9,8 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
-from impact.domain.errors import CandidateNotScoredError, ReviewStateError
 from impact.domain.quarter import QuarterText
+from impact.errors import CandidateNotScoredError, ReviewStateError
 
 Decision = Literal["promote", "defer", "decline"]
 

@@ -31,9 +31,14 @@ from impact.contract.submissions import (
 )
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
-from impact.domain.errors import DomainError, NotFoundError
 from impact.domain.submission import Rejection, Submission
-from impact.errors import ContractError, InfrastructureError, SubmissionRefusedError
+from impact.errors import (
+    ContractError,
+    DomainError,
+    InfrastructureError,
+    NotFoundError,
+    SubmissionRefusedError,
+)
 from impact.signing import verify
 
 DESK = "submissions-desk"

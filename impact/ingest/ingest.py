@@ -29,7 +29,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from impact.domain.errors import AlreadyExistsError
+from impact.errors import AlreadyExistsError
 from impact.ingest.desk import Source, SubmissionDesk, Verdict
 from impact.ingest.relay import Relay, rejections_route
 from impact.kafka import Fetched, TopicPartition, TopicReader, ensure_topics

@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 
 from impact.domain.consortium import AdoptedPolicy, policy_in_force
-from impact.domain.errors import NotFoundError
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
@@ -24,6 +23,7 @@ from impact.domain.scoring import (
     ScoringPolicy,
     score_quarter,
 )
+from impact.errors import NotFoundError
 from impact.projections.store import ProjectionStore
 
 AS_OF = "{as_of:DateTime64(6, 'UTC')}"

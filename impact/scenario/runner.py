@@ -15,14 +15,14 @@ from decimal import Decimal
 
 from impact.application import commands as c
 from impact.bootstrap import Platform
-from impact.domain.errors import (
+from impact.domain.review import ScoredCandidate
+from impact.domain.submission import Submission
+from impact.errors import (
     AlreadyExistsError,
     NotFoundError,
     ProposalAlreadyDecidedError,
     ReviewStateError,
 )
-from impact.domain.review import ScoredCandidate
-from impact.domain.submission import Submission
 from impact.scenario.acts import Message, ScenarioActs
 from impact.scenario.generator import Act, Scenario
 

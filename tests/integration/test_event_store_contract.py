@@ -32,11 +32,11 @@ from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from impact.domain.consortium import AgencyKey, Consortium, Member
-from impact.domain.errors import AlreadyExistsError, ConflictError
 from impact.domain.plan import Plan
 from impact.domain.program import Evidence, Partner, Program, Target
 from impact.domain.proposal import Proposal, ReviewComment, SealedPersonalData
 from impact.domain.review import PromotionReview, ScoredCandidate
+from impact.errors import AlreadyExistsError, ConflictError
 from impact.ledger import Ledger
 from impact.settings import Settings
 from tests import commands as cmd

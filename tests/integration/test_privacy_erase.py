@@ -12,9 +12,9 @@ from impact.audit.erasure import erase, subject_records
 from impact.audit.history import timeline
 from impact.audit.replay import replay, replay_into_fresh_database
 from impact.bootstrap import build_sealer
-from impact.domain.errors import NotFoundError
 from impact.domain.program import Target
 from impact.domain.quarter import Quarter
+from impact.errors import NotFoundError
 from impact.privacy import ERASED, PersonalData
 from impact.projections.scoring import review_quarter
 from impact.report import build_report

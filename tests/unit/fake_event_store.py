@@ -16,7 +16,7 @@ from eventsourcing.persistence import Tracking
 from impact.application.handlers import HANDLERS
 from impact.application.unit_of_work import UnitOfWork
 from impact.domain.base import Aggregate
-from impact.domain.errors import AlreadyExistsError, ConflictError
+from impact.errors import AlreadyExistsError, ConflictError
 
 
 class FakeEventStore:

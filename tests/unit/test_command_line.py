@@ -13,8 +13,7 @@ from pydantic import BaseModel
 
 from impact.cli import app, parse
 from impact.cli.run import USER_ERROR, exit_status
-from impact.domain.errors import NotFoundError
-from impact.errors import ImpactError
+from impact.errors import ImpactError, NotFoundError
 
 
 def impact(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

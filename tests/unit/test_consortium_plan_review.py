@@ -4,7 +4,9 @@ from decimal import Decimal
 import pytest
 
 from impact.domain.consortium import AgencyKey, Member
-from impact.domain.errors import (
+from impact.domain.plan import Strategy, Task
+from impact.domain.review import ScoredCandidate
+from impact.errors import (
     AlreadyExistsError,
     CandidateNotScoredError,
     NotAMemberError,
@@ -12,8 +14,6 @@ from impact.domain.errors import (
     ReviewStateError,
     UnknownTaskError,
 )
-from impact.domain.plan import Strategy, Task
-from impact.domain.review import ScoredCandidate
 from tests import commands as cmd
 
 AT = datetime(2019, 1, 1, tzinfo=UTC)

@@ -110,7 +110,7 @@ def test_the_graph_sees_the_imports_it_should():
     graph = module_graph()
     assert "impact.errors" in graph["impact.settings"]
     assert "impact.ledger" in graph["impact.bootstrap"]
-    assert "impact.domain.errors" in graph["impact.domain.program"]
+    assert "impact.errors" in graph["impact.domain.program"]
     assert package_of("impact.ingest.relay") == "impact.ingest"
     assert package_of("impact.settings") == "impact.settings"
 

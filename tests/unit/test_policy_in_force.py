@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from impact.domain.consortium import AdoptedPolicy, policy_in_force
-from impact.domain.errors import NotFoundError
 from impact.domain.scoring import POLICY_V1, ScoringPolicy
+from impact.errors import NotFoundError
 
 V2 = POLICY_V1.model_copy(update={"version": 2, "min_quarters": 2})
 V3 = POLICY_V1.model_copy(update={"version": 3, "candidates": 3})

@@ -4,8 +4,10 @@ from decimal import Decimal
 import pytest
 
 from impact.domain.consortium import Member
-from impact.domain.errors import (
+from impact.domain.program import Target
+from impact.errors import (
     AlreadyExistsError,
+    ImpactError,
     NotAMemberError,
     NotOwnerError,
     PeriodOutsideProgramError,
@@ -15,8 +17,6 @@ from impact.domain.errors import (
     UnknownTaskError,
     ValueOutOfRangeError,
 )
-from impact.domain.program import Target
-from impact.errors import ImpactError
 from tests import commands as cmd
 
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from impact.domain.errors import (
+from impact.errors import (
     AlreadyExistsError,
     ProposalAlreadyDecidedError,
     ProposalNotReviewedError,

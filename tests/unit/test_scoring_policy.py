@@ -6,9 +6,9 @@ from decimal import Decimal as D
 import pytest
 
 from impact.domain.consortium import Consortium
-from impact.domain.errors import AlreadyExistsError, NotFoundError, ReviewStateError
 from impact.domain.review import ScoredCandidate
 from impact.domain.scoring import COMPONENTS, POLICY_V1, RippleWeights, ScoringPolicy
+from impact.errors import AlreadyExistsError, NotFoundError, ReviewStateError
 from tests import commands as cmd
 
 DIGEST = "a" * 64

@@ -1,1 +1,0 @@
-from impact.errors import *  # noqa: F403  (moving to impact.errors)
