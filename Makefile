@@ -59,7 +59,7 @@ lock: | $(BIN)/python
 		--all-build-deps --allow-unsafe --generate-hashes --no-strip-extras \
 		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
 
-# ruff (lint and format) and mypy. Not yet a failing step of .ci/run: see the line there.
+# ruff (lint and format) and mypy; .ci/run runs it before any service starts.
 lint: install
 	@rc=0; \
 	$(BIN)/ruff check --output-format $(RUFF_OUTPUT) $(LINT_PATHS) || rc=1; \

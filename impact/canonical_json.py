@@ -47,8 +47,10 @@ def _plain(value: Any) -> bool:
     if isinstance(value, int):
         return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
     if isinstance(value, dict):
-        return all(isinstance(k, str) and (k.isascii() or max(k) < "\U00010000") and _plain(v)
-                   for k, v in value.items())
+        return all(
+            isinstance(k, str) and (k.isascii() or max(k) < "\U00010000") and _plain(v)
+            for k, v in value.items()
+        )
     if isinstance(value, list):
         return all(_plain(v) for v in value)
     return False

@@ -23,7 +23,7 @@ from impact.bootstrap import bootstrap, build_ledger
 from impact.domain.quarter import Quarter
 from impact.errors import DemoStateError
 from impact.kafka import delete_topics, ledger_topics
-from impact.scenario.generator import Act, build_scenario
+from impact.scenario.generator import Act, Scenario, build_scenario
 from impact.scenario.runner import RunReport, ScenarioRunner
 from impact.settings import Settings
 
@@ -52,8 +52,14 @@ class Progress_:
 def wipe(settings: Settings) -> None:
     """Delete the ledger's state (event store, ClickHouse, keys) and its Kafka topics."""
     delete_topics(settings.kafka, [t.name for t in ledger_topics(settings.topics)])
-    for name in ("events.sqlite", "events.sqlite-wal", "events.sqlite-shm", "subject-keys.sqlite",
-                 "demo.json", "reports"):
+    for name in (
+        "events.sqlite",
+        "events.sqlite-wal",
+        "events.sqlite-shm",
+        "subject-keys.sqlite",
+        "demo.json",
+        "reports",
+    ):
         path = settings.state_dir / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -61,12 +67,16 @@ def wipe(settings: Settings) -> None:
             path.unlink()
     clickhouse = settings.clickhouse_dsn
     if clickhouse.startswith("chdb://"):
-        shutil.rmtree(clickhouse[len("chdb://"):], ignore_errors=True)
+        shutil.rmtree(clickhouse[len("chdb://") :], ignore_errors=True)
 
 
 def run_demo(
-    settings: Settings, out: Console, seed: int = 20181128, scale: int = 1,
-    until: str | None = None, fresh: bool = False,
+    settings: Settings,
+    out: Console,
+    seed: int = 20181128,
+    scale: int = 1,
+    until: str | None = None,
+    fresh: bool = False,
 ) -> RunReport | None:
     progress_file = settings.state_dir / "demo.json"
     if fresh:
@@ -88,17 +98,25 @@ def run_demo(
     acts = scenario.acts
     if until is not None:
         last = str(Quarter.parse(until))
-        cutoff = next((a.at for a in acts if a.kind == "council" and a.data["quarter"] == last), None)
+        cutoff = next(
+            (a.at for a in acts if a.kind == "council" and a.data["quarter"] == last), None
+        )
         if cutoff is None:
-            raise DemoStateError(f"the scenario reviews 2019Q1 to 2021Q4; {until} is not among them")
+            raise DemoStateError(
+                f"the scenario reviews 2019Q1 to 2021Q4; {until} is not among them"
+            )
         acts = scenario.acts = [a for a in acts if a.at <= cutoff]
     if state is not None and state.done:
-        out.print(f"the scenario is already recorded (seed {seed}, scale {scale}): showing the result; "
-                  f"`impact demo --fresh` starts clean")
+        out.print(
+            f"the scenario is already recorded (seed {seed}, scale {scale}): showing the result; "
+            f"`impact demo --fresh` starts clean"
+        )
     elif state is not None:
         out.print(f"resuming the interrupted run after act {state.last_seq + 1} of {len(acts)}")
     else:
-        out.print(f"starting clean: the Busan scenario, {len(acts)} acts (seed {seed}, scale {scale})")
+        out.print(
+            f"starting clean: the Busan scenario, {len(acts)} acts (seed {seed}, scale {scale})"
+        )
         state = Progress_(seed, scale, until, -1, False)
         state.save(progress_file)
 
@@ -110,16 +128,25 @@ def run_demo(
     return report
 
 
-def _play(scenario, settings, state, progress_file, out):  # type: ignore[no-untyped-def]
+def _play(
+    scenario: Scenario, settings: Settings, state: Progress_, progress_file: Path, out: Console
+) -> RunReport:
     from impact.orchestration.run import partition_key_of, run_review
 
     def review(quarter: str) -> None:
         run_review(settings, partition_key_of(Quarter.parse(quarter)))
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=out, transient=False) as bar:
         order = {act.seq: n for n, act in enumerate(scenario.acts, start=1)}
-        task = bar.add_task("acts", total=len(scenario.acts), completed=order.get(state.last_seq, 0))
+        task = bar.add_task(
+            "acts", total=len(scenario.acts), completed=order.get(state.last_seq, 0)
+        )
 
         def on_act(act: Act) -> None:
             bar.update(task, completed=order[act.seq], description=_describe(act))
@@ -142,7 +169,9 @@ def _play(scenario, settings, state, progress_file, out):  # type: ignore[no-unt
         + ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items()))
     )
     if report.promoted:
-        out.print("promoted to joint projects: " + ", ".join(f"{p} ({q})" for p, q in report.promoted))
+        out.print(
+            "promoted to joint projects: " + ", ".join(f"{p} ({q})" for p, q in report.promoted)
+        )
     return report
 
 

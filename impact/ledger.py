@@ -54,7 +54,9 @@ class Ledger(Application[UUID]):
         return self.factory.process_recorder()
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
+        )
 
     # -- commands ---------------------------------------------------------------
 

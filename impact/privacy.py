@@ -31,7 +31,6 @@ SEALED = "[sealed: no key here]"
 KeyState = Literal["held", "erased", "unknown"]
 
 
-
 class PersonalData(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -69,7 +68,9 @@ class SqliteKeyVault:
         ).fetchone()
         if row is not None:
             if row[1] is None:
-                raise PrivacyError(f"subject {subject_id} was erased; give the person a new reference")
+                raise PrivacyError(
+                    f"subject {subject_id} was erased; give the person a new reference"
+                )
             return row[0], row[1]
         key_id, key = base64.urlsafe_b64encode(os.urandom(9)).decode(), AESGCM.generate_key(256)
         self._db.execute(
@@ -114,7 +115,9 @@ class PersonalDataSealer:
     def seal(self, subject_id: str, data: PersonalData) -> SealedPersonalData:
         key_id, key = self.vault.key_for(subject_id)
         nonce = os.urandom(12)
-        ciphertext = AESGCM(key).encrypt(nonce, data.model_dump_json().encode(), subject_id.encode())
+        ciphertext = AESGCM(key).encrypt(
+            nonce, data.model_dump_json().encode(), subject_id.encode()
+        )
         return SealedPersonalData(
             subject_id=subject_id,
             key_id=key_id,
@@ -138,5 +141,7 @@ class PersonalDataSealer:
         try:
             plain = AESGCM(key).decrypt(raw[:12], raw[12:], sealed.subject_id.encode())
         except InvalidTag as exc:
-            raise PrivacyError(f"sealed data of {sealed.subject_id} does not open: tampered?") from exc
+            raise PrivacyError(
+                f"sealed data of {sealed.subject_id} does not open: tampered?"
+            ) from exc
         return PersonalData.model_validate_json(plain)

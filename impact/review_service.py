@@ -49,10 +49,14 @@ class ReviewOutcome:
         if self.recorded:
             return f"recorded the review of {quarter} (policy v{self.review.policy.version})"
         if self.decided:
-            return (f"the council has decided on the review of {quarter}; "
-                    "its recorded scores stand, nothing recorded")
-        return (f"the review of {quarter} is unchanged since it was recorded (same inputs digest): "
-                "nothing recorded")
+            return (
+                f"the council has decided on the review of {quarter}; "
+                "its recorded scores stand, nothing recorded"
+            )
+        return (
+            f"the review of {quarter} is unchanged since it was recorded (same inputs digest): "
+            "nothing recorded"
+        )
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,10 @@ class Replay:
 
     @property
     def note(self) -> str:
-        said = (f"replayed {self.review.quarter} as of {self.review.as_of.isoformat()}: "
-                "nothing recorded; ")
+        said = (
+            f"replayed {self.review.quarter} as of {self.review.as_of.isoformat()}: "
+            "nothing recorded; "
+        )
         if self.recorded is None:
             return said + "no review of it is recorded"
         same = "same as" if self.matches_recorded else "differs from"
@@ -84,10 +90,19 @@ def review(ledger: Ledger, store: ProjectionStore, quarter: Quarter) -> ReviewOu
     # Once the council has decided on a review, its scores stand: replay them as of then.
     scored = review_as_recorded(store, quarter)[0] if decided else review_quarter(store, quarter)
     save_scores(store, scored)
-    recorded = False if decided else ledger.handle(RecordReviewScores(
-        quarter=str(quarter), policy_version=scored.policy.version, candidates=scored.candidates,
-        inputs_digest=scored.inputs_digest, occurred_at=scored.as_of,
-    ))
+    recorded = (
+        False
+        if decided
+        else ledger.handle(
+            RecordReviewScores(
+                quarter=str(quarter),
+                policy_version=scored.policy.version,
+                candidates=scored.candidates,
+                inputs_digest=scored.inputs_digest,
+                occurred_at=scored.as_of,
+            )
+        )
+    )
     return ReviewOutcome(scored, recorded=recorded, decided=decided)
 
 

@@ -126,7 +126,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD", "kafka_sasl_password")
     )
     events_topic: str = Field(
-        default="impact.events", validation_alias=AliasChoices("IMPACT_EVENTS_TOPIC", "events_topic")
+        default="impact.events",
+        validation_alias=AliasChoices("IMPACT_EVENTS_TOPIC", "events_topic"),
     )
     submissions_topic: str = Field(
         default="impact.submissions",
@@ -164,7 +165,7 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("IMPACT_PLATFORM_KEY", "platform_key_path"),
         description="Ed25519 key that signs checkpoints (default: <state>/platform-key.pem; created on "
-                    "first use, its public half written beside it as .pub).",
+        "first use, its public half written beside it as .pub).",
     )
     clickhouse_dsn_setting: SecretStr | None = Field(
         default=None,

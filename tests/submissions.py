@@ -16,41 +16,78 @@ EARLY = datetime(2018, 12, 1, tzinfo=UTC)
 
 def registered_key(ledger: Ledger, agency: str) -> AgencyKeyPair:
     pair = AgencyKeyPair.generate(agency)
-    ledger.handle(cmd.register_key(
-        AgencyKey(agency=agency, key_id=pair.key_id, public_key=public_key_text(pair.public), valid_from=EARLY),
-        actor="secretariat",
-    ))
+    ledger.handle(
+        cmd.register_key(
+            AgencyKey(
+                agency=agency,
+                key_id=pair.key_id,
+                public_key=public_key_text(pair.public),
+                valid_from=EARLY,
+            ),
+            actor="secretariat",
+        )
+    )
     return pair
 
 
 def registration(agency: str, code: str, sid: str | None = None, **extra: Any) -> dict[str, Any]:
     return {
-        "schema_version": 1, "kind": "program.register", "submission_id": sid or f"reg-{code}",
-        "agency": agency, "submitted_at": "2018-12-15T09:00:00+00:00", "program_code": code,
-        "task_code": "S1-T1", "title_ko": "청년 일자리 🌊", "title_en": "Youth jobs", "budget_krw": 50_000_000,
-        "starts_on": "2019-01-01", "ends_on": "2021-12-31",
-        "targets": [{"metric": "jobs_created", "quarter": "2019Q1", "value": "10"}], **extra,
+        "schema_version": 1,
+        "kind": "program.register",
+        "submission_id": sid or f"reg-{code}",
+        "agency": agency,
+        "submitted_at": "2018-12-15T09:00:00+00:00",
+        "program_code": code,
+        "task_code": "S1-T1",
+        "title_ko": "청년 일자리 🌊",
+        "title_en": "Youth jobs",
+        "budget_krw": 50_000_000,
+        "starts_on": "2019-01-01",
+        "ends_on": "2021-12-31",
+        "targets": [{"metric": "jobs_created", "quarter": "2019Q1", "value": "10"}],
+        **extra,
     }
 
 
-def report(agency: str, code: str, quarter: str = "2019Q1", value: Any = "12", sid: str | None = None,
-           **extra: Any) -> dict[str, Any]:
+def report(
+    agency: str,
+    code: str,
+    quarter: str = "2019Q1",
+    value: Any = "12",
+    sid: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     return {
-        "schema_version": 1, "kind": "outcome.report", "submission_id": sid or f"rep-{code}-{quarter}",
-        "agency": agency, "submitted_at": "2019-04-05T09:00:00+00:00", "program_code": code,
-        "report_id": f"{code}/jobs_created/{quarter}", "metric": "jobs_created", "quarter": quarter,
-        "value": value, **extra,
+        "schema_version": 1,
+        "kind": "outcome.report",
+        "submission_id": sid or f"rep-{code}-{quarter}",
+        "agency": agency,
+        "submitted_at": "2019-04-05T09:00:00+00:00",
+        "program_code": code,
+        "report_id": f"{code}/jobs_created/{quarter}",
+        "metric": "jobs_created",
+        "quarter": quarter,
+        "value": value,
+        **extra,
     }
 
 
 def signed(pair: AgencyKeyPair, submission: dict[str, Any]) -> bytes:
-    return orjson.dumps({
-        "submission": submission,
-        "signature": {"algorithm": "ed25519", "key_id": pair.key_id, "value": pair.sign(canonical(submission))},
-    })
+    return orjson.dumps(
+        {
+            "submission": submission,
+            "signature": {
+                "algorithm": "ed25519",
+                "key_id": pair.key_id,
+                "value": pair.sign(canonical(submission)),
+            },
+        }
+    )
 
 
-def bad_inputs(ledger: Ledger, owner: AgencyKeyPair, other: AgencyKeyPair) -> list[tuple[str, bytes]]:
+def bad_inputs(
+    ledger: Ledger, owner: AgencyKeyPair, other: AgencyKeyPair
+) -> list[tuple[str, bytes]]:
     """(expected rejection code, message bytes), one or more for every class of bad input.
 
     ``owner`` owns programme P-BPA-01 (registered); ``other`` is another member's key.
@@ -65,18 +102,55 @@ def bad_inputs(ledger: Ledger, owner: AgencyKeyPair, other: AgencyKeyPair) -> li
         ("not_utf8", b'{"submission": "\xff\xfe"}'),
         ("empty", b""),
         ("oversized", b"{" + b" " * (256 * 1024 + 10) + b"}"),
-        ("unknown_kind", signed(owner, {**ok, "kind": "outcome.delete", "submission_id": "bad-kind"})),
-        ("unsupported_schema_version", signed(owner, {**ok, "schema_version": 7, "submission_id": "bad-ver"})),
-        ("invalid", signed(owner, {k: v for k, v in ok.items() if k != "metric"} | {"submission_id": "bad-missing"})),
+        (
+            "unknown_kind",
+            signed(owner, {**ok, "kind": "outcome.delete", "submission_id": "bad-kind"}),
+        ),
+        (
+            "unsupported_schema_version",
+            signed(owner, {**ok, "schema_version": 7, "submission_id": "bad-ver"}),
+        ),
+        (
+            "invalid",
+            signed(
+                owner,
+                {k: v for k, v in ok.items() if k != "metric"} | {"submission_id": "bad-missing"},
+            ),
+        ),
         ("invalid", signed(owner, {**ok, "value": {"amount": 3}, "submission_id": "bad-type"})),
         ("invalid", signed(owner, {**ok, "value": "NaN", "submission_id": "bad-nan"})),
-        ("malformed_json", orjson.dumps({"submission": {**ok, "submission_id": "bad-inf"}, "signature": {}}).replace(b'"12"', b"Infinity")),
-        ("value_out_of_range", signed(owner, {**ok, "value": "-5", "submission_id": "bad-negative"})),
-        ("value_out_of_range", signed(owner, {**ok, "value": "1e12", "submission_id": "bad-absurd"})),
-        ("unknown_agency", signed(stranger, {**ok, "agency": "NOPE", "submission_id": "bad-stranger"})),
-        ("unknown_program", signed(owner, {**report(owner.agency, "P-BPA-99"), "submission_id": "bad-prog"})),
+        (
+            "malformed_json",
+            orjson.dumps(
+                {"submission": {**ok, "submission_id": "bad-inf"}, "signature": {}}
+            ).replace(b'"12"', b"Infinity"),
+        ),
+        (
+            "value_out_of_range",
+            signed(owner, {**ok, "value": "-5", "submission_id": "bad-negative"}),
+        ),
+        (
+            "value_out_of_range",
+            signed(owner, {**ok, "value": "1e12", "submission_id": "bad-absurd"}),
+        ),
+        (
+            "unknown_agency",
+            signed(stranger, {**ok, "agency": "NOPE", "submission_id": "bad-stranger"}),
+        ),
+        (
+            "unknown_program",
+            signed(owner, {**report(owner.agency, "P-BPA-99"), "submission_id": "bad-prog"}),
+        ),
         ("bad_signature", orjson.dumps(forged)),
-        ("missing_signature", orjson.dumps({"submission": {**ok, "submission_id": "bad-unsigned"}})),
+        (
+            "missing_signature",
+            orjson.dumps({"submission": {**ok, "submission_id": "bad-unsigned"}}),
+        ),
         ("key_of_another_agency", orjson.dumps(wrong_key)),
-        ("not_owner", signed(other, {**report(other.agency, "P-BPA-01", "2019Q3"), "submission_id": "bad-owner"})),
+        (
+            "not_owner",
+            signed(
+                other, {**report(other.agency, "P-BPA-01", "2019Q3"), "submission_id": "bad-owner"}
+            ),
+        ),
     ]

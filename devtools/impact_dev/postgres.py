@@ -663,7 +663,7 @@ def _runuser() -> str | None:
     return found
 
 
-def _all_groups() -> list:  # type: ignore[type-arg]
+def _all_groups() -> list:
     import grp
 
     return grp.getgrall()

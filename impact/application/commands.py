@@ -147,7 +147,19 @@ AgencyCommand = RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner |
 
 Command = (
     AgencyCommand
-    | FoundConsortium | AdmitMember | RetireMember | RegisterKey | RevokeKey | AdoptPolicy
-    | AdoptBaselinePolicy | SubmitProposal | StartProposalReview | RecordProposalReview
-    | AdoptProposal | RejectProposal | MergeProposal | RecordReviewScores | DecidePromotion
+    | FoundConsortium
+    | AdmitMember
+    | RetireMember
+    | RegisterKey
+    | RevokeKey
+    | AdoptPolicy
+    | AdoptBaselinePolicy
+    | SubmitProposal
+    | StartProposalReview
+    | RecordProposalReview
+    | AdoptProposal
+    | RejectProposal
+    | MergeProposal
+    | RecordReviewScores
+    | DecidePromotion
 )

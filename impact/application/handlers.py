@@ -95,7 +95,9 @@ def revoke_key(uow: UnitOfWork, cmd: c.RevokeKey) -> Changed:
 
 def adopt_policy(uow: UnitOfWork, cmd: c.AdoptPolicy) -> Changed:
     found_ = consortium(uow)
-    found_.adopt_policy(cmd.policy, cmd.effective_from, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    found_.adopt_policy(
+        cmd.policy, cmd.effective_from, occurred_at=cmd.occurred_at, actor=cmd.actor
+    )
     return (found_,)
 
 
@@ -103,7 +105,9 @@ def adopt_baseline_policy(uow: UnitOfWork, cmd: c.AdoptBaselinePolicy) -> Change
     found_ = consortium(uow)
     if found_.adopted_policies():
         return ()
-    found_.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    found_.adopt_policy(
+        POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=cmd.occurred_at, actor=cmd.actor
+    )
     return (found_,)
 
 
@@ -115,8 +119,13 @@ def submit_proposal(uow: UnitOfWork, cmd: c.SubmitProposal) -> Changed:
         raise AlreadyExistsError(f"proposal {cmd.code} already exists")
     return (
         Proposal(
-            code=cmd.code, channel=cmd.channel, title=cmd.title, text=cmd.text,
-            category=cmd.category, proposer=cmd.proposer, occurred_at=cmd.occurred_at,
+            code=cmd.code,
+            channel=cmd.channel,
+            title=cmd.title,
+            text=cmd.text,
+            category=cmd.category,
+            proposer=cmd.proposer,
+            occurred_at=cmd.occurred_at,
             actor=cmd.actor,
         ),
     )
@@ -130,7 +139,9 @@ def start_proposal_review(uow: UnitOfWork, cmd: c.StartProposalReview) -> Change
 
 def record_proposal_review(uow: UnitOfWork, cmd: c.RecordProposalReview) -> Changed:
     found_ = proposal(uow, cmd.code)
-    found_.record_review(dict(cmd.scores), cmd.comments, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    found_.record_review(
+        dict(cmd.scores), cmd.comments, occurred_at=cmd.occurred_at, actor=cmd.actor
+    )
     return (found_,)
 
 
@@ -169,10 +180,17 @@ def register_program(uow: UnitOfWork, cmd: c.RegisterProgram) -> Changed:
                 f"the origin of a programme"
             )
     registered = Program.register(
-        code=cmd.program_code, agency=cmd.agency, task_code=cmd.task_code,
-        title_ko=cmd.title_ko, title_en=cmd.title_en, origin_proposals=cmd.origin_proposals,
-        targets=cmd.targets, budget_krw=cmd.budget_krw, starts_on=cmd.starts_on,
-        ends_on=cmd.ends_on, occurred_at=at,
+        code=cmd.program_code,
+        agency=cmd.agency,
+        task_code=cmd.task_code,
+        title_ko=cmd.title_ko,
+        title_en=cmd.title_en,
+        origin_proposals=cmd.origin_proposals,
+        targets=cmd.targets,
+        budget_krw=cmd.budget_krw,
+        starts_on=cmd.starts_on,
+        ends_on=cmd.ends_on,
+        occurred_at=at,
     )
     if uow.exists(registered.id):
         raise AlreadyExistsError(f"programme {cmd.program_code} already exists")
@@ -187,9 +205,14 @@ def _submission_id(uow: UnitOfWork, cmd: Any) -> str | None:
 def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
     found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
     found_.report_outcome(
-        report_id=cmd.report_id, metric=cmd.metric, quarter=cmd.quarter, value=cmd.value,
-        evidence=cmd.evidence, submission_id=_submission_id(uow, cmd),
-        occurred_at=cmd.submitted_at, actor=cmd.agency,
+        report_id=cmd.report_id,
+        metric=cmd.metric,
+        quarter=cmd.quarter,
+        value=cmd.value,
+        evidence=cmd.evidence,
+        submission_id=_submission_id(uow, cmd),
+        occurred_at=cmd.submitted_at,
+        actor=cmd.agency,
     )
     return (found_,)
 
@@ -197,9 +220,14 @@ def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
 def correct_outcome(uow: UnitOfWork, cmd: c.CorrectOutcome) -> Changed:
     found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
     found_.correct_outcome(
-        report_id=cmd.report_id, corrects=cmd.corrects, value=cmd.value, reason=cmd.reason,
-        evidence=cmd.evidence, submission_id=_submission_id(uow, cmd),
-        occurred_at=cmd.submitted_at, actor=cmd.agency,
+        report_id=cmd.report_id,
+        corrects=cmd.corrects,
+        value=cmd.value,
+        reason=cmd.reason,
+        evidence=cmd.evidence,
+        submission_id=_submission_id(uow, cmd),
+        occurred_at=cmd.submitted_at,
+        actor=cmd.agency,
     )
     return (found_,)
 
@@ -232,7 +260,9 @@ def record_review_scores(uow: UnitOfWork, cmd: c.RecordReviewScores) -> Changed:
     baseline v1 (in force since founding) with its first review."""
     found_ = consortium(uow)
     if not found_.adopted_policies():
-        found_.adopt_policy(POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=cmd.occurred_at, actor=cmd.actor)
+        found_.adopt_policy(
+            POLICY_V1, BASELINE_EFFECTIVE_FROM, occurred_at=cmd.occurred_at, actor=cmd.actor
+        )
     if cmd.policy_version not in {p.version for _, p in found_.adopted_policies()}:
         raise NotFoundError(f"scoring policy v{cmd.policy_version} was never adopted")
     if uow.exists(PromotionReview.create_id(quarter=cmd.quarter)):
@@ -242,14 +272,21 @@ def record_review_scores(uow: UnitOfWork, cmd: c.RecordReviewScores) -> Changed:
                 f"review {cmd.quarter} was opened under scoring policy v{opened.policy_version}; "
                 f"it cannot be scored under v{cmd.policy_version}"
             )
-        if opened.inputs_digest == cmd.inputs_digest and tuple(opened.candidates.values()) == cmd.candidates:
+        if (
+            opened.inputs_digest == cmd.inputs_digest
+            and tuple(opened.candidates.values()) == cmd.candidates
+        ):
             return ()
     else:
         opened = PromotionReview(
-            quarter=cmd.quarter, policy_version=cmd.policy_version,
-            occurred_at=cmd.occurred_at, actor=cmd.actor,
+            quarter=cmd.quarter,
+            policy_version=cmd.policy_version,
+            occurred_at=cmd.occurred_at,
+            actor=cmd.actor,
         )
-    opened.record_scores(cmd.candidates, cmd.inputs_digest, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    opened.record_scores(
+        cmd.candidates, cmd.inputs_digest, occurred_at=cmd.occurred_at, actor=cmd.actor
+    )
     return (found_, opened)
 
 

@@ -25,15 +25,20 @@ class SubjectRecords:
     proposals: list[tuple[int, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"subject_id": self.subject_id, "key": self.key, "erased_at": self.erased_at,
-                "sealed_in": [{"notification_id": n, "proposal": c} for n, c in self.proposals]}
+        return {
+            "subject_id": self.subject_id,
+            "key": self.key,
+            "erased_at": self.erased_at,
+            "sealed_in": [{"notification_id": n, "proposal": c} for n, c in self.proposals],
+        }
 
 
 def subject_records(ledger: Ledger, sealer: PersonalDataSealer, subject_id: str) -> SubjectRecords:
     """Where the subject's sealed data sits in the log, and whether their key exists."""
     vault = sealer.vault
-    found = SubjectRecords(subject_id, vault.state(subject_id),
-                           getattr(vault, "erased_at", lambda _: None)(subject_id))
+    found = SubjectRecords(
+        subject_id, vault.state(subject_id), getattr(vault, "erased_at", lambda _: None)(subject_id)
+    )
     start, topics = 1, (get_topic(Proposal.Submitted),)
     while page := ledger.notifications(start, 1000, topics):
         for notification in page:

@@ -34,8 +34,11 @@ class CheckResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "check": self.name, "description": self.description, "ok": self.ok,
-            "checked": self.checked, "notes": self.notes,
+            "check": self.name,
+            "description": self.description,
+            "ok": self.ok,
+            "checked": self.checked,
+            "notes": self.notes,
             "findings": [{"where": f.where, "what": f.what} for f in self.findings],
         }
 

@@ -49,8 +49,12 @@ class Timeline:
     entries: tuple[Entry, ...]
 
     def as_json(self) -> dict[str, Any]:
-        return {"subject": self.subject, "proposals": list(self.proposals),
-                "programmes": list(self.programmes), "entries": [e.as_json() for e in self.entries]}
+        return {
+            "subject": self.subject,
+            "proposals": list(self.proposals),
+            "programmes": list(self.programmes),
+            "entries": [e.as_json() for e in self.entries],
+        }
 
 
 def _resolve(store: ProjectionStore, ident: str) -> tuple[str, str]:
@@ -62,7 +66,8 @@ def _resolve(store: ProjectionStore, ident: str) -> tuple[str, str]:
         return kind, ident
     rows = store.rows(
         "SELECT aggregate_type, JSONExtractString(payload, 'code') FROM {db}.events"
-        " WHERE aggregate_id = {a:UUID} AND aggregate_version = 1", a=aggregate_id,
+        " WHERE aggregate_id = {a:UUID} AND aggregate_version = 1",
+        a=aggregate_id,
     )
     if not rows or rows[0][0] not in ("program", "proposal"):
         raise NotFoundError(f"{ident} is not a proposal or programme on the log")
@@ -72,7 +77,8 @@ def _resolve(store: ProjectionStore, ident: str) -> tuple[str, str]:
 def _events(store: ProjectionStore, where: str, **params: Any) -> list[dict[str, Any]]:
     return store.dicts(
         "SELECT notification_id, type, aggregate_id, aggregate_version, occurred_at, recorded_at,"
-        f" actor, payload FROM {{db}}.events WHERE {where} ORDER BY notification_id", **params
+        f" actor, payload FROM {{db}}.events WHERE {where} ORDER BY notification_id",
+        **params,
     )
 
 
@@ -80,15 +86,20 @@ def timeline(store: ProjectionStore, ident: str, sealer: PersonalDataSealer) -> 
     kind, code = _resolve(store, ident)
     if kind == "program":
         found = store.rows(
-            "SELECT origin_proposals FROM {db}.programs WHERE code = {c:String}", c=code)
+            "SELECT origin_proposals FROM {db}.programs WHERE code = {c:String}", c=code
+        )
         if not found:
             raise NotFoundError(f"programme {code} is not on the log")
         proposals = set(found[0][0])
         programmes = {code}
     else:
         proposals = {code}
-        programmes = {c for (c,) in store.rows(
-            "SELECT code FROM {db}.programs WHERE has(origin_proposals, {c:String})", c=code)}
+        programmes = {
+            c
+            for (c,) in store.rows(
+                "SELECT code FROM {db}.programs WHERE has(origin_proposals, {c:String})", c=code
+            )
+        }
     merged = store.rows(
         "SELECT JSONExtractString(e.payload, 'code') FROM {db}.events AS e"
         " WHERE e.type = 'Proposal.Submitted' AND e.aggregate_id IN ("
@@ -121,28 +132,41 @@ def _review_entries(store: ProjectionStore, programmes: set[str]) -> list[Entry]
         quarter = quarters.get(r["aggregate_id"], "?")
         if r["type"] == "PromotionReview.Decided":
             if payload["program_code"] in programmes:
-                entries.append(_make(
-                    r, payload["program_code"],
-                    f"council decided {payload['decision']} in the review of {quarter}: "
-                    f"{payload['reason']} (meeting {payload['meeting_ref']})",
-                ))
+                entries.append(
+                    _make(
+                        r,
+                        payload["program_code"],
+                        f"council decided {payload['decision']} in the review of {quarter}: "
+                        f"{payload['reason']} (meeting {payload['meeting_ref']})",
+                    )
+                )
             continue
         for c in payload["candidates"]:
             if c["program_code"] in programmes:
                 standing = "eligible" if c["eligible"] else f"not eligible: {c['failed_gate']}"
                 parts = ", ".join(f"{k} {v}" for k, v in sorted(c["components"].items()))
-                entries.append(_make(
-                    r, c["program_code"],
-                    f"scored in the review of {quarter} (policy v{payload['policy_version']}): "
-                    f"rank {c['rank']} of {len(payload['candidates'])}, score {c['score']}, "
-                    f"{standing} ({parts}); inputs digest {payload['inputs_digest'][:12]}…",
-                ))
+                entries.append(
+                    _make(
+                        r,
+                        c["program_code"],
+                        f"scored in the review of {quarter} (policy v{payload['policy_version']}): "
+                        f"rank {c['rank']} of {len(payload['candidates'])}, score {c['score']}, "
+                        f"{standing} ({parts}); inputs digest {payload['inputs_digest'][:12]}…",
+                    )
+                )
     return entries
 
 
 def _make(row: dict[str, Any], subject: str, summary: str) -> Entry:
-    return Entry(int(row["notification_id"]), utc(row["recorded_at"]), utc(row["occurred_at"]),
-                 subject, row["type"], row["actor"], summary)
+    return Entry(
+        int(row["notification_id"]),
+        utc(row["recorded_at"]),
+        utc(row["occurred_at"]),
+        subject,
+        row["type"],
+        row["actor"],
+        summary,
+    )
 
 
 def proposer_name(proposer: dict[str, Any] | None, sealer: PersonalDataSealer) -> str | None:
@@ -166,16 +190,21 @@ def _entry(row: dict[str, Any], subject: str, sealer: PersonalDataSealer) -> Ent
             + (f" by {proposer_name(p.get('proposer'), sealer)}" if p.get("proposer") else "")
         ),
         "ReviewStarted": lambda: f"expert review started (panel: {', '.join(p['panel'])})",
-        "Reviewed": lambda: "expert review recorded: " + ", ".join(
-            f"{k} {v}" for k, v in sorted(p["scores"].items())),
+        "Reviewed": lambda: (
+            "expert review recorded: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(p["scores"].items()))
+        ),
         "Adopted": lambda: f"adopted into task {p['task_code']} of the plan",
         "Rejected": lambda: f"rejected: {p['reason']}",
         "Merged": lambda: f"merged into proposal {p['into_code']}",
         "Registered": lambda: (
             f"programme {p['code']} registered by {p['agency']} under {p['task_code']}: "
             f"{p['title_ko']} / {p['title_en']}, budget {p['budget_krw']:,} KRW"
-            + (f", from proposal(s) {', '.join(p['origin_proposals'])}"
-               if p["origin_proposals"] else "")
+            + (
+                f", from proposal(s) {', '.join(p['origin_proposals'])}"
+                if p["origin_proposals"]
+                else ""
+            )
         ),
         "OutcomeReported": lambda: (
             f"outcome {p['metric']} {p['quarter']} = {p['value']} {p['unit']} "
@@ -189,8 +218,9 @@ def _entry(row: dict[str, Any], subject: str, sealer: PersonalDataSealer) -> Ent
         "Suspended": lambda: f"suspended: {p['reason']}",
         "Resumed": lambda: "resumed",
         "Completed": lambda: f"completed on {p['completed_on']}",
-        "Promoted": lambda: (f"became a joint project of {', '.join(p['participants'])} "
-                             f"(review of {p['quarter']})"),
+        "Promoted": lambda: (
+            f"became a joint project of {', '.join(p['participants'])} (review of {p['quarter']})"
+        ),
     }
     summary = texts[kind]() if kind in texts else row["type"]
     return _make(row, subject, summary)

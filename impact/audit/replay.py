@@ -68,8 +68,11 @@ def fresh_database_name(clickhouse: ClickHouseConfig) -> str:
 
 
 def replay_into_fresh_database(
-    kafka: KafkaConnection, events_topic: str, clickhouse: ClickHouseConfig,
-    as_of: datetime | None = None, database: str | None = None,
+    kafka: KafkaConnection,
+    events_topic: str,
+    clickhouse: ClickHouseConfig,
+    as_of: datetime | None = None,
+    database: str | None = None,
 ) -> ReplayDatabase:
     """Load ``impact.events`` from offset 0 into a new database, keeping what was recorded by
     ``as_of``, and build every projection on it."""
@@ -154,8 +157,8 @@ class QuarterAsOf:
                 "as_of": self.recorded.as_of.isoformat(),
                 "recorded_at": self.recorded.recorded_at.isoformat(),
                 "inputs_digest": self.recorded.inputs_digest,
-                "same_inputs_as_this_replay":
-                    self.recorded.inputs_digest == self.review.inputs_digest,
+                "same_inputs_as_this_replay": self.recorded.inputs_digest
+                == self.review.inputs_digest,
             }
         return data
 
@@ -184,8 +187,10 @@ class ReplayResult:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "known_until": self.cut.isoformat() if self.cut else None,
             "database": self.database if self.kept else None,
-            "events_loaded": self.loaded, "events_recorded_after_as_of": self.after_as_of,
-            "unreadable_records": self.unreadable, "load_seconds": round(self.seconds, 3),
+            "events_loaded": self.loaded,
+            "events_recorded_after_as_of": self.after_as_of,
+            "unreadable_records": self.unreadable,
+            "load_seconds": round(self.seconds, 3),
             "events_per_second": round(self.events_per_second, 1),
             "state": {**self.counts, "members": self.members},
             "quarters": [self._titled(q.as_json()) for q in self.quarters],
@@ -194,14 +199,20 @@ class ReplayResult:
     def _titled(self, quarter: dict[str, Any]) -> dict[str, Any]:
         for item in quarter.get("ranking", []):
             t = self.titles.get(item["program_code"], {})
-            item.update(agency=t.get("agency", ""), title_ko=t.get("title_ko", ""),
-                        title_en=t.get("title_en", ""))
+            item.update(
+                agency=t.get("agency", ""),
+                title_ko=t.get("title_ko", ""),
+                title_en=t.get("title_en", ""),
+            )
         return quarter
 
 
 def replay(
-    kafka: KafkaConnection, events_topic: str, clickhouse: ClickHouseConfig,
-    as_of: datetime | None, keep: bool = False,
+    kafka: KafkaConnection,
+    events_topic: str,
+    clickhouse: ClickHouseConfig,
+    as_of: datetime | None,
+    keep: bool = False,
 ) -> ReplayResult:
     """Everything as it was known at ``as_of`` (now when None), from offset 0 of the log."""
     db = replay_into_fresh_database(kafka, events_topic, clickhouse, as_of)
@@ -209,11 +220,17 @@ def replay(
         store = db.store
         cut = utc(as_of) if as_of else known_until(store)
         result = ReplayResult(
-            database=db.name, as_of=as_of, cut=cut, loaded=db.stats.loaded,
-            after_as_of=db.stats.skipped, unreadable=db.stats.unreadable, seconds=db.seconds,
+            database=db.name,
+            as_of=as_of,
+            cut=cut,
+            loaded=db.stats.loaded,
+            after_as_of=db.stats.skipped,
+            unreadable=db.stats.unreadable,
+            seconds=db.seconds,
             counts=counts(store),
             members=members_as_of(store, (cut or datetime.now(tz=UTC)).date()),
-            titles=programme_titles(store), kept=keep,
+            titles=programme_titles(store),
+            kept=keep,
         )
         if cut is None:
             return result
@@ -267,14 +284,18 @@ def recorded_scorings(
     for aggregate_id, e, where in found:
         q = quarters.get(aggregate_id, "")
         if quarter is None or q == quarter:
-            scorings.append(RecordedScoring(
-                quarter=q, review_version=e["aggregate_version"],
-                policy_version=e["payload"]["policy_version"],
-                inputs_digest=e["payload"]["inputs_digest"],
-                as_of=utc(datetime.fromisoformat(e["occurred_at"])),
-                recorded_at=utc(datetime.fromisoformat(e["recorded_at"])),
-                candidates=e["payload"]["candidates"], where=where,
-            ))
+            scorings.append(
+                RecordedScoring(
+                    quarter=q,
+                    review_version=e["aggregate_version"],
+                    policy_version=e["payload"]["policy_version"],
+                    inputs_digest=e["payload"]["inputs_digest"],
+                    as_of=utc(datetime.fromisoformat(e["occurred_at"])),
+                    recorded_at=utc(datetime.fromisoformat(e["recorded_at"])),
+                    candidates=e["payload"]["candidates"],
+                    where=where,
+                )
+            )
     return sorted(scorings, key=lambda s: (s.quarter, s.review_version))
 
 
@@ -290,10 +311,15 @@ class Reproduction:
     def as_json(self) -> dict[str, Any]:
         r = self.recorded
         return {
-            "quarter": r.quarter, "review_version": r.review_version, "record": r.where,
-            "as_of": r.as_of.isoformat(), "recorded_at": r.recorded_at.isoformat(),
-            "recorded_digest": r.inputs_digest, "replayed_digest": self.replayed_digest,
-            "identical": self.identical, "first_difference": self.first_difference,
+            "quarter": r.quarter,
+            "review_version": r.review_version,
+            "record": r.where,
+            "as_of": r.as_of.isoformat(),
+            "recorded_at": r.recorded_at.isoformat(),
+            "recorded_digest": r.inputs_digest,
+            "replayed_digest": self.replayed_digest,
+            "identical": self.identical,
+            "first_difference": self.first_difference,
             "seconds": round(self.seconds, 3),
         }
 
@@ -302,17 +328,21 @@ def first_difference(recorded: list[dict[str, Any]], replayed: list[dict[str, An
     for position, (a, b) in enumerate(zip(recorded, replayed, strict=False), start=1):
         if a != b:
             fields = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-            return (f"position {position}: recorded {a.get('program_code')} "
-                    + ", ".join(f"{k}={short(a.get(k), 60)}" for k in fields)
-                    + f"; replayed {b.get('program_code')} "
-                    + ", ".join(f"{k}={short(b.get(k), 60)}" for k in fields))
+            return (
+                f"position {position}: recorded {a.get('program_code')} "
+                + ", ".join(f"{k}={short(a.get(k), 60)}" for k in fields)
+                + f"; replayed {b.get('program_code')} "
+                + ", ".join(f"{k}={short(b.get(k), 60)}" for k in fields)
+            )
     if len(recorded) != len(replayed):
         return f"the recorded ranking has {len(recorded)} programmes, the replay {len(replayed)}"
     return None
 
 
 def reproduce(
-    kafka: KafkaConnection, events_topic: str, clickhouse: ClickHouseConfig,
+    kafka: KafkaConnection,
+    events_topic: str,
+    clickhouse: ClickHouseConfig,
     scoring: RecordedScoring,
 ) -> Reproduction:
     """Replay to the moment a scoring was recorded and score its quarter as of the time it used."""
@@ -322,21 +352,38 @@ def reproduce(
         review = review_quarter(db.store, Quarter.parse(scoring.quarter), as_of=scoring.as_of)
     except NotFoundError as exc:
         db.drop()
-        return Reproduction(scoring, None, [], False, f"the replay cannot score it: {exc}",
-                            time.perf_counter() - started)
+        return Reproduction(
+            scoring,
+            None,
+            [],
+            False,
+            f"the replay cannot score it: {exc}",
+            time.perf_counter() - started,
+        )
     db.drop()
     replayed = [c.model_dump(mode="json") for c in review.candidates]
-    recorded = [ScoredCandidate.model_validate(c).model_dump(mode="json")
-                for c in scoring.candidates]
+    recorded = [
+        ScoredCandidate.model_validate(c).model_dump(mode="json") for c in scoring.candidates
+    ]
     difference = None
     if review.policy.version != scoring.policy_version:
-        difference = (f"policy v{scoring.policy_version} was recorded; the replay finds "
-                      f"v{review.policy.version} in force")
+        difference = (
+            f"policy v{scoring.policy_version} was recorded; the replay finds "
+            f"v{review.policy.version} in force"
+        )
     elif review.inputs_digest != scoring.inputs_digest:
-        difference = (f"inputs digest {scoring.inputs_digest[:16]}… was recorded; the replay's "
-                      f"is {review.inputs_digest[:16]}…")
+        difference = (
+            f"inputs digest {scoring.inputs_digest[:16]}… was recorded; the replay's "
+            f"is {review.inputs_digest[:16]}…"
+        )
     difference = difference or first_difference(recorded, replayed)
     if difference is None and canonical(scoring.candidates) != canonical(replayed):
         difference = "same values, but the canonical bytes of the ranking differ"
-    return Reproduction(scoring, review.inputs_digest, replayed, difference is None, difference,
-                        time.perf_counter() - started)
+    return Reproduction(
+        scoring,
+        review.inputs_digest,
+        replayed,
+        difference is None,
+        difference,
+        time.perf_counter() - started,
+    )

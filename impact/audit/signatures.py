@@ -67,8 +67,9 @@ class SignatureCheck:
         self.previous = (nid, event)
 
     def _accepted(self, nid: int, event: Any) -> None:
-        where = (f"event store notification {nid} "
-                 f"(submission {event.submission_id} of {event.agency})")
+        where = (
+            f"event store notification {nid} (submission {event.submission_id} of {event.agency})"
+        )
         self.result.checked += 1
         if event.signed_content is None:
             self.legacy += 1
@@ -78,26 +79,40 @@ class SignatureCheck:
             self.result.fail(where, "the stored signed content does not match its digest")
         key = self.keys.get((event.agency, event.key_id))
         if key is None:
-            self.result.fail(where, f"key {event.key_id} of {event.agency} was not registered "
-                                    "before the submission was accepted")
+            self.result.fail(
+                where,
+                f"key {event.key_id} of {event.agency} was not registered "
+                "before the submission was accepted",
+            )
         elif key.revoked_at is not None and key.revoked_at <= event.timestamp:
-            self.result.fail(where, f"key {event.key_id} of {event.agency} was revoked at "
-                                    f"{_at(key.revoked_at)}, before the submission was accepted")
+            self.result.fail(
+                where,
+                f"key {event.key_id} of {event.agency} was revoked at "
+                f"{_at(key.revoked_at)}, before the submission was accepted",
+            )
         elif not verify(key.public_key, event.signature, signed):
-            self.result.fail(where, f"the signature does not verify with key {event.key_id} of "
-                                    f"{event.agency}")
+            self.result.fail(
+                where, f"the signature does not verify with key {event.key_id} of {event.agency}"
+            )
         try:
             document = orjson.loads(signed)
             submission = submission_adapter.validate_python(document)
         except ValueError as exc:
             self.result.fail(
-                where, f"the signed content is not a valid submission: {short(str(exc), 200)}")
+                where, f"the signed content is not a valid submission: {short(str(exc), 200)}"
+            )
             return
-        for name, recorded in (("agency", event.agency), ("submission_id", event.submission_id),
-                               ("kind", event.submission_kind)):
+        for name, recorded in (
+            ("agency", event.agency),
+            ("submission_id", event.submission_id),
+            ("kind", event.submission_kind),
+        ):
             if getattr(submission, name) != recorded:
-                self.result.fail(where, f"{name} is {recorded!r} in the event but "
-                                        f"{getattr(submission, name)!r} in what was signed")
+                self.result.fail(
+                    where,
+                    f"{name} is {recorded!r} in the event but "
+                    f"{getattr(submission, name)!r} in what was signed",
+                )
         self.backed.add((submission.agency, submission.submission_id))
         self._caused(nid, where, submission)
 
@@ -110,40 +125,65 @@ class SignatureCheck:
                 return
             onid, outcome = found
             expected: dict[str, Any] = {
-                "programme": program_id, "report_id": s.report_id, "value": s.value,
-                "evidence": s.evidence, "occurred_at": s.submitted_at,
+                "programme": program_id,
+                "report_id": s.report_id,
+                "value": s.value,
+                "evidence": s.evidence,
+                "occurred_at": s.submitted_at,
             }
             actual: dict[str, Any] = {
-                "programme": outcome.originator_id, "report_id": outcome.report_id,
-                "value": outcome.value, "evidence": outcome.evidence,
+                "programme": outcome.originator_id,
+                "report_id": outcome.report_id,
+                "value": outcome.value,
+                "evidence": outcome.evidence,
                 "occurred_at": outcome.occurred_at,
             }
             if s.kind == "outcome.report":
                 expected |= {"type": "OutcomeReported", "metric": s.metric, "quarter": s.quarter}
-                actual |= {"type": type(outcome).__name__, "metric": outcome.metric,
-                           "quarter": outcome.quarter}
+                actual |= {
+                    "type": type(outcome).__name__,
+                    "metric": outcome.metric,
+                    "quarter": outcome.quarter,
+                }
             else:
                 expected |= {"type": "OutcomeCorrected", "corrects": s.corrects, "reason": s.reason}
-                actual |= {"type": type(outcome).__name__,
-                           "corrects": getattr(outcome, "corrects", None),
-                           "reason": getattr(outcome, "reason", None)}
-            self._compare(f"outcome event notification {onid} ({s.program_code} report "
-                          f"{outcome.report_id})", expected, actual, s, nid)
+                actual |= {
+                    "type": type(outcome).__name__,
+                    "corrects": getattr(outcome, "corrects", None),
+                    "reason": getattr(outcome, "reason", None),
+                }
+            self._compare(
+                f"outcome event notification {onid} ({s.program_code} report {outcome.report_id})",
+                expected,
+                actual,
+                s,
+                nid,
+            )
         elif s.kind == "program.register":
             found = self.registrations.get(program_id)
             if found is None:
                 self.result.fail(where, f"no registration of {s.program_code} was stored with it")
                 return
             rnid, registered = found
-            fields = ("agency", "task_code", "title_ko", "title_en", "budget_krw", "starts_on",
-                      "ends_on", "targets", "origin_proposals")
+            fields = (
+                "agency",
+                "task_code",
+                "title_ko",
+                "title_en",
+                "budget_krw",
+                "starts_on",
+                "ends_on",
+                "targets",
+                "origin_proposals",
+            )
             self._compare(
                 f"registration notification {rnid} ({s.program_code})",
                 {f: getattr(s, f) for f in fields}
                 | {"code": s.program_code, "occurred_at": s.submitted_at},
                 {f: getattr(registered, f) for f in fields}
                 | {"code": registered.code, "occurred_at": registered.occurred_at},
-                s, nid,
+                s,
+                nid,
             )
         else:
             # A partner or status change is stored in the same transaction, just before.
@@ -153,8 +193,10 @@ class SignatureCheck:
             pnid, caused = self.previous
             if s.kind == "program.partner":
                 expected = {"type": "PartnerJoined", "partner": s.partner}
-                actual = {"type": type(caused).__name__,
-                          "partner": getattr(caused, "partner", None)}
+                actual = {
+                    "type": type(caused).__name__,
+                    "partner": getattr(caused, "partner", None),
+                }
             else:
                 names = {"suspended": "Suspended", "resumed": "Resumed", "completed": "Completed"}
                 expected = {"type": names[s.status]}
@@ -164,8 +206,9 @@ class SignatureCheck:
                     actual["reason"] = getattr(caused, "reason", None)
             self._compare(f"event notification {pnid} ({s.program_code})", expected, actual, s, nid)
 
-    def _compare(self, where: str, expected: dict[str, Any], actual: dict[str, Any], s: Any,
-                 nid: int) -> None:
+    def _compare(
+        self, where: str, expected: dict[str, Any], actual: dict[str, Any], s: Any, nid: int
+    ) -> None:
         for name, value in expected.items():
             if actual.get(name) != value:
                 self.result.fail(
@@ -183,9 +226,11 @@ class SignatureCheck:
                     f"names submission {submission_id} of {agency}, but no signed submission "
                     "backs it",
                 )
-        self.result.notes.append(f"{self.result.checked} accepted submissions, "
-                                 f"{len(self.outcomes)} agency-submitted outcomes, "
-                                 f"{self.staff_outcomes} entered by staff (not agency-signed)")
+        self.result.notes.append(
+            f"{self.result.checked} accepted submissions, "
+            f"{len(self.outcomes)} agency-submitted outcomes, "
+            f"{self.staff_outcomes} entered by staff (not agency-signed)"
+        )
         if self.legacy:
             self.result.notes.append(
                 f"{self.legacy} submissions were accepted before their signed content was kept "

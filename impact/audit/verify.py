@@ -82,8 +82,11 @@ class VerifyReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "events_topic": self.events_topic, "stored_events": self.stored,
-            "published_records": self.published, "checkpoints": self.checkpoints,
+            "ok": self.ok,
+            "events_topic": self.events_topic,
+            "stored_events": self.stored,
+            "published_records": self.published,
+            "checkpoints": self.checkpoints,
             "checks": [c.as_json() for c in self.checks],
         }
 
@@ -112,7 +115,11 @@ MAX_DIFFS = 50
 
 class Verifier:
     def __init__(
-        self, kafka: KafkaConnection, topics: Topics, ledger: Ledger, trusted_keys: dict[str, str],
+        self,
+        kafka: KafkaConnection,
+        topics: Topics,
+        ledger: Ledger,
+        trusted_keys: dict[str, str],
         sealer: PersonalDataSealer | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
@@ -126,15 +133,19 @@ class Verifier:
         self.records = CheckResult("log-records", "every record on the log is an event envelope")
         self.once = CheckResult("exactly-once", "every stored event is on the log exactly once")
         self.content = CheckResult(
-            "content", "every record equals the envelope rebuilt from its event store row")
+            "content", "every record equals the envelope rebuilt from its event store row"
+        )
         self.versions = CheckResult(
-            "versions", "per aggregate, versions are contiguous (store and log, one partition)")
+            "versions", "per aggregate, versions are contiguous (store and log, one partition)"
+        )
         self.chain = CheckResult("hash-chain", "each record links to the one before it")
         self.checkpoints = CheckResult(
-            "checkpoints", "checkpoints are signed by a trusted platform key and match the chain")
+            "checkpoints", "checkpoints are signed by a trusted platform key and match the chain"
+        )
         self.signatures = SignatureCheck()
         self.sealed = CheckResult(
-            "sealed-data", "sealed personal data opens with its subject's key, or was erased")
+            "sealed-data", "sealed personal data opens with its subject's key, or was erased"
+        )
         self.state = _State()
         self._diffs = 0
 
@@ -150,8 +161,16 @@ class Verifier:
         self._follow_chain(signed)
         self._judge_mismatches()
         self.sealed.notes = [f"{n} {state}" for state, n in sorted(self.state.sealed.items())]
-        report.checks = [self.records, self.once, self.content, self.versions, self.chain,
-                         self.checkpoints, self.signatures.finish(), self.sealed]
+        report.checks = [
+            self.records,
+            self.once,
+            self.content,
+            self.versions,
+            self.chain,
+            self.checkpoints,
+            self.signatures.finish(),
+            self.sealed,
+        ]
         return report
 
     # -- the log ----------------------------------------------------------------
@@ -171,8 +190,10 @@ class Verifier:
             seen.sort()
             partitions = sorted({p for p, _, _ in seen})
             if len(partitions) > 1:
-                self.versions.fail(f"aggregate {aggregate_id}",
-                                   f"its events are in partitions {partitions} of {self.topic}")
+                self.versions.fail(
+                    f"aggregate {aggregate_id}",
+                    f"its events are in partitions {partitions} of {self.topic}",
+                )
             expected = 1
             for partition, offset, version in seen:
                 if version != expected:
@@ -198,9 +219,16 @@ class Verifier:
                 f"{envelope.notification_id}",
             )
         return Published(
-            record.partition, record.offset, record.topic, envelope.notification_id,
-            content_digest(raw), envelope.prev_hash, envelope.hash, str(envelope.aggregate_id),
-            envelope.aggregate_version, envelope.type,
+            record.partition,
+            record.offset,
+            record.topic,
+            envelope.notification_id,
+            content_digest(raw),
+            envelope.prev_hash,
+            envelope.hash,
+            str(envelope.aggregate_id),
+            envelope.aggregate_version,
+            envelope.type,
         )
 
     # -- the event store --------------------------------------------------------
@@ -214,8 +242,10 @@ class Verifier:
             try:
                 page = self.ledger.notifications(start, 500)
             except Exception as exc:  # a row so damaged the recorder cannot select it
-                self.content.fail(f"event store rows from notification {start}",
-                                  f"cannot be read: {short(str(exc), 200)}")
+                self.content.fail(
+                    f"event store rows from notification {start}",
+                    f"cannot be read: {short(str(exc), 200)}",
+                )
                 break
             if not page:
                 break
@@ -233,24 +263,36 @@ class Verifier:
                 "run `impact relay --until-idle`"
             )
         for nid, entries in sorted(self.state.by_nid.items()):
-            if nid > highest or (nid not in self.state.store_digest
-                                 and nid not in self.state.store_unreadable):
+            if nid > highest or (
+                nid not in self.state.store_digest and nid not in self.state.store_unreadable
+            ):
                 for entry in entries:
-                    self.once.fail(entry.where, f"holds notification {nid} ({entry.type}), which "
-                                                "the event store does not have")
+                    self.once.fail(
+                        entry.where,
+                        f"holds notification {nid} ({entry.type}), which "
+                        "the event store does not have",
+                    )
         return count
 
     def _store_row(
-        self, notification: Any, versions: dict[UUID, int], published_up_to: int,
+        self,
+        notification: Any,
+        versions: dict[UUID, int],
+        published_up_to: int,
         unpublished: list[int],
     ) -> None:
         nid = notification.id
-        where = (f"event store row {nid} ({notification.topic.rpartition(':')[2]} "
-                 f"v{notification.originator_version} of {notification.originator_id})")
+        where = (
+            f"event store row {nid} ({notification.topic.rpartition(':')[2]} "
+            f"v{notification.originator_version} of {notification.originator_id})"
+        )
         last = versions.get(notification.originator_id, 0)
         if notification.originator_version != last + 1:
-            self.versions.fail(where, f"version {notification.originator_version} follows "
-                                      f"version {last} of the same aggregate")
+            self.versions.fail(
+                where,
+                f"version {notification.originator_version} follows "
+                f"version {last} of the same aggregate",
+            )
         versions[notification.originator_id] = max(last, notification.originator_version)
         try:
             event = self.ledger.mapper.to_domain_event(notification)
@@ -275,14 +317,18 @@ class Verifier:
             return
         same = [e for e in entries if e.digest == digest]
         for extra in same[1:]:
-            self.once.fail(extra.where, f"notification {nid} is published again (first at "
-                                        f"{same[0].where})")
+            self.once.fail(
+                extra.where, f"notification {nid} is published again (first at {same[0].where})"
+            )
         others = [e for e in entries if e.digest != digest]
         if same:
             for other in others:
-                self.once.fail(other.where, f"a second, different record of notification {nid} "
-                                            f"(the one matching the event store is {same[0].where})"
-                                            f": {self._diff(other, content)}")
+                self.once.fail(
+                    other.where,
+                    f"a second, different record of notification {nid} "
+                    f"(the one matching the event store is {same[0].where})"
+                    f": {self._diff(other, content)}",
+                )
         else:
             for other in others:
                 self.state.mismatches.append(_Mismatch(where, other, content))
@@ -292,8 +338,11 @@ class Verifier:
         if envelope.aggregate_version == 1:
             payload = envelope.payload
             natural = payload.get("code") or payload.get("quarter") or payload.get("submission_id")
-            self.state.labels[key] = (f"{envelope.aggregate_type} {natural}" if natural
-                                      else f"{envelope.aggregate_type} {key}")
+            self.state.labels[key] = (
+                f"{envelope.aggregate_type} {natural}"
+                if natural
+                else f"{envelope.aggregate_type} {key}"
+            )
         return self.state.labels.get(key, f"{envelope.aggregate_type} {key}")
 
     def _check_sealed(self, nid: int, event: Any) -> None:
@@ -325,8 +374,10 @@ class Verifier:
         found = differences(store_content, on_log)
         if not found:
             return "same fields, different encoding"
-        shown = "; ".join(f"{path} is {short(a)} in the event store, {short(b)} on the log"
-                          for path, a, b in found[:4])
+        shown = "; ".join(
+            f"{path} is {short(a)} in the event store, {short(b)} on the log"
+            for path, a, b in found[:4]
+        )
         return shown + (f"; and {len(found) - 4} more" if len(found) > 4 else "")
 
     # -- checkpoints and the chain ----------------------------------------------
@@ -336,7 +387,8 @@ class Verifier:
         signed: dict[int, list[tuple[str, str]]] = defaultdict(list)
         if not self.trusted:
             self.checkpoints.fail(
-                "verify", "no trusted platform key: pass --trust with the platform's public key")
+                "verify", "no trusted platform key: pass --trust with the platform's public key"
+            )
         for record in read_topic(self.kafka, self.checkpoints_topic):
             self.checkpoints.checked += 1
             try:
@@ -350,8 +402,10 @@ class Verifier:
             public = self.trusted.get(checkpoint.key_id)
             if public is None:
                 if self.trusted:
-                    self.checkpoints.fail(record.where, f"signed by key {checkpoint.key_id}, which "
-                                                        "is not a trusted platform key")
+                    self.checkpoints.fail(
+                        record.where,
+                        f"signed by key {checkpoint.key_id}, which is not a trusted platform key",
+                    )
                 continue
             if not checkpoint_signature_valid(raw, public):
                 self.checkpoints.fail(
@@ -379,21 +433,32 @@ class Verifier:
                 ok = True
                 if chosen.prev_hash != head:
                     ok = False
-                    before = (f"the hash of notification {previous.notification_id} at "
-                              f"{previous.where}" if previous else "the genesis hash")
-                    self.chain.fail(chosen.where, f"prev_hash {short(chosen.prev_hash, 20)} is "
-                                                  f"not {before} ({head[:16]}…)")
+                    before = (
+                        f"the hash of notification {previous.notification_id} at {previous.where}"
+                        if previous
+                        else "the genesis hash"
+                    )
+                    self.chain.fail(
+                        chosen.where,
+                        f"prev_hash {short(chosen.prev_hash, 20)} is not {before} ({head[:16]}…)",
+                    )
                 if chosen.hash != link(chosen.prev_hash or GENESIS, chosen.digest):
                     ok = False
-                    self.chain.fail(chosen.where, f"its hash does not cover its content "
-                                                  f"(notification {nid} was changed after it "
-                                                  "was linked)")
+                    self.chain.fail(
+                        chosen.where,
+                        f"its hash does not cover its content "
+                        f"(notification {nid} was changed after it "
+                        "was linked)",
+                    )
                 self.state.linked_ok[nid] = ok
                 head = chosen.hash
             for where, signed_hash in signed.pop(nid, []):
                 if signed_hash != head:
-                    self.checkpoints.fail(where, f"names hash {signed_hash[:16]}… at notification "
-                                                 f"{nid}; the log's chain there is {head[:16]}…")
+                    self.checkpoints.fail(
+                        where,
+                        f"names hash {signed_hash[:16]}… at notification "
+                        f"{nid}; the log's chain there is {head[:16]}…",
+                    )
                 else:
                     self.state.covered_up_to = nid
             previous = chosen
@@ -401,8 +466,9 @@ class Verifier:
             for where, _ in found:
                 self.checkpoints.fail(where, f"names notification {nid}, which is not on the log")
         if legacy:
-            self.chain.notes.append(f"{legacy} records predate the chain fields; they are linked "
-                                    "by their content")
+            self.chain.notes.append(
+                f"{legacy} records predate the chain fields; they are linked by their content"
+            )
 
     def _judge_mismatches(self) -> None:
         covered = self.state.covered_up_to
@@ -410,16 +476,19 @@ class Verifier:
         if self.state.by_nid and covered < highest:
             first = min(n for n in self.state.by_nid if n > covered)
             self.checkpoints.fail(
-                f"{self.topic}", f"notifications {first}..{highest} are not covered by a signed "
-                                 "checkpoint",
+                f"{self.topic}",
+                f"notifications {first}..{highest} are not covered by a signed checkpoint",
             )
         for mismatch in self.state.mismatches:
             entry = mismatch.entry
-            intact = self.state.linked_ok.get(entry.notification_id, False) and \
-                entry.notification_id <= covered
+            intact = (
+                self.state.linked_ok.get(entry.notification_id, False)
+                and entry.notification_id <= covered
+            )
             verdict = (
                 "the log's copy links into the signed chain, so the event store row was changed"
-                if intact else "the log's copy does not match its signed chain either"
+                if intact
+                else "the log's copy does not match its signed chain either"
             )
             self.content.fail(
                 mismatch.store_where,
@@ -429,7 +498,11 @@ class Verifier:
 
 
 def verify(
-    kafka: KafkaConnection, topics: Topics, ledger: Ledger, trusted_keys: dict[str, str],
-    sealer: PersonalDataSealer | None = None, progress: Callable[[str], None] | None = None,
+    kafka: KafkaConnection,
+    topics: Topics,
+    ledger: Ledger,
+    trusted_keys: dict[str, str],
+    sealer: PersonalDataSealer | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> VerifyReport:
     return Verifier(kafka, topics, ledger, trusted_keys, sealer, progress).run()

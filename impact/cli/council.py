@@ -102,7 +102,7 @@ def report(
     quarter: QuarterArgument,
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
 ) -> None:
-    """Write the council's report of a quarter: one self-contained HTML page (Korean and English)."""  # noqa: E501
+    """Write the council's report of a quarter: one self-contained HTML page (Korean and English)."""
     from impact.orchestration.run import run_load
     from impact.review_service import write_report
 

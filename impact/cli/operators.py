@@ -61,7 +61,7 @@ def demo(
         bool, typer.Option("--fresh", help="Start clean: delete the ledger's state and topics.")
     ] = False,
 ) -> None:
-    """The main job: Busan 2018-2021 through Kafka, the ledger, ClickHouse and Dagster, with the review."""  # noqa: E501
+    """The main job: Busan 2018-2021 through Kafka, the ledger, ClickHouse and Dagster, with the review."""
     from impact.demo import run_demo
 
     with bootstrap() as platform:

@@ -113,9 +113,13 @@ class PlatformKey:
         self, events_topic: str, up_to: int, chain_hash: str, signed_at: datetime | None = None
     ) -> Checkpoint:
         unsigned = {
-            "events_topic": events_topic, "up_to_notification_id": up_to, "hash": chain_hash,
-            "signed_at": (signed_at or datetime.now(tz=UTC)), "key_id": self.key_id,
-            "algorithm": "ed25519", "signature": "",
+            "events_topic": events_topic,
+            "up_to_notification_id": up_to,
+            "hash": chain_hash,
+            "signed_at": (signed_at or datetime.now(tz=UTC)),
+            "key_id": self.key_id,
+            "algorithm": "ed25519",
+            "signature": "",
         }
         draft = Checkpoint.model_validate(unsigned)
         signature = self.private.sign(_canonical(draft.signed_part()))

@@ -77,7 +77,8 @@ def _storable(moment: datetime) -> datetime:
 
 
 Moment = Annotated[
-    datetime, _text_as(_TIME_TEXT, "an RFC 3339 time", datetime.fromisoformat),
+    datetime,
+    _text_as(_TIME_TEXT, "an RFC 3339 time", datetime.fromisoformat),
     AfterValidator(_storable),
 ]
 """A time written as RFC 3339, in the range ClickHouse's DateTime64 holds (1900-2299, UTC)."""
@@ -103,14 +104,16 @@ class EventEnvelope(BaseModel):
     actor: str
     payload: dict[str, Any]
     prev_hash: str | None = Field(
-        default=None, pattern=HEX64,
+        default=None,
+        pattern=HEX64,
         description="hash of the envelope before this one in notification-id order "
-                    "(64 zeros for the first); absent on records published before the chain.",
+        "(64 zeros for the first); absent on records published before the chain.",
     )
     hash: str | None = Field(
-        default=None, pattern=HEX64,
+        default=None,
+        pattern=HEX64,
         description="sha256(bytes of prev_hash + sha256(RFC 8785 canonical JSON of this "
-                    "envelope without prev_hash and hash)), hex.",
+        "envelope without prev_hash and hash)), hex.",
     )
 
     def to_bytes(self) -> bytes:
@@ -133,6 +136,7 @@ class EventEnvelope(BaseModel):
 
 
 # -- the loader's reading of a record -------------------------------------------------
+
 
 class _EnvelopeFields(msgspec.Struct, forbid_unknown_fields=True):
     """The envelope as the loader reads it: the same rules as ``EventEnvelope`` (a property
@@ -239,7 +243,9 @@ class Checkpoint(BaseModel):
     up_to_notification_id: int = Field(ge=1)
     hash: str = Field(pattern=HEX64, description="The chain's hash at up_to_notification_id.")
     signed_at: datetime
-    key_id: str = Field(description="Id of the platform key (sha256 of its raw public key, 16 hex).")
+    key_id: str = Field(
+        description="Id of the platform key (sha256 of its raw public key, 16 hex)."
+    )
     algorithm: str = "ed25519"
     signature: str = Field(description="base64")
 

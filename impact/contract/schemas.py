@@ -24,9 +24,21 @@ from impact.domain.proposal import Proposal
 from impact.domain.review import PromotionReview
 from impact.domain.submission import Rejection, Submission
 
-SUBMISSION_MODELS = (RegisterProgram, ReportOutcome, CorrectOutcome, JoinPartner, ChangeProgramStatus)
+SUBMISSION_MODELS = (
+    RegisterProgram,
+    ReportOutcome,
+    CorrectOutcome,
+    JoinPartner,
+    ChangeProgramStatus,
+)
 AGGREGATES: tuple[type[Aggregate], ...] = (
-    Consortium, Plan, Proposal, Program, PromotionReview, Submission, Rejection,
+    Consortium,
+    Plan,
+    Proposal,
+    Program,
+    PromotionReview,
+    Submission,
+    Rejection,
 )
 BASE_EVENT_NAMES = frozenset({"Event", "Created", "Snapshot"})
 SCHEMA_BASE = "https://busan-impact-ledger.example/schemas/"
@@ -93,7 +105,10 @@ def export(directory: Path) -> list[Path]:
     for file_name, schema in schemas.items():
         path = directory / file_name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
         written.append(path)
     for stale in directory.rglob("*.json"):
         if stale.relative_to(directory).as_posix() not in schemas:

@@ -106,7 +106,13 @@ AgencySubmission = Annotated[
     RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus,
     Field(discriminator="kind"),
 ]
-SUBMISSION_KINDS = ("program.register", "outcome.report", "outcome.correct", "program.partner", "program.status")
+SUBMISSION_KINDS = (
+    "program.register",
+    "outcome.report",
+    "outcome.correct",
+    "program.partner",
+    "program.status",
+)
 
 submission_adapter: TypeAdapter[Any] = TypeAdapter(AgencySubmission)
 
@@ -120,7 +126,9 @@ def _kind_of(cls: type[_Submission]) -> str:
 def describe_errors(exc: ValidationError, limit: int = 5) -> str:
     """A validation error as one line a person can act on: where, and what is wrong."""
     errors = exc.errors()
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in errors[:limit]]
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in errors[:limit]
+    ]
     more = len(errors) - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 

@@ -60,7 +60,8 @@ def policy_in_force(
       one adopted later (later in ``adopted``, which is in the order of adoption).
     """
     known = [
-        (a.effective_from, n, a.policy) for n, a in enumerate(adopted)
+        (a.effective_from, n, a.policy)
+        for n, a in enumerate(adopted)
         if as_of is None or (a.recorded_at is not None and a.recorded_at <= as_of)
     ]
     in_force = [k for k in known if k[0] <= quarter]
@@ -174,7 +175,11 @@ class Consortium(Aggregate):
         if (agency, key_id) not in self.keys:
             raise NotFoundError(f"{agency} has no key {key_id}; list its keys first")
         self._key_revoked(
-            agency=agency, key_id=key_id, revoked_at=revoked_at, occurred_at=occurred_at, actor=actor
+            agency=agency,
+            key_id=key_id,
+            revoked_at=revoked_at,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     def adopt_policy(
@@ -213,7 +218,9 @@ class Consortium(Aggregate):
         if not member.active_on(on):
             if on < member.joined_on:
                 raise NotAMemberError(f"{code} joined on {member.joined_on}; it cannot act on {on}")
-            raise NotAMemberError(f"{code} left the consortium on {member.left_on}; it cannot act on {on}")
+            raise NotAMemberError(
+                f"{code} left the consortium on {member.left_on}; it cannot act on {on}"
+            )
         return member
 
     def agencies_on(self, day: date) -> list[str]:
@@ -248,6 +255,3 @@ class Consortium(Aggregate):
     ) -> None:
         old = self.keys[(agency, key_id)]
         self.keys[(agency, key_id)] = old.model_copy(update={"revoked_at": revoked_at})
-
-
-

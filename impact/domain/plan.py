@@ -40,10 +40,26 @@ class PlanVersion(Model):
 DECLARED_ON = date(2018, 11, 28)
 
 STRATEGIES_2018: tuple[Strategy, ...] = (
-    Strategy(code="S1", name_ko="시민행복을 위한 일자리 지원 확대", name_en="More job support for citizens' happiness"),
-    Strategy(code="S2", name_ko="신성장동력 발굴을 위한 혁신성장 지원", name_en="Innovation-growth support for new growth engines"),
-    Strategy(code="S3", name_ko="지역경제 활성화를 위한 지역주도사업 지원", name_en="Locally led projects to revive the regional economy"),
-    Strategy(code="S4", name_ko="사회통합을 위한 상생협력 추진", name_en="Win-win cooperation for social integration"),
+    Strategy(
+        code="S1",
+        name_ko="시민행복을 위한 일자리 지원 확대",
+        name_en="More job support for citizens' happiness",
+    ),
+    Strategy(
+        code="S2",
+        name_ko="신성장동력 발굴을 위한 혁신성장 지원",
+        name_en="Innovation-growth support for new growth engines",
+    ),
+    Strategy(
+        code="S3",
+        name_ko="지역경제 활성화를 위한 지역주도사업 지원",
+        name_en="Locally led projects to revive the regional economy",
+    ),
+    Strategy(
+        code="S4",
+        name_ko="사회통합을 위한 상생협력 추진",
+        name_en="Win-win cooperation for social integration",
+    ),
 )
 
 TASKS_2018: tuple[Task, ...] = tuple(
@@ -55,12 +71,24 @@ TASKS_2018: tuple[Task, ...] = tuple(
         ("S2-T1", "혁신 창업기업 금융 지원", "Finance for innovative start-ups"),
         ("S2-T2", "에너지·금융 융합 신산업 육성", "New industries from energy-finance convergence"),
         ("S2-T3", "해양·항만 기술 혁신 지원", "Marine and port technology innovation"),
-        ("S3-T1", "사회적경제기업 공공구매 확대", "Public purchasing from social-economy enterprises"),
+        (
+            "S3-T1",
+            "사회적경제기업 공공구매 확대",
+            "Public purchasing from social-economy enterprises",
+        ),
         ("S3-T2", "사회적경제 기금 조성", "A social-economy fund"),
         ("S3-T3", "지역 상권 및 도시재생 지원", "Local commerce and urban regeneration"),
         ("S4-T1", "주거 취약계층 지원", "Housing support for vulnerable households"),
-        ("S4-T2", "건강한 환경 및 해양생태계 보호", "A healthy environment and the marine ecosystem"),
-        ("S4-T3", "시민 참여와 지역 공동체 상생", "Citizen participation and community cooperation"),
+        (
+            "S4-T2",
+            "건강한 환경 및 해양생태계 보호",
+            "A healthy environment and the marine ecosystem",
+        ),
+        (
+            "S4-T3",
+            "시민 참여와 지역 공동체 상생",
+            "Citizen participation and community cooperation",
+        ),
     )
 )
 
@@ -118,8 +146,13 @@ class Plan(Aggregate):
         """Declare a plan whose tasks each belong to one of its strategies."""
         cls.check_structure(strategies, tasks)
         return cls(
-            title_ko=title_ko, title_en=title_en, effective_on=effective_on,
-            strategies=strategies, tasks=tasks, occurred_at=occurred_at, actor=actor,
+            title_ko=title_ko,
+            title_en=title_en,
+            effective_on=effective_on,
+            strategies=strategies,
+            tasks=tasks,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     @classmethod
@@ -128,8 +161,11 @@ class Plan(Aggregate):
         return cls.declare(
             title_ko="사회적 가치 혁신사업 기본계획",
             title_en="Social Value Innovation Basic Plan",
-            effective_on=DECLARED_ON, strategies=STRATEGIES_2018, tasks=TASKS_2018,
-            occurred_at=occurred_at, actor=actor,
+            effective_on=DECLARED_ON,
+            strategies=STRATEGIES_2018,
+            tasks=TASKS_2018,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     @classmethod
@@ -137,7 +173,9 @@ class Plan(Aggregate):
         codes = {s.code for s in strategies}
         for task in tasks:
             if task.strategy not in codes:
-                raise UnknownTaskError(f"task {task.code} names strategy {task.strategy}, which the plan lacks")
+                raise UnknownTaskError(
+                    f"task {task.code} names strategy {task.strategy}, which the plan lacks"
+                )
         if len({t.code for t in tasks}) != len(tasks):
             raise UnknownTaskError("task codes in a plan must be unique")
 
@@ -152,8 +190,12 @@ class Plan(Aggregate):
     ) -> None:
         self.check_structure(strategies, tasks)
         self._revised(
-            effective_on=effective_on, strategies=strategies, tasks=tasks, note=note,
-            occurred_at=occurred_at, actor=actor,
+            effective_on=effective_on,
+            strategies=strategies,
+            tasks=tasks,
+            note=note,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     @event(Revised)
@@ -168,8 +210,11 @@ class Plan(Aggregate):
     ) -> None:
         self.versions.append(
             PlanVersion(
-                revision=len(self.versions) + 1, effective_on=effective_on,
-                strategies=strategies, tasks=tasks, note=note,
+                revision=len(self.versions) + 1,
+                effective_on=effective_on,
+                strategies=strategies,
+                tasks=tasks,
+                note=note,
             )
         )
 

@@ -170,10 +170,19 @@ class Program(Aggregate):
         are valid under the metric catalogue (the agency and task are the caller's rules)."""
         cls.check_registration(code, targets, budget_krw, starts_on, ends_on, catalogue)
         return cls(
-            code=code, agency=agency, task_code=task_code, title_ko=title_ko, title_en=title_en,
-            origin_proposals=origin_proposals, targets=targets, budget_krw=budget_krw,
-            starts_on=starts_on, ends_on=ends_on, catalogue_version=catalogue.version,
-            occurred_at=occurred_at, actor=agency,
+            code=code,
+            agency=agency,
+            task_code=task_code,
+            title_ko=title_ko,
+            title_en=title_en,
+            origin_proposals=origin_proposals,
+            targets=targets,
+            budget_krw=budget_krw,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            catalogue_version=catalogue.version,
+            occurred_at=occurred_at,
+            actor=agency,
         )
 
     @classmethod
@@ -189,9 +198,13 @@ class Program(Aggregate):
         if not re.match(PROGRAM_CODE, code):
             raise ValueOutOfRangeError(f"programme code {code!r} must look like P-KAMCO-01")
         if budget_krw < 0:
-            raise ValueOutOfRangeError(f"budget of {code} is {budget_krw} KRW; it cannot be negative")
+            raise ValueOutOfRangeError(
+                f"budget of {code} is {budget_krw} KRW; it cannot be negative"
+            )
         if ends_on is not None and ends_on < starts_on:
-            raise PeriodOutsideProgramError(f"{code} ends on {ends_on}, before it starts on {starts_on}")
+            raise PeriodOutsideProgramError(
+                f"{code} ends on {ends_on}, before it starts on {starts_on}"
+            )
         for target in targets:
             catalogue.check_value(target.metric, target.value)
 
@@ -233,8 +246,15 @@ class Program(Aggregate):
                 f"(report {self.latest[(metric, quarter)]}); send a correction that names it"
             )
         self._outcome_reported(
-            report_id=report_id, metric=metric, quarter=quarter, value=value, unit=found.unit,
-            evidence=evidence, submission_id=submission_id, occurred_at=occurred_at, actor=actor,
+            report_id=report_id,
+            metric=metric,
+            quarter=quarter,
+            value=value,
+            unit=found.unit,
+            evidence=evidence,
+            submission_id=submission_id,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     def correct_outcome(
@@ -261,9 +281,17 @@ class Program(Aggregate):
             raise ValueOutOfRangeError(f"say why report {corrects} of {self.code} is corrected")
         found = catalogue.check_value(original.metric, value)
         self._outcome_corrected(
-            report_id=report_id, corrects=corrects, metric=original.metric,
-            quarter=original.quarter, value=value, unit=found.unit, reason=reason,
-            evidence=evidence, submission_id=submission_id, occurred_at=occurred_at, actor=actor,
+            report_id=report_id,
+            corrects=corrects,
+            metric=original.metric,
+            quarter=original.quarter,
+            value=value,
+            unit=found.unit,
+            reason=reason,
+            evidence=evidence,
+            submission_id=submission_id,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     def join_partner(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
@@ -275,13 +303,17 @@ class Program(Aggregate):
     def suspend(self, reason: str, occurred_at: datetime, actor: str) -> None:
         self._check_reporter(actor)
         if self.status != "active":
-            raise ProgramNotActiveError(f"{self.code} is {self.status}; only an active one can be suspended")
+            raise ProgramNotActiveError(
+                f"{self.code} is {self.status}; only an active one can be suspended"
+            )
         self._suspended(reason=reason, occurred_at=occurred_at, actor=actor)
 
     def resume(self, occurred_at: datetime, actor: str) -> None:
         self._check_reporter(actor)
         if self.status != "suspended":
-            raise ProgramNotActiveError(f"{self.code} is {self.status}; only a suspended one can resume")
+            raise ProgramNotActiveError(
+                f"{self.code} is {self.status}; only a suspended one can resume"
+            )
         self._resumed(occurred_at=occurred_at, actor=actor)
 
     def complete(self, completed_on: date, occurred_at: datetime, actor: str) -> None:
@@ -298,12 +330,16 @@ class Program(Aggregate):
         if self.is_joint:
             raise AlreadyExistsError(f"{self.code} is already a joint project")
         if self.status != "active":
-            raise ProgramNotActiveError(f"{self.code} is {self.status}; only an active one can be promoted")
+            raise ProgramNotActiveError(
+                f"{self.code} is {self.status}; only an active one can be promoted"
+            )
         if self.agency not in participants:
             participants = (self.agency, *participants)
         self._promoted(
-            quarter=quarter, participants=tuple(sorted(set(participants))),
-            occurred_at=occurred_at, actor=actor,
+            quarter=quarter,
+            participants=tuple(sorted(set(participants))),
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     def _check_reporter(self, agency: str) -> None:
@@ -314,7 +350,9 @@ class Program(Aggregate):
                     f"programme {self.code} is a joint project of {', '.join(self.joint_participants)}; "
                     f"{agency} is not among them"
                 )
-            raise NotOwnerError(f"programme {self.code} belongs to {owner}; {agency} cannot act on it")
+            raise NotOwnerError(
+                f"programme {self.code} belongs to {owner}; {agency} cannot act on it"
+            )
 
     def _check_period(self, quarter: str) -> None:
         period = Quarter.parse(quarter)
@@ -328,17 +366,36 @@ class Program(Aggregate):
 
     @event(OutcomeReported)
     def _outcome_reported(
-        self, report_id: str, metric: str, quarter: str, value: Decimal, unit: str,
-        evidence: Evidence | None, submission_id: str | None, occurred_at: datetime, actor: str,
+        self,
+        report_id: str,
+        metric: str,
+        quarter: str,
+        value: Decimal,
+        unit: str,
+        evidence: Evidence | None,
+        submission_id: str | None,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
-        self.reports[report_id] = Report(report_id=report_id, metric=metric, quarter=quarter, value=value)
+        self.reports[report_id] = Report(
+            report_id=report_id, metric=metric, quarter=quarter, value=value
+        )
         self.latest[(metric, quarter)] = report_id
 
     @event(OutcomeCorrected)
     def _outcome_corrected(
-        self, report_id: str, corrects: str, metric: str, quarter: str, value: Decimal,
-        unit: str, reason: str, evidence: Evidence | None, submission_id: str | None,
-        occurred_at: datetime, actor: str,
+        self,
+        report_id: str,
+        corrects: str,
+        metric: str,
+        quarter: str,
+        value: Decimal,
+        unit: str,
+        reason: str,
+        evidence: Evidence | None,
+        submission_id: str | None,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
         self.reports[report_id] = Report(
             report_id=report_id, metric=metric, quarter=quarter, value=value, corrects=corrects

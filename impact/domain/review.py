@@ -50,7 +50,9 @@ class PromotionReview(Aggregate):
         return natural_id("promotion_review", quarter)
 
     @event(Opened)
-    def __init__(self, quarter: str, policy_version: int, occurred_at: datetime, actor: str) -> None:
+    def __init__(
+        self, quarter: str, policy_version: int, occurred_at: datetime, actor: str
+    ) -> None:
         self.quarter = quarter
         self.policy_version = policy_version
         self.candidates: dict[str, ScoredCandidate] = {}
@@ -59,8 +61,11 @@ class PromotionReview(Aggregate):
         self.closed = False
 
     def record_scores(
-        self, candidates: tuple[ScoredCandidate, ...], inputs_digest: str,
-        occurred_at: datetime, actor: str,
+        self,
+        candidates: tuple[ScoredCandidate, ...],
+        inputs_digest: str,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
         self._check_open()
         if self.decisions:
@@ -68,13 +73,21 @@ class PromotionReview(Aggregate):
                 f"review {self.quarter} already has decisions; scores can no longer change"
             )
         self._scored(
-            candidates=candidates, inputs_digest=inputs_digest, policy_version=self.policy_version,
-            occurred_at=occurred_at, actor=actor,
+            candidates=candidates,
+            inputs_digest=inputs_digest,
+            policy_version=self.policy_version,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     def decide(
-        self, program_code: str, decision: Decision, reason: str, meeting_ref: str,
-        occurred_at: datetime, actor: str,
+        self,
+        program_code: str,
+        decision: Decision,
+        reason: str,
+        meeting_ref: str,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
         self._check_open()
         if program_code not in self.candidates:
@@ -88,8 +101,12 @@ class PromotionReview(Aggregate):
         if not reason.strip():
             raise ReviewStateError("a council decision needs a reason")
         self._decided(
-            program_code=program_code, decision=decision, reason=reason, meeting_ref=meeting_ref,
-            occurred_at=occurred_at, actor=actor,
+            program_code=program_code,
+            decision=decision,
+            reason=reason,
+            meeting_ref=meeting_ref,
+            occurred_at=occurred_at,
+            actor=actor,
         )
 
     def close(self, occurred_at: datetime, actor: str) -> None:
@@ -102,16 +119,25 @@ class PromotionReview(Aggregate):
 
     @event(CandidatesScored)
     def _scored(
-        self, candidates: tuple[ScoredCandidate, ...], inputs_digest: str, policy_version: int,
-        occurred_at: datetime, actor: str,
+        self,
+        candidates: tuple[ScoredCandidate, ...],
+        inputs_digest: str,
+        policy_version: int,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
         self.candidates = {c.program_code: c for c in candidates}
         self.inputs_digest = inputs_digest
 
     @event(Decided)
     def _decided(
-        self, program_code: str, decision: Decision, reason: str, meeting_ref: str,
-        occurred_at: datetime, actor: str,
+        self,
+        program_code: str,
+        decision: Decision,
+        reason: str,
+        meeting_ref: str,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
         self.decisions[program_code] = decision
 

@@ -85,7 +85,9 @@ class ScoringPolicy(Model):
     weight_efficiency: Decimal = Decimal("0.15")
     weight_evidence: Decimal = Decimal("0.15")
     ripple: RippleWeights = RippleWeights()
-    attainment_cap: Decimal = Field(default=Decimal("1.5"), gt=0, description="Per-metric cap on actual/target.")
+    attainment_cap: Decimal = Field(
+        default=Decimal("1.5"), gt=0, description="Per-metric cap on actual/target."
+    )
     metric_weights: dict[str, Decimal] = Field(
         default_factory=dict, description="Weight of a metric in performance; 1 when not named."
     )
@@ -99,12 +101,21 @@ class ScoringPolicy(Model):
         default=Decimal("0.5"), description="Efficiency of a programme with no peer in its task."
     )
     correction_penalty: Decimal = Field(default=Decimal("0.10"), ge=0)
-    min_quarters: int = Field(default=1, ge=0, description="Quarters with data needed to be a candidate.")
-    candidates: int = Field(default=5, ge=1, description="How many top programmes the council sees.")
+    min_quarters: int = Field(
+        default=1, ge=0, description="Quarters with data needed to be a candidate."
+    )
+    candidates: int = Field(
+        default=5, ge=1, description="How many top programmes the council sees."
+    )
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> "ScoringPolicy":
-        main = self.weight_performance + self.weight_ripple + self.weight_efficiency + self.weight_evidence
+        main = (
+            self.weight_performance
+            + self.weight_ripple
+            + self.weight_efficiency
+            + self.weight_evidence
+        )
         ripple = sum((getattr(self.ripple, p) for p in RIPPLE_PARTS), ZERO)
         if main != ONE or ripple != ONE:
             raise ValueError(
@@ -116,8 +127,10 @@ class ScoringPolicy(Model):
     def weights(self) -> dict[str, Decimal]:
         """The weight of every component in the score (ripple parts: within ripple)."""
         return {
-            "performance": self.weight_performance, "ripple": self.weight_ripple,
-            "efficiency": self.weight_efficiency, "evidence": self.weight_evidence,
+            "performance": self.weight_performance,
+            "ripple": self.weight_ripple,
+            "efficiency": self.weight_efficiency,
+            "evidence": self.weight_evidence,
             **{p: getattr(self.ripple, p) for p in RIPPLE_PARTS},
         }
 
@@ -145,12 +158,16 @@ class OutcomeInput(Model):
 
     metric: str
     value: Quantity
-    previous: Quantity | None = Field(description="Its value for the previous quarter, if reported.")
+    previous: Quantity | None = Field(
+        description="Its value for the previous quarter, if reported."
+    )
     evidenced: bool
     reach: bool = False
     spillover: bool = False
     lower_is_better: bool = False
-    per_krw: bool = Field(default=True, description="A quantity that can be set against money spent.")
+    per_krw: bool = Field(
+        default=True, description="A quantity that can be set against money spent."
+    )
 
 
 class ProgramQuarterInputs(Model):
@@ -284,7 +301,9 @@ class _Peers:
             self.reach_max = max(self.reach_max, reach)
             for o in p.outcomes:
                 if o.spillover:
-                    self.spillover_max[o.metric] = max(self.spillover_max.get(o.metric, ZERO), o.value)
+                    self.spillover_max[o.metric] = max(
+                        self.spillover_max.get(o.metric, ZERO), o.value
+                    )
             intensities = self.intensities_of[p.program_code] = _intensities(p)
             for metric, value in intensities.items():
                 key = (p.task_code, metric)
@@ -337,14 +356,18 @@ def failed_gate(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Gate | None:
 
 
 def components_of(
-    p: ProgramQuarterInputs, peers: _Peers, policy: ScoringPolicy,
+    p: ProgramQuarterInputs,
+    peers: _Peers,
+    policy: ScoringPolicy,
     weights: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Decimal]:
     parts = {
         "reach": _round(peers.reach(p)),
         "breadth": _round(breadth(p, policy)),
         "spillover": _round(peers.spillover(p)),
-        "citizen_origin": ONE.quantize(COMPONENT_PLACES) if p.citizen_origin else ZERO.quantize(COMPONENT_PLACES),
+        "citizen_origin": ONE.quantize(COMPONENT_PLACES)
+        if p.citizen_origin
+        else ZERO.quantize(COMPONENT_PLACES),
         "trend": _round(trend(p, policy)),
     }
     weights = weights or policy.weights()
@@ -359,7 +382,8 @@ def components_of(
 
 
 def score_of(
-    components: Mapping[str, Decimal], policy: ScoringPolicy,
+    components: Mapping[str, Decimal],
+    policy: ScoringPolicy,
     weights: Mapping[str, Decimal] | None = None,
 ) -> Decimal:
     weights = weights or policy.weights()
@@ -381,8 +405,12 @@ def score_quarter(inputs: QuarterInputs, policy: ScoringPolicy) -> tuple[ScoredC
     scored.sort(key=lambda s: (not s[0], -s[1], s[2]))
     return tuple(
         ScoredCandidate(
-            program_code=code, rank=rank, score=score, components=components,
-            eligible=eligible, failed_gate=gate,
+            program_code=code,
+            rank=rank,
+            score=score,
+            components=components,
+            eligible=eligible,
+            failed_gate=gate,
         )
         for rank, (eligible, score, code, components, gate) in enumerate(scored, start=1)
     )

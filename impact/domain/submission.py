@@ -27,13 +27,15 @@ class Submission(Aggregate):
         submission_id: str
         agency: str
         submission_kind: str
-        digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the signed canonical bytes.")
+        digest: str = Field(
+            pattern=r"^[0-9a-f]{64}$", description="sha256 of the signed canonical bytes."
+        )
         key_id: str
         signature: str = Field(description="Ed25519 signature, base64, over the canonical bytes.")
         source: str = Field(description="topic:partition:offset it was read from.")
         signed_content: str | None = Field(
             description="The RFC 8785 canonical JSON of the submission that was signed (UTF-8 "
-                        "text of the signed bytes); None for submissions accepted before v2."
+            "text of the signed bytes); None for submissions accepted before v2."
         )
 
         @staticmethod
@@ -47,8 +49,16 @@ class Submission(Aggregate):
 
     @event(Accepted)
     def __init__(
-        self, submission_id: str, agency: str, submission_kind: str, digest: str, key_id: str,
-        signature: str, source: str, occurred_at: datetime, actor: str,
+        self,
+        submission_id: str,
+        agency: str,
+        submission_kind: str,
+        digest: str,
+        key_id: str,
+        signature: str,
+        source: str,
+        occurred_at: datetime,
+        actor: str,
         signed_content: str | None = None,
     ) -> None:
         self.submission_id = submission_id
@@ -72,14 +82,25 @@ class Rejection(Aggregate):
         original_size: int
 
     @staticmethod
-    def create_id(source_topic: str, source_partition: int, source_offset: int, **_: object) -> UUID:
+    def create_id(
+        source_topic: str, source_partition: int, source_offset: int, **_: object
+    ) -> UUID:
         return natural_id("rejection", f"{source_topic}:{source_partition}:{source_offset}")
 
     @event(Recorded)
     def __init__(
-        self, source_topic: str, source_partition: int, source_offset: int, code: str, message: str,
-        submission_id: str | None, agency: str | None, original: str, original_size: int,
-        occurred_at: datetime, actor: str,
+        self,
+        source_topic: str,
+        source_partition: int,
+        source_offset: int,
+        code: str,
+        message: str,
+        submission_id: str | None,
+        agency: str | None,
+        original: str,
+        original_size: int,
+        occurred_at: datetime,
+        actor: str,
     ) -> None:
         self.code = code
         self.message = message

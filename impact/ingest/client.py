@@ -57,10 +57,16 @@ def sign_submission(key: AgencyKeyPair, submission: dict[str, Any]) -> bytes:
         raise SubmissionError(
             f"submission {parsed.submission_id} is from {parsed.agency}, but the key is {key.agency}'s"
         )
-    message = orjson.dumps({
-        "submission": submission,
-        "signature": {"algorithm": "ed25519", "key_id": key.key_id, "value": key.sign(canonical(submission))},
-    })
+    message = orjson.dumps(
+        {
+            "submission": submission,
+            "signature": {
+                "algorithm": "ed25519",
+                "key_id": key.key_id,
+                "value": key.sign(canonical(submission)),
+            },
+        }
+    )
     if len(message) > MAX_SUBMISSION_BYTES:
         raise SubmissionError(
             f"submission {parsed.submission_id} is {len(message)} bytes; the limit is {MAX_SUBMISSION_BYTES}"
@@ -81,7 +87,8 @@ class AgencyClient:
     def send(self, submissions: Iterable[dict[str, Any]]) -> list[Sent]:
         """Validate and sign all of them first; send only if every one is valid."""
         prepared = [
-            (str(s.get("submission_id")), routing_key(s), sign_submission(self.key, s)) for s in submissions
+            (str(s.get("submission_id")), routing_key(s), sign_submission(self.key, s))
+            for s in submissions
         ]
         return self.send_raw(prepared)
 

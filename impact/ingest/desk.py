@@ -64,7 +64,6 @@ class Verdict:
     message: str = ""
 
 
-
 DOMAIN_CODES: dict[type[DomainError], str] = {NotFoundError: "unknown_program"}
 
 
@@ -85,16 +84,25 @@ class SubmissionDesk:
         except (PersistenceError, InfrastructureError):
             raise  # the desk cannot decide now; the message is read again after recovery
         except Exception as exc:
-            refusal = exc if isinstance(exc, SubmissionRefusedError) else SubmissionRefusedError(
-                "invalid", f"the submission could not be applied: {exc}"
+            refusal = (
+                exc
+                if isinstance(exc, SubmissionRefusedError)
+                else SubmissionRefusedError(
+                    "invalid", f"the submission could not be applied: {exc}"
+                )
             )
             rejection = Rejection(
-                source_topic=source.topic, source_partition=source.partition,
-                source_offset=source.offset, code=refusal.code, message=refusal.message,
+                source_topic=source.topic,
+                source_partition=source.partition,
+                source_offset=source.offset,
+                code=refusal.code,
+                message=refusal.message,
                 submission_id=submission_id[:128] if submission_id else None,
                 agency=agency[:16] if agency else None,
-                original=base64.b64encode(value or b"").decode(), original_size=len(value or b""),
-                occurred_at=source.timestamp, actor=DESK,
+                original=base64.b64encode(value or b"").decode(),
+                original_size=len(value or b""),
+                occurred_at=source.timestamp,
+                actor=DESK,
             )
             uow.keep(rejection)
             return Verdict(rejected=True, code=refusal.code, message=refusal.message)
@@ -103,7 +111,9 @@ class SubmissionDesk:
 
     def _decode(self, value: bytes | None) -> Any:
         if not value:
-            raise SubmissionRefusedError("empty", "the message is empty; send one signed submission as JSON")
+            raise SubmissionRefusedError(
+                "empty", "the message is empty; send one signed submission as JSON"
+            )
         if len(value) > MAX_SUBMISSION_BYTES:
             raise SubmissionRefusedError(
                 "oversized",
@@ -113,17 +123,25 @@ class SubmissionDesk:
         try:
             value.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SubmissionRefusedError("not_utf8", f"the message is not UTF-8 (byte {exc.start}); encode JSON as UTF-8") from None
+            raise SubmissionRefusedError(
+                "not_utf8", f"the message is not UTF-8 (byte {exc.start}); encode JSON as UTF-8"
+            ) from None
         try:
             return orjson.loads(value)
         except orjson.JSONDecodeError as exc:
-            raise SubmissionRefusedError("malformed_json", f"the message is not valid JSON: {exc}") from None
+            raise SubmissionRefusedError(
+                "malformed_json", f"the message is not valid JSON: {exc}"
+            ) from None
 
     def _validate(self, document: Any) -> SignedSubmission:
         if not isinstance(document, dict) or "submission" not in document:
-            raise SubmissionRefusedError("invalid", 'the message must be an object with "submission" and "signature"')
+            raise SubmissionRefusedError(
+                "invalid", 'the message must be an object with "submission" and "signature"'
+            )
         if "signature" not in document or not document["signature"]:
-            raise SubmissionRefusedError("missing_signature", "the submission is not signed; sign it with the agency's key")
+            raise SubmissionRefusedError(
+                "missing_signature", "the submission is not signed; sign it with the agency's key"
+            )
         head = document["submission"]
         if isinstance(head, dict):
             if head.get("kind") not in SUBMISSION_KINDS:
@@ -146,10 +164,14 @@ class SubmissionDesk:
     ) -> bytes:
         """The canonical bytes the agency signed, once the signature verifies."""
         submission, signature = signed.submission, signed.signature
-        consortium = uow.look(Consortium, Consortium.create_id(), "the consortium (run `impact init`)")
+        consortium = uow.look(
+            Consortium, Consortium.create_id(), "the consortium (run `impact init`)"
+        )
         member = consortium.members.get(submission.agency)
         if member is None:
-            raise SubmissionRefusedError("unknown_agency", f"{submission.agency} is not a member of the consortium")
+            raise SubmissionRefusedError(
+                "unknown_agency", f"{submission.agency} is not a member of the consortium"
+            )
         if member.left_on is not None and source.timestamp.date() >= member.left_on:
             raise SubmissionRefusedError(
                 "not_a_member",
@@ -174,13 +196,19 @@ class SubmissionDesk:
                 f"arrival ({source.timestamp:%Y-%m-%d})",
             )
         if not key.valid_at(source.timestamp):
-            raise SubmissionRefusedError("key_not_valid", f"key {signature.key_id} of {submission.agency} was not valid at {source.timestamp:%Y-%m-%d %H:%M}Z")
+            raise SubmissionRefusedError(
+                "key_not_valid",
+                f"key {signature.key_id} of {submission.agency} was not valid at {source.timestamp:%Y-%m-%d %H:%M}Z",
+            )
         try:
             data = canonical(raw)
         except ContractError as exc:
             raise SubmissionRefusedError("invalid", str(exc)) from None
         if not verify(key.public_key, signature.value, data):
-            raise SubmissionRefusedError("bad_signature", f"the signature does not verify with key {signature.key_id} of {submission.agency}")
+            raise SubmissionRefusedError(
+                "bad_signature",
+                f"the signature does not verify with key {signature.key_id} of {submission.agency}",
+            )
         return data
 
     def _decide(
@@ -190,7 +218,9 @@ class SubmissionDesk:
         submission = signed.submission
         signed_bytes = self._check_signature(signed, raw, source, uow)
         digest = hashlib.sha256(signed_bytes).hexdigest()
-        record_id = Submission.create_id(agency=submission.agency, submission_id=submission.submission_id)
+        record_id = Submission.create_id(
+            agency=submission.agency, submission_id=submission.submission_id
+        )
         if uow.exists(record_id):
             earlier = uow.look(Submission, record_id, f"submission {submission.submission_id}")
             if earlier.digest == digest:
@@ -210,10 +240,15 @@ class SubmissionDesk:
             code = DOMAIN_CODES.get(type(exc), exc.code)
             raise SubmissionRefusedError(code, str(exc)) from None
         record = Submission(
-            submission_id=submission.submission_id, agency=submission.agency,
-            submission_kind=submission.kind, digest=digest, key_id=signed.signature.key_id,
-            signature=signed.signature.value, source=str(source),
-            occurred_at=submission.submitted_at, actor=submission.agency,
+            submission_id=submission.submission_id,
+            agency=submission.agency,
+            submission_kind=submission.kind,
+            digest=digest,
+            key_id=signed.signature.key_id,
+            signature=signed.signature.value,
+            source=str(source),
+            occurred_at=submission.submitted_at,
+            actor=submission.agency,
             signed_content=signed_bytes.decode("utf-8"),
         )
         return (*aggregates, record)

@@ -53,7 +53,9 @@ def tracking_name(topic: str, partition: int) -> str:
 
 def _source(tp: TopicPartition, record: Any) -> Source:
     return Source(
-        tp.topic, tp.partition, record.offset,
+        tp.topic,
+        tp.partition,
+        record.offset,
         datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
     )
 
@@ -63,7 +65,11 @@ class Ingest:
     ``relay`` options publishes the rejections."""
 
     def __init__(
-        self, ledger: Ledger, kafka: KafkaConnection, topics: Topics, relay: RelayOptions,
+        self,
+        ledger: Ledger,
+        kafka: KafkaConnection,
+        topics: Topics,
+        relay: RelayOptions,
         batch_size: int = 500,
     ) -> None:
         self.ledger = ledger
@@ -84,22 +90,33 @@ class Ingest:
     ) -> IngestStats:
         ensure_topics(self.kafka, self.topics)
         self._rejections = Relay(
-            self.ledger, self.kafka, self.topics, self.relay,
+            self.ledger,
+            self.kafka,
+            self.topics,
+            self.relay,
             route=rejections_route(self.topics, self.relay),
         )
         self._rejections.start()
         reader = TopicReader(
-            self.kafka, self.topic, "impact-ingest", group_id="impact-ingest",
+            self.kafka,
+            self.topic,
+            "impact-ingest",
+            group_id="impact-ingest",
             max_records=self.batch_size,
         )
         try:
-            reader.assign({
-                p: self.ledger.tracked_position(tracking_name(self.topic, p))
-                for p in reader.partitions()
-            })
+            reader.assign(
+                {
+                    p: self.ledger.tracked_position(tracking_name(self.topic, p))
+                    for p in reader.partitions()
+                }
+            )
             reader.run(
-                lambda fetched: self._handle_poll(fetched, on_message), until_idle=until_idle,
-                stop=stop, max_idle_polls=max_idle_polls, commit=True,
+                lambda fetched: self._handle_poll(fetched, on_message),
+                until_idle=until_idle,
+                stop=stop,
+                max_idle_polls=max_idle_polls,
+                commit=True,
                 after_poll=self._publish_rejections,
             )
             return self.stats
@@ -127,27 +144,35 @@ class Ingest:
         try:
             uow.commit(tracking)
         except AlreadyExistsError:
-            log.info("the batch %s..%d was refused as a whole; deciding its messages one by one",
-                     decided[0][0], records[-1].offset)
+            log.info(
+                "the batch %s..%d was refused as a whole; deciding its messages one by one",
+                decided[0][0],
+                records[-1].offset,
+            )
             for record in records:
                 self._handle(tp, record, on_message)
             return
         for source, verdict in decided:
             self._count(source, verdict, on_message)
 
-    def _handle(self, tp: TopicPartition, record: Any, on_message: Callable[[str, Any], None] | None) -> None:
+    def _handle(
+        self, tp: TopicPartition, record: Any, on_message: Callable[[str, Any], None] | None
+    ) -> None:
         source = _source(tp, record)
         uow = self.ledger.unit_of_work(from_submissions=True)
         verdict = self.desk.process(record.value, source, uow)
         tracking = Tracking(
-            application_name=tracking_name(tp.topic, tp.partition), notification_id=record.offset + 1
+            application_name=tracking_name(tp.topic, tp.partition),
+            notification_id=record.offset + 1,
         )
         try:
             uow.commit(tracking)
         except AlreadyExistsError:
             # Another ingest stored this position first (or an aggregate moved on):
             # read the position again rather than apply anything twice.
-            if (self.ledger.tracked_position(tracking.application_name) or 0) >= tracking.notification_id:
+            if (
+                self.ledger.tracked_position(tracking.application_name) or 0
+            ) >= tracking.notification_id:
                 self.stats.skipped += 1
                 return
             raise

@@ -58,7 +58,8 @@ def published_head(kafka: KafkaConnection, topic: str) -> tuple[int, bytes | Non
         ends, begins = reader.end_offsets(partitions), reader.beginning_offsets(partitions)
         return max(
             (_tail_head(reader, p, ends[p], begins[p]) for p in partitions if ends[p] > begins[p]),
-            default=(0, None), key=lambda head: head[0],
+            default=(0, None),
+            key=lambda head: head[0],
         )
 
 
@@ -144,7 +145,9 @@ def rejection_record(notification: Notification, event: Any, prev_hash: str) -> 
 
 def events_route(topics: Topics, options: RelayOptions) -> Route:
     return Route(
-        topics.events, options.transactional_id, envelope_record,
+        topics.events,
+        options.transactional_id,
+        envelope_record,
         checkpoints_topic=topics.checkpoints,
     )
 
@@ -162,8 +165,13 @@ class Relay:
     """Publishes stored domain events to a topic (``impact.events`` by default), once, in order."""
 
     def __init__(
-        self, ledger: Ledger, kafka: KafkaConnection, topics: Topics, options: RelayOptions,
-        batch_size: int | None = None, route: Route | None = None,
+        self,
+        ledger: Ledger,
+        kafka: KafkaConnection,
+        topics: Topics,
+        options: RelayOptions,
+        batch_size: int | None = None,
+        route: Route | None = None,
     ) -> None:
         self.ledger = ledger
         self.kafka = kafka
@@ -178,7 +186,8 @@ class Relay:
         ensure_topics(self.kafka, self.topics)
         self._signer = (
             PlatformKey.load_or_create(self.options.platform_key_path)
-            if self.route.checkpoints_topic else None
+            if self.route.checkpoints_topic
+            else None
         )
         self._producer = transactional_producer(self.kafka, self.route.transactional_id)
         try:
@@ -199,8 +208,11 @@ class Relay:
         head = GENESIS
         if not self.route.checkpoints_topic or position == 0:
             return head
-        log.info("the tail of %s carries no chain hash; linking 1..%d from the event store",
-                 self.route.topic, position)
+        log.info(
+            "the tail of %s carries no chain hash; linking 1..%d from the event store",
+            self.route.topic,
+            position,
+        )
         start = 1
         while start <= position:
             page = self.ledger.notifications(start, 1000, self.route.event_topics)
@@ -224,7 +236,9 @@ class Relay:
         """Publish everything stored after the position; return how many were published."""
         published = 0
         while True:
-            page = self.ledger.notifications(self._position + 1, self.batch_size, self.route.event_topics)
+            page = self.ledger.notifications(
+                self._position + 1, self.batch_size, self.route.event_topics
+            )
             if not page:
                 return published
             self._publish(page)
@@ -242,13 +256,17 @@ class Relay:
                     event = self.ledger.mapper.to_domain_event(notification)
                     (key, value, headers), head = route.to_record(notification, event, head)
                     producer.send(
-                        route.topic, key=key, value=value,
+                        route.topic,
+                        key=key,
+                        value=value,
                         headers=[(NOTIFICATION_HEADER, str(notification.id).encode()), *headers],
                     )
                 if route.checkpoints_topic and self._signer is not None:
                     checkpoint = self._signer.sign_checkpoint(route.topic, page[-1].id, head)
                     producer.send(
-                        route.checkpoints_topic, key=route.topic.encode(), value=checkpoint.to_bytes(),
+                        route.checkpoints_topic,
+                        key=route.topic.encode(),
+                        value=checkpoint.to_bytes(),
                         headers=[(NOTIFICATION_HEADER, str(page[-1].id).encode())],
                     )
                 producer.commit_transaction()

@@ -170,7 +170,10 @@ def producer(
 ) -> KafkaProducer:
     """An idempotent producer that waits for every in-sync replica."""
     config: dict[str, Any] = {
-        "acks": "all", "enable_idempotence": True, "linger_ms": 5, **client_config(kafka),
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        **client_config(kafka),
         **overrides,
     }
     with kafka_errors(what):
@@ -182,7 +185,10 @@ def transactional_producer(kafka: KafkaConnection, transactional_id: str) -> Kaf
     the same id and aborts the transaction they left open."""
     what = f"starting the transactional producer {transactional_id}"
     started = producer(
-        kafka, what, transactional_id=transactional_id, compression_type=None,
+        kafka,
+        what,
+        transactional_id=transactional_id,
+        compression_type=None,
         max_request_size=MAX_MESSAGE_BYTES,
     )
     with kafka_errors(what):

@@ -43,7 +43,12 @@ class TopicReader:
     """A ``read_committed`` consumer of one topic, its partitions assigned by hand."""
 
     def __init__(
-        self, kafka: KafkaConnection, topic: str, client_id: str, *, group_id: str | None = None,
+        self,
+        kafka: KafkaConnection,
+        topic: str,
+        client_id: str,
+        *,
+        group_id: str | None = None,
         max_records: int | None = None,
     ) -> None:
         self.topic = topic
@@ -130,7 +135,7 @@ class TopicReader:
     def poll(self, max_records: int | None = None) -> Fetched:
         """The next records (none after half a second without any)."""
         with kafka_errors(f"reading {self.topic}"):
-            return self._consumer.poll(  # type: ignore[no-any-return]
+            return self._consumer.poll(
                 timeout_ms=POLL_MS, max_records=max_records or self.max_records
             )
 
@@ -147,8 +152,9 @@ class TopicReader:
 
     def commit(self, fetched: Fetched) -> None:
         """Commit the group's offsets after ``fetched`` (once it is stored: for monitoring)."""
-        offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
-                   for tp, records in fetched.items()}
+        offsets = {
+            tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in fetched.items()
+        }
         with kafka_errors(f"committing offsets of {self.topic}"):
             self._consumer.commit(offsets)
 
@@ -186,7 +192,10 @@ class TopicReader:
 
 
 def read_topic_records(
-    kafka: KafkaConnection, topic: str, client_id: str, timeout: float = 120.0,
+    kafka: KafkaConnection,
+    topic: str,
+    client_id: str,
+    timeout: float = 120.0,
     max_records: int | None = None,
 ) -> Iterator[ConsumerRecord]:
     """Every committed record of ``topic`` up to its end when each partition's reading

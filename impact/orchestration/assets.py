@@ -31,7 +31,9 @@ def partition_key_of(quarter: Quarter) -> str:
     return quarter.first_day.isoformat()
 
 
-@dg.asset(group_name="log", description="Every stored domain event, published to impact.events once.")
+@dg.asset(
+    group_name="log", description="Every stored domain event, published to impact.events once."
+)
 def published_events(
     context: dg.AssetExecutionContext, event_store: EventStoreResource, kafka: KafkaResource
 ) -> dg.MaterializeResult:
@@ -43,8 +45,11 @@ def published_events(
     )
 
 
-@dg.asset(group_name="projections", deps=[published_events],
-          description="impact.events in ClickHouse, one row per record, with partition and offset.")
+@dg.asset(
+    group_name="projections",
+    deps=[published_events],
+    description="impact.events in ClickHouse, one row per record, with partition and offset.",
+)
 def raw_events(
     context: dg.AssetExecutionContext, kafka: KafkaResource, clickhouse: ClickHouseResource
 ) -> dg.MaterializeResult:
@@ -56,27 +61,38 @@ def raw_events(
     )[0]
     return dg.MaterializeResult(
         metadata={
-            "loaded": stats.loaded, "unreadable": stats.unreadable,
-            "rows": int(total[0]), "distinct_events": int(total[1]),
+            "loaded": stats.loaded,
+            "unreadable": stats.unreadable,
+            "rows": int(total[0]),
+            "distinct_events": int(total[1]),
         }
     )
 
 
-@dg.asset(group_name="projections", deps=[raw_events],
-          description="Views over the raw events: outcomes with every version (as known at any "
-                      "time), target attainment, programme state, the proposal funnel, roll-ups "
-                      "per agency, strategy and task, policies, reviews and decisions.")
+@dg.asset(
+    group_name="projections",
+    deps=[raw_events],
+    description="Views over the raw events: outcomes with every version (as known at any "
+    "time), target attainment, programme state, the proposal funnel, roll-ups "
+    "per agency, strategy and task, policies, reviews and decisions.",
+)
 def projections(clickhouse: ClickHouseResource) -> dg.MaterializeResult:
     store = clickhouse.store
     create_schema(store)
     programs = store.rows("SELECT count() FROM {db}.programs")[0][0]
     outcomes = store.rows("SELECT count() FROM {db}.outcome_versions")[0][0]
-    return dg.MaterializeResult(metadata={"programs": int(programs), "outcome_versions": int(outcomes)})
+    return dg.MaterializeResult(
+        metadata={"programs": int(programs), "outcome_versions": int(outcomes)}
+    )
 
 
-@dg.asset(group_name="review", deps=[projections], partitions_def=quarterly,
-          description="Every programme of the quarter scored under the policy in force, with its "
-                      "components, stored in quarterly_scores and recorded as a domain event.")
+@dg.asset(
+    group_name="review",
+    deps=[projections],
+    partitions_def=quarterly,
+    description="Every programme of the quarter scored under the policy in force, with its "
+    "components, stored in quarterly_scores and recorded as a domain event.",
+)
 def quarterly_scores(
     context: dg.AssetExecutionContext,
     clickhouse: ClickHouseResource,
@@ -108,9 +124,13 @@ def quarterly_scores(
     )
 
 
-@dg.asset(group_name="review", deps=[quarterly_scores], partitions_def=quarterly,
-          description="The review as the log holds it: what the review recorded, relayed to "
-                      "impact.events and loaded into ClickHouse, so the report cites the log.")
+@dg.asset(
+    group_name="review",
+    deps=[quarterly_scores],
+    partitions_def=quarterly,
+    description="The review as the log holds it: what the review recorded, relayed to "
+    "impact.events and loaded into ClickHouse, so the report cites the log.",
+)
 def review_published(
     context: dg.AssetExecutionContext,
     event_store: EventStoreResource,
@@ -131,9 +151,13 @@ def review_published(
     )
 
 
-@dg.asset(group_name="review", deps=[review_published], partitions_def=quarterly,
-          description="The council's report for the quarter: one self-contained HTML page that "
-                      "explains the review as recorded in the log.")
+@dg.asset(
+    group_name="review",
+    deps=[review_published],
+    partitions_def=quarterly,
+    description="The council's report for the quarter: one self-contained HTML page that "
+    "explains the review as recorded in the log.",
+)
 def council_report(
     context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, reports: ReportsResource
 ) -> dg.MaterializeResult:

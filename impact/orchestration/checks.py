@@ -8,11 +8,14 @@ from impact.orchestration.resources import ClickHouseResource, EventStoreResourc
 from impact.projections.reconcile import loaded_spans, records_in
 
 
-@dg.asset_check(asset=raw_events, description=(
-    "Per partition, no offset is stored twice and no committed record is missing between the "
-    "lowest and highest stored offset. Offsets of a transactional topic are not dense (each commit "
-    "writes a control record that takes an offset), so every gap is probed in Kafka."
-))
+@dg.asset_check(
+    asset=raw_events,
+    description=(
+        "Per partition, no offset is stored twice and no committed record is missing between the "
+        "lowest and highest stored offset. Offsets of a transactional topic are not dense (each commit "
+        "writes a control record that takes an offset), so every gap is probed in Kafka."
+    ),
+)
 def offsets_contiguous(clickhouse: ClickHouseResource, kafka: KafkaResource) -> dg.AssetCheckResult:
     topic = kafka.topics.events
     spans = loaded_spans(clickhouse.store, topic)
@@ -32,10 +35,13 @@ def offsets_contiguous(clickhouse: ClickHouseResource, kafka: KafkaResource) -> 
     )
 
 
-@dg.asset_check(asset=raw_events, description=(
-    "Distinct event ids in ClickHouse equal the event store's highest notification id: every "
-    "stored event was published and loaded once."
-))
+@dg.asset_check(
+    asset=raw_events,
+    description=(
+        "Distinct event ids in ClickHouse equal the event store's highest notification id: every "
+        "stored event was published and loaded once."
+    ),
+)
 def counts_reconcile_with_event_store(
     clickhouse: ClickHouseResource, event_store: EventStoreResource
 ) -> dg.AssetCheckResult:
@@ -49,14 +55,18 @@ def counts_reconcile_with_event_store(
         passed=distinct == stored,
         # Events stored after the load are a lag, not a loss: the next load brings them.
         severity=dg.AssetCheckSeverity.WARN if lagging else dg.AssetCheckSeverity.ERROR,
-        metadata={"distinct_events_loaded": distinct, "highest_notification_loaded": highest,
-                  "event_store_max_notification_id": stored},
+        metadata={
+            "distinct_events_loaded": distinct,
+            "highest_notification_loaded": highest,
+            "event_store_max_notification_id": stored,
+        },
     )
 
 
-@dg.asset_check(asset=quarterly_scores, description=(
-    "Every scored programme, in every quarter, carries every component of the score."
-))
+@dg.asset_check(
+    asset=quarterly_scores,
+    description=("Every scored programme, in every quarter, carries every component of the score."),
+)
 def every_candidate_has_all_components(clickhouse: ClickHouseResource) -> dg.AssetCheckResult:
     rows = clickhouse.store.rows(
         "SELECT quarter, program_code FROM {db}.quarterly_scores"
@@ -67,8 +77,11 @@ def every_candidate_has_all_components(clickhouse: ClickHouseResource) -> dg.Ass
     total = clickhouse.store.rows("SELECT count() FROM {db}.quarterly_scores")[0][0]
     return dg.AssetCheckResult(
         passed=not rows,
-        metadata={"scored_rows": int(total), "components": ", ".join(COMPONENTS),
-                  "incomplete": ", ".join(f"{q} {p}" for q, p in rows) or "none"},
+        metadata={
+            "scored_rows": int(total),
+            "components": ", ".join(COMPONENTS),
+            "incomplete": ", ".join(f"{q} {p}" for q, p in rows) or "none",
+        },
     )
 
 

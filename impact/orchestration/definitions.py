@@ -18,7 +18,8 @@ from impact.settings import Settings
 LOG = dg.AssetSelection.assets(published_events, raw_events, projections)
 
 load_events_job = dg.define_asset_job(
-    "load_events", selection=LOG,
+    "load_events",
+    selection=LOG,
     description="Relay new events to Kafka, load them into ClickHouse and refresh the projections.",
 )
 
@@ -27,15 +28,17 @@ load_events_job = dg.define_asset_job(
 REVIEW = dg.AssetSelection.assets(quarterly_scores, review_published, council_report)
 
 quarterly_review_job = dg.define_asset_job(
-    "quarterly_review", selection=LOG.without_checks() | REVIEW,
+    "quarterly_review",
+    selection=LOG.without_checks() | REVIEW,
     description="Load what is new, score the programmes of one quarter, record the review, "
-                "publish it and write the council's report that cites it.",
+    "publish it and write the council's report that cites it.",
 )
 
 quarterly_report_job = dg.define_asset_job(
-    "quarterly_report", selection=LOG.without_checks() | dg.AssetSelection.assets(council_report),
+    "quarterly_report",
+    selection=LOG.without_checks() | dg.AssetSelection.assets(council_report),
     description="Load what is new (a review just recorded among it) and write the council's "
-                "report of one quarter.",
+    "report of one quarter.",
 )
 
 quarterly_review_schedule = dg.build_schedule_from_partitioned_job(
@@ -48,7 +51,11 @@ log_behind_sensor = build_log_sensor(load_events_job)
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
-            published_events, raw_events, projections, quarterly_scores, review_published,
+            published_events,
+            raw_events,
+            projections,
+            quarterly_scores,
+            review_published,
             council_report,
         ],
         asset_checks=CHECKS,

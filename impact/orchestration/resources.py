@@ -34,7 +34,7 @@ from impact.settings import (
 )
 
 
-class EventStoreResource(dg.ConfigurableResource):  # type: ignore[misc]
+class EventStoreResource(dg.ConfigurableResource):
     """The domain event store (SQLite by default, PostgreSQL by DSN): one ledger per run."""
 
     dsn: str
@@ -55,7 +55,7 @@ class EventStoreResource(dg.ConfigurableResource):  # type: ignore[misc]
             self._ledger = None
 
 
-class KafkaResource(dg.ConfigurableResource):  # type: ignore[misc]
+class KafkaResource(dg.ConfigurableResource):
     """The log: where it is, and who publishes to it (the relay's id and checkpoint key)."""
 
     bootstrap_servers: str
@@ -69,7 +69,8 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[misc]
         if self._settings is None:
             # Settings accept each field by name too (populate_by_name), not only by alias.
             self._settings = Settings(  # type: ignore[call-arg]
-                kafka_bootstrap_servers=self.bootstrap_servers, events_topic=self.events_topic,
+                kafka_bootstrap_servers=self.bootstrap_servers,
+                events_topic=self.events_topic,
                 relay_transactional_id=self.relay_transactional_id,
                 platform_key_path=self.platform_key_path,
             )
@@ -102,7 +103,7 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[misc]
         return loader.run(until_idle=True, on_batch=on_batch)
 
 
-class ClickHouseResource(dg.ConfigurableResource):  # type: ignore[misc]
+class ClickHouseResource(dg.ConfigurableResource):
     """The projections' database (chDB embedded by default, a ClickHouse server by DSN)."""
 
     dsn: str
@@ -120,7 +121,7 @@ class ClickHouseResource(dg.ConfigurableResource):  # type: ignore[misc]
         self.store  # noqa: B018  # one client per DSN per process: chDB opens a path once
 
 
-class ReportsResource(dg.ConfigurableResource):  # type: ignore[misc]
+class ReportsResource(dg.ConfigurableResource):
     """Where the council reports are written, one self-contained HTML file per quarter."""
 
     directory: str
@@ -133,7 +134,8 @@ def resources_from(settings: Settings) -> dict[str, Any]:
     return {
         "event_store": EventStoreResource(dsn=settings.event_store_dsn),
         "kafka": KafkaResource(
-            bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            events_topic=settings.events_topic,
             relay_transactional_id=settings.relay_transactional_id,
             platform_key_path=str(settings.platform_key_path),
         ),

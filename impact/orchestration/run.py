@@ -30,14 +30,25 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def _instance() -> dg.DagsterInstance:
     """One instance per process: a fresh ephemeral one per run leaves SQLite connections
     to be closed by the garbage collector on another thread, which SQLite refuses."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
 
 
 def _run(
     job: str, settings: Settings, partition_key: str | None = None
 ) -> dg.ExecuteInProcessResult:
-    result = build_definitions(settings).resolve_job_def(job).execute_in_process(
-        instance=_instance(), run_config=QUIET, partition_key=partition_key, raise_on_error=True,
+    result = (
+        build_definitions(settings)
+        .resolve_job_def(job)
+        .execute_in_process(
+            instance=_instance(),
+            run_config=QUIET,
+            partition_key=partition_key,
+            raise_on_error=True,
+        )
     )
     if not result.success:
         raise RuntimeError(f"the {job} job failed; see the log above")
@@ -80,6 +91,12 @@ def outcome_of(result: dg.ExecuteInProcessResult, store: ProjectionStore) -> Rev
 
 
 __all__ = [
-    "materialized", "outcome_of", "partition_key_of", "quarter_of", "quarterly",
-    "run_load", "run_report", "run_review",
+    "materialized",
+    "outcome_of",
+    "partition_key_of",
+    "quarter_of",
+    "quarterly",
+    "run_load",
+    "run_report",
+    "run_review",
 ]

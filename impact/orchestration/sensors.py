@@ -28,13 +28,17 @@ def lag(
 
 def build_log_sensor(job: Any) -> dg.SensorDefinition:
     @dg.sensor(
-        name="log_behind_sensor", job=job, minimum_interval_seconds=60,
+        name="log_behind_sensor",
+        job=job,
+        minimum_interval_seconds=60,
         description="Runs the load when the event store holds notifications Kafka does not, "
-                    "or Kafka holds records ClickHouse does not.",
+        "or Kafka holds records ClickHouse does not.",
     )
     def log_behind_sensor(
         context: dg.SensorEvaluationContext,
-        event_store: EventStoreResource, kafka: KafkaResource, clickhouse: ClickHouseResource,
+        event_store: EventStoreResource,
+        kafka: KafkaResource,
+        clickhouse: ClickHouseResource,
     ) -> dg.SensorResult | dg.SkipReason:
         stored, published, unloaded = lag(event_store, kafka, clickhouse)
         if stored <= published and not unloaded:
@@ -46,8 +50,12 @@ def build_log_sensor(job: Any) -> dg.SensorDefinition:
             first = ", ".join(f"p{p}@{o[0]}" for p, o in sorted(unloaded.items()))
             reasons.append(f"Kafka holds records ClickHouse does not ({first})")
         # One run per state of the log: the same lag seen twice does not start two loads.
-        key = f"{stored}:{published}:" + ",".join(f"{p}@{o[0]}" for p, o in sorted(unloaded.items()))
+        key = f"{stored}:{published}:" + ",".join(
+            f"{p}@{o[0]}" for p, o in sorted(unloaded.items())
+        )
         context.log.info("; ".join(reasons))
-        return dg.SensorResult(run_requests=[dg.RunRequest(run_key=key, tags={"reason": "; ".join(reasons)[:200]})])
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=key, tags={"reason": "; ".join(reasons)[:200]})]
+        )
 
     return log_behind_sensor

@@ -45,9 +45,23 @@ from impact.settings import KafkaConnection
 log = logging.getLogger(__name__)
 
 RAW_COLUMNS = (
-    "topic", "partition", "offset", "event_id", "notification_id", "type", "schema_version",
-    "aggregate_type", "aggregate_id", "aggregate_version", "occurred_at", "recorded_at",
-    "actor", "payload", "error", "prev_hash", "hash",
+    "topic",
+    "partition",
+    "offset",
+    "event_id",
+    "notification_id",
+    "type",
+    "schema_version",
+    "aggregate_type",
+    "aggregate_id",
+    "aggregate_version",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "payload",
+    "error",
+    "prev_hash",
+    "hash",
 )
 BATCH_SIZE = 20_000
 """Records per poll, and so per INSERT, at most: big parts keep ClickHouse's merging cheap."""
@@ -146,8 +160,12 @@ class Loader:
     """Loads ``topic`` (the events topic) from ``kafka`` into ``store``'s ``raw_events``."""
 
     def __init__(
-        self, store: ProjectionStore, kafka: KafkaConnection, topic: str,
-        batch_size: int = BATCH_SIZE, recorded_until: datetime | None = None,
+        self,
+        store: ProjectionStore,
+        kafka: KafkaConnection,
+        topic: str,
+        batch_size: int = BATCH_SIZE,
+        recorded_until: datetime | None = None,
     ) -> None:
         self.store = store
         self.kafka = kafka
@@ -165,8 +183,7 @@ class Loader:
         max_idle_polls: int = 2,
     ) -> LoadStats:
         create_schema(self.store)
-        reader = TopicReader(self.kafka, self.topic, "impact-loader",
-                             max_records=self.batch_size)
+        reader = TopicReader(self.kafka, self.topic, "impact-loader", max_records=self.batch_size)
         inserter: _Inserter | None = None
 
         def report() -> None:
@@ -184,8 +201,13 @@ class Loader:
         try:
             reader.assign(loaded_positions(self.store, self.topic))
             inserter = _Inserter(self.store)
-            reader.run(handle, until_idle=until_idle, stop=stop, max_idle_polls=max_idle_polls,
-                       after_poll=report)
+            reader.run(
+                handle,
+                until_idle=until_idle,
+                stop=stop,
+                max_idle_polls=max_idle_polls,
+                after_poll=report,
+            )
             inserter.close()
             inserter.raise_failure()
             report()
@@ -208,8 +230,13 @@ class Loader:
                 try:
                     read = read_for_loading(record.value)
                 except ContractError as exc:
-                    log.warning("unreadable record %s[%d]@%d: %s",
-                                tp.topic, tp.partition, record.offset, exc)
+                    log.warning(
+                        "unreadable record %s[%d]@%d: %s",
+                        tp.topic,
+                        tp.partition,
+                        record.offset,
+                        exc,
+                    )
                     batch.lines.append(_unreadable_line(head, record, str(exc)))
                     self.stats.unreadable += 1
                     continue
@@ -219,4 +246,3 @@ class Loader:
                 batch.lines.append(head + read.json[1:])
                 self.stats.loaded += 1
         return batch
-

@@ -44,10 +44,10 @@ def loaded_spans(store: ProjectionStore, topic: str) -> list[PartitionSpan]:
     )
     spans = []
     for partition, first, last, count, distinct, offsets in rows:
-        gaps = tuple(
-            (int(a) + 1, int(b)) for a, b in pairwise(offsets) if b - a > 1
+        gaps = tuple((int(a) + 1, int(b)) for a, b in pairwise(offsets) if b - a > 1)
+        spans.append(
+            PartitionSpan(int(partition), int(first), int(last), int(count), int(distinct), gaps)
         )
-        spans.append(PartitionSpan(int(partition), int(first), int(last), int(count), int(distinct), gaps))
     return spans
 
 
@@ -90,6 +90,12 @@ def unloaded_records(
 ) -> dict[int, list[int]]:
     """Committed records of ``topic`` at or after the position ClickHouse would load next."""
     ends = kafka_end_offsets(kafka, topic)
-    return records_in(kafka, topic, {
-        p: [(next_positions.get(p, 0), end)] for p, end in ends.items() if end > next_positions.get(p, 0)
-    })
+    return records_in(
+        kafka,
+        topic,
+        {
+            p: [(next_positions.get(p, 0), end)]
+            for p, end in ends.items()
+            if end > next_positions.get(p, 0)
+        },
+    )

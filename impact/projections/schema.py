@@ -80,8 +80,10 @@ class Typed:
 
     @property
     def select(self) -> str:
-        return (f"SELECT {self.columns} FROM {{db}}.raw_events {self.array_join}"
-                f" WHERE error = '' AND {self.source}")
+        return (
+            f"SELECT {self.columns} FROM {{db}}.raw_events {self.array_join}"
+            f" WHERE error = '' AND {self.source}"
+        )
 
 
 TYPED: dict[str, Typed] = {
@@ -140,7 +142,7 @@ TYPED: dict[str, Typed] = {
             JSONExtractString(payload, 'quarter') AS promoted_quarter,
             JSONExtract(payload, 'participants', 'Array(String)') AS participants""",
         source="type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',"
-               " 'Program.PartnerJoined', 'Program.Promoted')",
+        " 'Program.PartnerJoined', 'Program.Promoted')",
     ),
 }
 
@@ -399,7 +401,8 @@ def _typed_table(store: ProjectionStore, name: str, typed: Typed) -> None:
     digest = hashlib.sha256(f"{typed.order}\n{' '.join(select.split())}".encode()).hexdigest()[:16]
     found = store.rows(
         "SELECT comment FROM system.tables WHERE database = {d:String} AND name = {n:String}",
-        d=store.db, n=name,
+        d=store.db,
+        n=name,
     )
     if found and found[0][0] == digest:
         _complete(store, name, typed)
@@ -413,7 +416,9 @@ def _typed_table(store: ProjectionStore, name: str, typed: Typed) -> None:
     )
     # The view first, then the backfill: a row inserted in between is in the table twice,
     # and the views over it keep one row per event_id.
-    store.command(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{name}_mv TO {{db}}.{name} AS {select}")
+    store.command(
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{name}_mv TO {{db}}.{name} AS {select}"
+    )
     store.command(f"INSERT INTO {{db}}.{name} {select}")
 
 
@@ -425,8 +430,9 @@ def _complete(store: ProjectionStore, name: str, typed: Typed) -> None:
         f"       (SELECT uniqExact(event_id) FROM {{db}}.{name})"
     )[0]
     if held[0] != held[1]:
-        log.warning("%s lacks the rows of %d events raw_events holds; adding them",
-                    name, held[0] - held[1])
+        log.warning(
+            "%s lacks the rows of %d events raw_events holds; adding them", name, held[0] - held[1]
+        )
         store.command(
             f"INSERT INTO {{db}}.{name} SELECT * FROM ({typed.select})"
             f" WHERE event_id NOT IN (SELECT event_id FROM {{db}}.{name})"

@@ -28,8 +28,16 @@ from impact.projections.store import ProjectionStore
 
 AS_OF = "{as_of:DateTime64(6, 'UTC')}"
 SCORE_COLUMNS = (
-    "quarter", "program_code", "rank", "score", "eligible", "failed_gate", "components",
-    "policy_version", "inputs_digest", "as_of",
+    "quarter",
+    "program_code",
+    "rank",
+    "score",
+    "eligible",
+    "failed_gate",
+    "components",
+    "policy_version",
+    "inputs_digest",
+    "as_of",
 )
 
 
@@ -94,7 +102,8 @@ _TRAITS = {
 DECIMAL = "Decimal(38, 6)"
 OUTCOME_TYPE = (
     f"Tuple(metric String, value {DECIMAL}, previous Nullable({DECIMAL}), evidenced Bool, "
-    + ", ".join(f"{flag} Bool" for flag in _TRAITS) + ")"
+    + ", ".join(f"{flag} Bool" for flag in _TRAITS)
+    + ")"
 )
 TARGET_TYPE = (
     f"Tuple(metric String, target {DECIMAL}, actual Nullable({DECIMAL}), lower_is_better Bool)"
@@ -166,8 +175,13 @@ def quarter_inputs(store: ProjectionStore, quarter: Quarter, as_of: datetime) ->
     """Every programme's inputs for ``quarter`` as known at ``as_of``: ClickHouse renders
     them as JSON in the contract's shape, and pydantic validates them in one call."""
     lines = store.json_lines(
-        QUARTER_INPUTS, as_of=as_of, until=quarter.end, quarter=str(quarter),
-        previous=str(quarter.previous()), first=quarter.first_day, last=quarter.last_day,
+        QUARTER_INPUTS,
+        as_of=as_of,
+        until=quarter.end,
+        quarter=str(quarter),
+        previous=str(quarter.previous()),
+        first=quarter.first_day,
+        last=quarter.last_day,
     )
     body = b",".join(lines.splitlines())
     inputs = QuarterInputs.model_validate_json(
@@ -195,8 +209,18 @@ def save_scores(store: ProjectionStore, review: QuarterReview) -> None:
     q = str(review.quarter)
     store.command("ALTER TABLE {db}.quarterly_scores DROP PARTITION {quarter:String}", quarter=q)
     rows = [
-        [q, c.program_code, c.rank, c.score, c.eligible, c.failed_gate or "", dict(c.components),
-         review.policy.version, review.inputs_digest, review.as_of]
+        [
+            q,
+            c.program_code,
+            c.rank,
+            c.score,
+            c.eligible,
+            c.failed_gate or "",
+            dict(c.components),
+            review.policy.version,
+            review.inputs_digest,
+            review.as_of,
+        ]
         for c in review.candidates
     ]
     if rows:
@@ -227,8 +251,10 @@ def recorded_review(store: ProjectionStore, quarter: Quarter) -> RecordedReview 
         return None
     r = rows[0]
     return RecordedReview(
-        quarter=str(quarter), policy_version=int(r["policy_version"]),
-        inputs_digest=r["inputs_digest"], as_of=utc(r["occurred_at"]),
+        quarter=str(quarter),
+        policy_version=int(r["policy_version"]),
+        inputs_digest=r["inputs_digest"],
+        as_of=utc(r["occurred_at"]),
         recorded_at=utc(r["recorded_at"]),
         candidates=tuple(ScoredCandidate.model_validate(c) for c in orjson.loads(r["candidates"])),
     )

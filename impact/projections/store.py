@@ -79,21 +79,27 @@ class ProjectionStore:
         """The result as JSON lines (JSONEachRow) rendered by ClickHouse: decimals as exact
         strings, named tuples as objects. For results handed whole to a pydantic model."""
         with clickhouse_errors(f"querying {self.db}"):
-            return bytes(self.client.raw_query(
-                sql.replace("{db}", self.db), parameters=params or None, fmt="JSONEachRow",
-                settings={
-                    "output_format_json_quote_decimals": 1,
-                    "output_format_json_quote_64bit_integers": 0,
-                    "output_format_json_named_tuples_as_objects": 1,
-                },
-            ))
+            return bytes(
+                self.client.raw_query(
+                    sql.replace("{db}", self.db),
+                    parameters=params or None,
+                    fmt="JSONEachRow",
+                    settings={
+                        "output_format_json_quote_decimals": 1,
+                        "output_format_json_quote_64bit_integers": 0,
+                        "output_format_json_named_tuples_as_objects": 1,
+                    },
+                )
+            )
 
     def insert_json(self, table: str, lines: bytes, token: str) -> None:
         """One INSERT of JSON lines (JSONEachRow): objects in String columns are kept as their
         JSON text, times are RFC 3339. A retry with the same token is stored once."""
         with clickhouse_errors(f"inserting into {self.db}.{table}"):
             self.client.raw_insert(
-                f"{self.db}.{table}", insert_block=lines, fmt="JSONEachRow",
+                f"{self.db}.{table}",
+                insert_block=lines,
+                fmt="JSONEachRow",
                 settings={
                     "insert_deduplication_token": token,
                     "date_time_input_format": "best_effort",
@@ -111,6 +117,8 @@ class ProjectionStore:
         """One INSERT; a retry with the same token is stored once."""
         with clickhouse_errors(f"inserting {len(rows)} rows into {self.db}.{table}"):
             self.client.insert(
-                f"{self.db}.{table}", rows, column_names=list(columns),
+                f"{self.db}.{table}",
+                rows,
+                column_names=list(columns),
                 settings={"insert_deduplication_token": token},
             )

@@ -22,12 +22,20 @@ def _svg(width: int, height: int, title: str, body: list[str], css_class: str) -
     return Markup(
         f'<svg class="{css_class}" width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
         f' role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
-        + "".join(body) + "</svg>"
+        + "".join(body)
+        + "</svg>"
     )
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12,
-          fill: str = INK, weight: str = "normal") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    anchor: str = "start",
+    size: int = 12,
+    fill: str = INK,
+    weight: str = "normal",
+) -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}"'
         f' font-weight="{weight}" fill="{fill}">{escape(text)}</text>'
@@ -40,8 +48,8 @@ def ranking_chart(rows: Sequence[tuple[str, Decimal, bool]], title: str) -> Mark
     width, height = label_w + bar_w + 70, 30 + row_h * max(1, len(rows))
     body = [
         f'<line x1="{label_w + bar_w * i / 4:.1f}" y1="20" x2="{label_w + bar_w * i / 4:.1f}"'
-        f' y2="{height - 4}" stroke="{GRID}"/>' + _text(label_w + bar_w * i / 4, 14, str(25 * i),
-                                                        "middle", 10, MUTED)
+        f' y2="{height - 4}" stroke="{GRID}"/>'
+        + _text(label_w + bar_w * i / 4, 14, str(25 * i), "middle", 10, MUTED)
         for i in range(5)
     ]
     for i, (label, score, eligible) in enumerate(rows):
@@ -56,9 +64,7 @@ def ranking_chart(rows: Sequence[tuple[str, Decimal, bool]], title: str) -> Mark
     return _svg(width, height, title, body, "chart ranking-chart")
 
 
-def components_chart(
-    parts: Sequence[tuple[str, Decimal, Decimal]], title: str
-) -> Markup:
+def components_chart(parts: Sequence[tuple[str, Decimal, Decimal]], title: str) -> Markup:
     """Each component's value (0..1) as a bar, with its weight and points in the score.
 
     ``parts``: (label, value, weight); points = value × weight × 100.
@@ -71,12 +77,23 @@ def components_chart(
         w = bar_w * float(value)
         points = (value * weight * 100).quantize(Decimal("0.01"))
         body.append(_text(label_w - 8, y + 16, label, "end", 12))
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="{row_h - 10}"'
-                    f' fill="{GRID}" rx="2"/>')
-        body.append(f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}"'
-                    f' height="{row_h - 10}" fill="{ACCENT}" rx="2"/>')
-        body.append(_text(label_w + bar_w + 8, y + 16,
-                          f"{value:.2f} × {weight * 100:.0f}% = {points}", "start", 12))
+        body.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="{row_h - 10}"'
+            f' fill="{GRID}" rx="2"/>'
+        )
+        body.append(
+            f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}"'
+            f' height="{row_h - 10}" fill="{ACCENT}" rx="2"/>'
+        )
+        body.append(
+            _text(
+                label_w + bar_w + 8,
+                y + 16,
+                f"{value:.2f} × {weight * 100:.0f}% = {points}",
+                "start",
+                12,
+            )
+        )
     return _svg(width, height, title, body, "chart components-chart")
 
 
@@ -93,7 +110,9 @@ def trend_chart(points: Sequence[tuple[str, Decimal | None]], title: str) -> Mar
     body = []
     for v in (0, 50, 100):
         y = top + plot_h - plot_h * v / 100
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GRID}"/>')
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GRID}"/>'
+        )
         body.append(_text(left - 6, y + 4, str(v), "end", 10, MUTED))
     coords = []
     for i, (quarter, score) in enumerate(points):
@@ -114,7 +133,9 @@ def trend_chart(points: Sequence[tuple[str, Decimal | None]], title: str) -> Mar
 
 
 def metric_chart(
-    points: Sequence[tuple[str, Decimal | None, Decimal | None]], title: str, unit: str,
+    points: Sequence[tuple[str, Decimal | None, Decimal | None]],
+    title: str,
+    unit: str,
     lower_is_better: bool = False,
 ) -> Markup:
     """Target (outline) and actual (filled) per quarter: (quarter, target, actual)."""
@@ -134,11 +155,15 @@ def metric_chart(
         body.append(_text(cx, top + plot_h + 18, quarter, "middle", 10, MUTED))
         if target is not None:
             h = plot_h * float(target / scale)
-            body.append(f'<rect x="{cx - bar - 1:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}"'
-                        f' height="{h:.1f}" fill="none" stroke="{INK}" stroke-dasharray="3 2"/>')
+            body.append(
+                f'<rect x="{cx - bar - 1:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}"'
+                f' height="{h:.1f}" fill="none" stroke="{INK}" stroke-dasharray="3 2"/>'
+            )
         if actual is not None:
             h = plot_h * float(actual / scale)
             met = target is None or (actual <= target if lower_is_better else actual >= target)
-            body.append(f'<rect class="bar" x="{cx + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}"'
-                        f' height="{max(h, 1):.1f}" fill="{ACCENT if met else WARN}"/>')
+            body.append(
+                f'<rect class="bar" x="{cx + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}"'
+                f' height="{max(h, 1):.1f}" fill="{ACCENT if met else WARN}"/>'
+            )
     return _svg(width, height, title, body, "chart metric-chart")

@@ -81,7 +81,8 @@ def _programmes(store: ProjectionStore) -> dict[str, dict[str, Any]]:
 def _names(store: ProjectionStore) -> dict[str, dict[str, str]]:
     """Korean and English names of agencies, strategies, tasks and metrics, from the log."""
     names: dict[str, dict[str, str]] = {
-        m.code: {"ko": m.name_ko, "en": m.name_en, "unit": m.unit} for m in CURRENT_CATALOGUE.metrics
+        m.code: {"ko": m.name_ko, "en": m.name_en, "unit": m.unit}
+        for m in CURRENT_CATALOGUE.metrics
     }
     for (payload,) in store.rows(
         "SELECT payload FROM {db}.events WHERE type IN ('Consortium.Founded', 'Consortium.MemberJoined')"
@@ -130,7 +131,9 @@ def _metric_history(
         ") AS x INNER JOIN {db}.programs AS s ON s.program_id = x.program_id"
         " WHERE s.code IN {codes:Array(String)} AND x.quarter IN {quarters:Array(String)}"
         " GROUP BY code, metric, quarter",
-        as_of=as_of, codes=codes, quarters=[str(q) for q in quarters],
+        as_of=as_of,
+        codes=codes,
+        quarters=[str(q) for q in quarters],
     )
     history: dict[tuple[str, str], dict[str, MetricPoint]] = {}
     for r in rows:
@@ -173,7 +176,9 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
     for q in quarters:
         past = review if q == quarter else review_quarter(store, q, as_of=review.as_of)
         for c in past.candidates:
-            scores.setdefault(c.program_code, {})[str(q)] = QuarterPoint(str(q), c.score, c.eligible)
+            scores.setdefault(c.program_code, {})[str(q)] = QuarterPoint(
+                str(q), c.score, c.eligible
+            )
     codes = [c.program_code for c in review.candidates]
     metric_history = _metric_history(store, codes, quarters, review.as_of) if codes else {}
 
@@ -187,8 +192,12 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
         ]
         for t in own.targets:
             points = metric_history.get((c.program_code, t.metric), {})
-            view.metrics[t.metric] = [points.get(str(q), MetricPoint(str(q), None, None)) for q in quarters]
-        view.proposals = [proposals[o] for o in view.programme.get("origin_proposals", []) if o in proposals]
+            view.metrics[t.metric] = [
+                points.get(str(q), MetricPoint(str(q), None, None)) for q in quarters
+            ]
+        view.proposals = [
+            proposals[o] for o in view.programme.get("origin_proposals", []) if o in proposals
+        ]
         view.decisions = [d for d in decisions if d["program_code"] == c.program_code]
         ranking.append(view)
     council = [v for v in ranking if v.candidate.eligible][: review.policy.candidates]
@@ -199,8 +208,14 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
         q=str(quarter),
     )
     return ReportData(
-        quarter=quarter, review=review, recorded=recorded, reproduced=reproduced,
-        ranking=ranking, council=council, decisions=decisions,
-        funnel={k: int(v) for k, v in funnel.items()}, strategies=strategies,
+        quarter=quarter,
+        review=review,
+        recorded=recorded,
+        reproduced=reproduced,
+        ranking=ranking,
+        council=council,
+        decisions=decisions,
+        funnel={k: int(v) for k, v in funnel.items()},
+        strategies=strategies,
         names=_names(store),
     )

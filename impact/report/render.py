@@ -82,28 +82,51 @@ def _charts(view: CandidateView, data: ReportData) -> dict[str, Any]:
     for t in view.inputs.targets:
         name = data.names.get(t.metric, {"ko": t.metric, "en": t.metric, "unit": ""})
         points = [(p.quarter, p.target, p.actual) for p in view.metrics.get(t.metric, [])]
-        metrics.append(metric_chart(points, f"{code} {name['en']}: target and actual by quarter",
-                                    name.get("unit", ""), t.lower_is_better))
+        metrics.append(
+            metric_chart(
+                points,
+                f"{code} {name['en']}: target and actual by quarter",
+                name.get("unit", ""),
+                t.lower_is_better,
+            )
+        )
     return {
-        "components": components_chart(main, f"{code}: score components against the policy weights"),
+        "components": components_chart(
+            main, f"{code}: score components against the policy weights"
+        ),
         "ripple": components_chart(ripple, f"{code}: ripple-effect parts and their weights"),
-        "trend": trend_chart([(p.quarter, p.score) for p in view.history], f"{code}: score by quarter"),
+        "trend": trend_chart(
+            [(p.quarter, p.score) for p in view.history], f"{code}: score by quarter"
+        ),
         "metrics": metrics,
     }
 
 
 def render(data: ReportData) -> str:
-    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     env.filters.update(krw=_krw, num=_num, label=label)
-    env.globals.update(bilingual=lambda code: _bilingual(data.names, code), LABELS=LABELS, EXPLAIN=EXPLAIN)
+    env.globals.update(
+        bilingual=lambda code: _bilingual(data.names, code), LABELS=LABELS, EXPLAIN=EXPLAIN
+    )
     ranking = ranking_chart(
-        [(f"{v.candidate.rank}. {v.candidate.program_code}", v.candidate.score, v.candidate.eligible)
-         for v in data.ranking],
+        [
+            (
+                f"{v.candidate.rank}. {v.candidate.program_code}",
+                v.candidate.score,
+                v.candidate.eligible,
+            )
+            for v in data.ranking
+        ],
         f"Promotion review {data.quarter}: scores of all programmes",
     )
     return env.from_string(TEMPLATE).render(
-        d=data, ranking_chart=ranking, charts={v.candidate.program_code: _charts(v, data) for v in data.council},
-        main=MAIN_COMPONENTS, ripple=RIPPLE_PARTS,
+        d=data,
+        ranking_chart=ranking,
+        charts={v.candidate.program_code: _charts(v, data) for v in data.council},
+        main=MAIN_COMPONENTS,
+        ripple=RIPPLE_PARTS,
     )
 
 

@@ -47,33 +47,58 @@ class ScenarioActs:
             return c.FoundConsortium()
         if act.kind == "key.register":
             pair = self.keys[d["agency"]]
-            key = AgencyKey(agency=pair.agency, key_id=pair.key_id,
-                            public_key=public_key_text(pair.public), valid_from=at)
+            key = AgencyKey(
+                agency=pair.agency,
+                key_id=pair.key_id,
+                public_key=public_key_text(pair.public),
+                valid_from=at,
+            )
             return c.RegisterKey(key=key, actor=SECRETARIAT, occurred_at=at)
         if act.kind == "member.join":
-            member = Member(code=d["code"], name_ko=d["name_ko"], name_en=d["name_en"],
-                            joined_on=date.fromisoformat(d["joined_on"]))
+            member = Member(
+                code=d["code"],
+                name_ko=d["name_ko"],
+                name_en=d["name_en"],
+                joined_on=date.fromisoformat(d["joined_on"]),
+            )
             return c.AdmitMember(member=member, actor="BUSAN", occurred_at=at)
         if act.kind == "proposal.submit":
-            sealed = self.sealer.seal(d["subject_id"], PersonalData(name=d["name"], contact=d["contact"]))
-            return c.SubmitProposal(code=d["code"], title=d["title"], text=d["text"],
-                                    category=d["category"], channel=d["channel"], proposer=sealed,
-                                    occurred_at=at)
+            sealed = self.sealer.seal(
+                d["subject_id"], PersonalData(name=d["name"], contact=d["contact"])
+            )
+            return c.SubmitProposal(
+                code=d["code"],
+                title=d["title"],
+                text=d["text"],
+                category=d["category"],
+                channel=d["channel"],
+                proposer=sealed,
+                occurred_at=at,
+            )
         if act.kind == "proposal.start_review":
-            return c.StartProposalReview(code=d["code"], panel=tuple(d["panel"]), actor=PROPOSAL_DESK,
-                                         occurred_at=at)
+            return c.StartProposalReview(
+                code=d["code"], panel=tuple(d["panel"]), actor=PROPOSAL_DESK, occurred_at=at
+            )
         if act.kind == "proposal.review":
             return c.RecordProposalReview(
-                code=d["code"], scores={k: Decimal(v) for k, v in d["scores"].items()},
+                code=d["code"],
+                scores={k: Decimal(v) for k, v in d["scores"].items()},
                 comments=(ReviewComment(reviewer="전문가 패널", comment="검토 의견 기록"),),
-                actor=PROPOSAL_DESK, occurred_at=at,
+                actor=PROPOSAL_DESK,
+                occurred_at=at,
             )
         if act.kind == "proposal.adopt":
-            return c.AdoptProposal(code=d["code"], task_code=d["task"], actor=PROPOSAL_DESK, occurred_at=at)
+            return c.AdoptProposal(
+                code=d["code"], task_code=d["task"], actor=PROPOSAL_DESK, occurred_at=at
+            )
         if act.kind == "proposal.reject":
-            return c.RejectProposal(code=d["code"], reason=d["reason"], actor=PROPOSAL_DESK, occurred_at=at)
+            return c.RejectProposal(
+                code=d["code"], reason=d["reason"], actor=PROPOSAL_DESK, occurred_at=at
+            )
         if act.kind == "proposal.merge":
-            return c.MergeProposal(code=d["code"], into_code=d["into"], actor=PROPOSAL_DESK, occurred_at=at)
+            return c.MergeProposal(
+                code=d["code"], into_code=d["into"], actor=PROPOSAL_DESK, occurred_at=at
+            )
         return None
 
     def message(self, act: Act) -> Message | None:
@@ -94,13 +119,19 @@ class ScenarioActs:
             message = sign_submission(own, submission)
         elif kind == "not_owner":
             other = self.keys[act.data["other"]]
-            message = sign_submission(other, {**submission, "agency": other.agency, "submission_id": sid + "-x"})
+            message = sign_submission(
+                other, {**submission, "agency": other.agency, "submission_id": sid + "-x"}
+            )
         elif kind == "value_out_of_range":
             negative = "-" + submission["value"].lstrip("-")
-            message = sign_submission(own, {**submission, "value": negative, "submission_id": sid + "-neg"})
+            message = sign_submission(
+                own, {**submission, "value": negative, "submission_id": sid + "-neg"}
+            )
         elif kind == "unknown_program":
             typo = submission["program_code"] + "9"
-            message = sign_submission(own, {**submission, "program_code": typo, "submission_id": sid + "-typo"})
+            message = sign_submission(
+                own, {**submission, "program_code": typo, "submission_id": sid + "-typo"}
+            )
         else:  # malformed_json: a truncated upload
             message = sign_submission(own, submission)[:-17]
         return f"bad:{kind}", routing_key(submission), message

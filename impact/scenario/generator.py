@@ -31,7 +31,20 @@ EIGHTH_MEMBER_JOINS = date(2019, 7, 1)
 
 NAMED_CODES = frozenset(s.code for s in NAMED)
 FAMILY = "김이박최정강조윤장임한오서신권황안송류홍"
-GIVEN = ("민준", "서연", "도윤", "지우", "하준", "서윤", "지호", "하은", "수빈", "예준", "지민", "유진")
+GIVEN = (
+    "민준",
+    "서연",
+    "도윤",
+    "지우",
+    "하준",
+    "서윤",
+    "지호",
+    "하은",
+    "수빈",
+    "예준",
+    "지민",
+    "유진",
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -52,7 +65,9 @@ class Scenario:
         return sum(act.kind == kind for act in self.acts)
 
     def submissions_of(self, kind: str) -> int:
-        return sum(act.kind == "submission" and act.data["submission"]["kind"] == kind for act in self.acts)
+        return sum(
+            act.kind == "submission" and act.data["submission"]["kind"] == kind for act in self.acts
+        )
 
 
 class _Builder:
@@ -86,7 +101,7 @@ def _quarters(start: Quarter, end: Quarter) -> list[Quarter]:
 def _value(metric: str, amount: float) -> str:
     if metric == "participant_satisfaction":
         return str(Decimal(str(round(min(max(amount, 0.0), 100.0), 1))))
-    return str(max(0, int(round(amount))))
+    return str(max(0, round(amount)))
 
 
 def _proposals(b: _Builder) -> dict[str, list[str]]:
@@ -103,41 +118,101 @@ def _proposals(b: _Builder) -> dict[str, list[str]]:
         code = f"C-2018-{n:04d}"
         submitted = b.day(PROPOSALS_OPEN, 0, 56)
         name = b.rng.choice(FAMILY) + b.rng.choice(GIVEN)
-        b.add(submitted, "proposal.submit", code=code, title=f"{title} ({n})" if n > 12 else title,
-              text=text, category=category, channel=b.rng.choice(("website", "website", "website", "forum", "email")),
-              subject_id=f"citizen-{n:04d}", name=name, contact=f"citizen{n:04d}@example.org")
+        b.add(
+            submitted,
+            "proposal.submit",
+            code=code,
+            title=f"{title} ({n})" if n > 12 else title,
+            text=text,
+            category=category,
+            channel=b.rng.choice(("website", "website", "website", "forum", "email")),
+            subject_id=f"citizen-{n:04d}",
+            name=name,
+            contact=f"citizen{n:04d}@example.org",
+        )
         started = b.day(submitted, 2, 8)
         b.add(started, "proposal.start_review", code=code, panel=["전문가 패널 A", "전문가 패널 B"])
         early = n <= len(PROPOSAL_TOPICS) and topic_index in early_topics
-        reviewed = b.day(started, 2, 6) if early else b.day(max(started, datetime(2018, 11, 10, tzinfo=UTC)), 0, 40)
+        reviewed = (
+            b.day(started, 2, 6)
+            if early
+            else b.day(max(started, datetime(2018, 11, 10, tzinfo=UTC)), 0, 40)
+        )
         merit = b.rng.uniform(40, 95) if not early else b.rng.uniform(88, 97)
-        b.add(reviewed, "proposal.review", code=code,
-              scores={"feasibility": f"{merit:.0f}", "impact": f"{min(100, merit + b.rng.uniform(-8, 8)):.0f}"})
+        b.add(
+            reviewed,
+            "proposal.review",
+            code=code,
+            scores={
+                "feasibility": f"{merit:.0f}",
+                "impact": f"{min(100, merit + b.rng.uniform(-8, 8)):.0f}",
+            },
+        )
         decided = max(b.day(reviewed, 1, 7), PLAN_DECLARED)
         adopted = adopted_by_topic.setdefault(category + str(topic_index), [])
         if early or (merit > 82 and len(adopted) < 3):
-            task = ("S4-T2", "S4-T2", "S1-T1", "S1-T2", "S2-T1", "S2-T3", "S3-T1", "S3-T1", "S4-T1", "S4-T3", "S4-T1", "S4-T3")[topic_index]
+            task = (
+                "S4-T2",
+                "S4-T2",
+                "S1-T1",
+                "S1-T2",
+                "S2-T1",
+                "S2-T3",
+                "S3-T1",
+                "S3-T1",
+                "S4-T1",
+                "S4-T3",
+                "S4-T1",
+                "S4-T3",
+            )[topic_index]
             b.add(decided, "proposal.adopt", code=code, task=task)
             adopted.append(code)
         elif adopted and merit > 60:
             b.add(decided, "proposal.merge", code=code, into=adopted[0])
         else:
-            b.add(decided, "proposal.reject", code=code,
-                  reason=b.rng.choice(("기존 사업과 중복", "예산 범위 초과", "기관 역할 밖의 사업", "실행 방안 구체화 필요")))
+            b.add(
+                decided,
+                "proposal.reject",
+                code=code,
+                reason=b.rng.choice(
+                    (
+                        "기존 사업과 중복",
+                        "예산 범위 초과",
+                        "기관 역할 밖의 사업",
+                        "실행 방안 구체화 필요",
+                    )
+                ),
+            )
     # The proposal site stays open: a few more each quarter.
     for q in _quarters(FIRST_QUARTER, LAST_QUARTER):
         for k in range(5):
             category, title, text = PROPOSAL_TOPICS[b.rng.randrange(len(PROPOSAL_TOPICS))]
             code = f"C-{q.year}-{q.number}{k + 1:03d}"
             submitted = b.day(datetime.combine(q.first_day, datetime.min.time(), UTC), 0, 80)
-            b.add(submitted, "proposal.submit", code=code, title=f"{title} ({q})", text=text, category=category,
-                  channel="website", subject_id=f"citizen-{q}-{k}", name=b.rng.choice(FAMILY) + b.rng.choice(GIVEN),
-                  contact="")
+            b.add(
+                submitted,
+                "proposal.submit",
+                code=code,
+                title=f"{title} ({q})",
+                text=text,
+                category=category,
+                channel="website",
+                subject_id=f"citizen-{q}-{k}",
+                name=b.rng.choice(FAMILY) + b.rng.choice(GIVEN),
+                contact="",
+            )
             started = b.day(submitted, 3, 10)
             b.add(started, "proposal.start_review", code=code, panel=["전문가 패널 C"])
             reviewed = b.day(started, 5, 20)
-            b.add(reviewed, "proposal.review", code=code, scores={"impact": f"{b.rng.uniform(40, 90):.0f}"})
-            b.add(b.day(reviewed, 1, 5), "proposal.reject", code=code, reason="차기 계획 개정 시 검토")
+            b.add(
+                reviewed,
+                "proposal.review",
+                code=code,
+                scores={"impact": f"{b.rng.uniform(40, 90):.0f}"},
+            )
+            b.add(
+                b.day(reviewed, 1, 5), "proposal.reject", code=code, reason="차기 계획 개정 시 검토"
+            )
     return adopted_by_topic
 
 
@@ -151,17 +226,48 @@ def _sketches(scale: int) -> list[tuple[ProgrammeSketch, date]]:
         for index, (task, ko, en, metrics) in enumerate(entries, start=2):
             code = f"P-{agency}-{index + (1 if agency == 'KAMCO' else 0):02d}"
             start = date(2019, 10, 1) if agency == "BNK" else date(2019, 1, 1)
-            base.append((ProgrammeSketch(code, agency, task, ko, en, metrics,
-                                         (5 + index * 7) * 10_000_000, quality=1.0), start))
-    for number, agency in enumerate(("KAMCO", "KIBO", "BPA", "HUG", "KOSPO", "KSD", "HF", "KIBO"), start=1):
+            base.append(
+                (
+                    ProgrammeSketch(
+                        code,
+                        agency,
+                        task,
+                        ko,
+                        en,
+                        metrics,
+                        (5 + index * 7) * 10_000_000,
+                        quality=1.0,
+                    ),
+                    start,
+                )
+            )
+    for number, agency in enumerate(
+        ("KAMCO", "KIBO", "BPA", "HUG", "KOSPO", "KSD", "HF", "KIBO"), start=1
+    ):
         task, ko, en, metrics = FIELD_PROGRAMMES[agency][0]
-        base.append((ProgrammeSketch(f"P-{agency}-2{number:02d}", agency, task, f"{ko} 2기",
-                                     f"{en}, phase two", metrics, 150_000_000, 0.95), date(2020, 1, 1)))
+        base.append(
+            (
+                ProgrammeSketch(
+                    f"P-{agency}-2{number:02d}",
+                    agency,
+                    task,
+                    f"{ko} 2기",
+                    f"{en}, phase two",
+                    metrics,
+                    150_000_000,
+                    0.95,
+                ),
+                date(2020, 1, 1),
+            )
+        )
     out = list(base)
     for copy in range(1, scale):
         for sketch, start in base:
-            clone = replace(sketch, code=f"{sketch.code}-X{copy}",
-                            partners=tuple(p for p in sketch.partners if p[0] != "agency"))
+            clone = replace(
+                sketch,
+                code=f"{sketch.code}-X{copy}",
+                partners=tuple(p for p in sketch.partners if p[0] != "agency"),
+            )
             out.append((clone, start))
     return out
 
@@ -179,7 +285,13 @@ def _programmes(b: _Builder, adopted: dict[str, list[str]]) -> None:
         "P-KSD-01": adopted.get("social_economy6", []),
         "P-KIBO-01": adopted.get("startup4", []),
     }
-    bad_kinds = ("not_owner", "value_out_of_range", "duplicate", "malformed_json", "unknown_program")
+    bad_kinds = (
+        "not_owner",
+        "value_out_of_range",
+        "duplicate",
+        "malformed_json",
+        "unknown_program",
+    )
     bad_count = 0
     reported = 0
     for sketch, start in _sketches(b.scale):
@@ -191,23 +303,51 @@ def _programmes(b: _Builder, adopted: dict[str, list[str]]) -> None:
             for metric in sketch.metrics:
                 base = BASE_TARGET[metric] * scale_of[metric] * (1 + 0.04 * i)
                 targets.append({"metric": metric, "quarter": str(q), "value": _value(metric, base)})
-        registered = datetime.combine(start, datetime.min.time(), UTC) - timedelta(days=b.rng.uniform(10, 30))
+        registered = datetime.combine(start, datetime.min.time(), UTC) - timedelta(
+            days=b.rng.uniform(10, 30)
+        )
         registered = max(registered, PLAN_DECLARED + timedelta(days=3))
         submission = {
-            "schema_version": 1, "kind": "program.register", "submission_id": b.sid(sketch.agency),
-            "agency": sketch.agency, "submitted_at": registered.isoformat(), "program_code": sketch.code,
-            "task_code": sketch.task, "title_ko": sketch.title_ko, "title_en": sketch.title_en,
-            "budget_krw": sketch.budget_krw, "starts_on": start.isoformat(), "ends_on": "2021-12-31",
-            "targets": targets, "origin_proposals": origin_for.get(sketch.code, [])[:1],
+            "schema_version": 1,
+            "kind": "program.register",
+            "submission_id": b.sid(sketch.agency),
+            "agency": sketch.agency,
+            "submitted_at": registered.isoformat(),
+            "program_code": sketch.code,
+            "task_code": sketch.task,
+            "title_ko": sketch.title_ko,
+            "title_en": sketch.title_en,
+            "budget_krw": sketch.budget_krw,
+            "starts_on": start.isoformat(),
+            "ends_on": "2021-12-31",
+            "targets": targets,
+            "origin_proposals": origin_for.get(sketch.code, [])[:1],
         }
         b.add(registered, "submission", agency=sketch.agency, submission=submission)
         for kind, name in sketch.partners:
-            joined = b.day(registered, 60, 200) if name != "BNK" else datetime(2019, 9, 2, 10, tzinfo=UTC)
-            b.add(joined, "submission", agency=sketch.agency, submission={
-                "schema_version": 1, "kind": "program.partner", "submission_id": b.sid(sketch.agency),
-                "agency": sketch.agency, "submitted_at": joined.isoformat(), "program_code": sketch.code,
-                "partner": {"kind": kind, "name": name, "code": name if kind == "agency" else None},
-            })
+            joined = (
+                b.day(registered, 60, 200)
+                if name != "BNK"
+                else datetime(2019, 9, 2, 10, tzinfo=UTC)
+            )
+            b.add(
+                joined,
+                "submission",
+                agency=sketch.agency,
+                submission={
+                    "schema_version": 1,
+                    "kind": "program.partner",
+                    "submission_id": b.sid(sketch.agency),
+                    "agency": sketch.agency,
+                    "submitted_at": joined.isoformat(),
+                    "program_code": sketch.code,
+                    "partner": {
+                        "kind": kind,
+                        "name": name,
+                        "code": name if kind == "agency" else None,
+                    },
+                },
+            )
         suspended = sketch.code == "P-KAMCO-01"
         for i, q in enumerate(quarters):
             if suspended and Quarter(2020, 2) <= q <= Quarter(2020, 3):
@@ -221,40 +361,89 @@ def _programmes(b: _Builder, adopted: dict[str, list[str]]) -> None:
                 report_id = f"{sketch.code}/{metric}/{q}"
                 evidence = None
                 if b.rng.random() < 0.75:
-                    evidence = {"uri": f"https://evidence.example/{sketch.agency}/{report_id}.pdf",
-                                "sha256": hashlib.sha256(report_id.encode()).hexdigest()}
+                    evidence = {
+                        "uri": f"https://evidence.example/{sketch.agency}/{report_id}.pdf",
+                        "sha256": hashlib.sha256(report_id.encode()).hexdigest(),
+                    }
                 report = {
-                    "schema_version": 1, "kind": "outcome.report", "submission_id": b.sid(sketch.agency),
-                    "agency": sketch.agency, "submitted_at": sent.isoformat(), "program_code": sketch.code,
-                    "report_id": report_id, "metric": metric, "quarter": str(q),
-                    "value": _value(metric, amount), "evidence": evidence,
+                    "schema_version": 1,
+                    "kind": "outcome.report",
+                    "submission_id": b.sid(sketch.agency),
+                    "agency": sketch.agency,
+                    "submitted_at": sent.isoformat(),
+                    "program_code": sketch.code,
+                    "report_id": report_id,
+                    "metric": metric,
+                    "quarter": str(q),
+                    "value": _value(metric, amount),
+                    "evidence": evidence,
                 }
                 b.add(sent, "submission", agency=sketch.agency, submission=report)
                 reported += 1
                 if b.rng.random() < 0.04:
                     fixed = b.day(sent, 20, 90)
-                    b.add(fixed, "submission", agency=sketch.agency, submission={
-                        "schema_version": 1, "kind": "outcome.correct", "submission_id": b.sid(sketch.agency),
-                        "agency": sketch.agency, "submitted_at": fixed.isoformat(), "program_code": sketch.code,
-                        "report_id": f"{report_id}-c1", "corrects": report_id,
-                        "value": _value(metric, amount * b.rng.uniform(0.85, 1.1)),
-                        "reason": b.rng.choice(("집계 오류 정정", "중복 집계 제외", "증빙 확인 후 수정")),
-                        "evidence": evidence,
-                    })
+                    b.add(
+                        fixed,
+                        "submission",
+                        agency=sketch.agency,
+                        submission={
+                            "schema_version": 1,
+                            "kind": "outcome.correct",
+                            "submission_id": b.sid(sketch.agency),
+                            "agency": sketch.agency,
+                            "submitted_at": fixed.isoformat(),
+                            "program_code": sketch.code,
+                            "report_id": f"{report_id}-c1",
+                            "corrects": report_id,
+                            "value": _value(metric, amount * b.rng.uniform(0.85, 1.1)),
+                            "reason": b.rng.choice(
+                                ("집계 오류 정정", "중복 집계 제외", "증빙 확인 후 수정")
+                            ),
+                            "evidence": evidence,
+                        },
+                    )
                 if b.rng.random() < 0.02:
                     kind = bad_kinds[bad_count % len(bad_kinds)]
                     bad_count += 1
-                    b.add(b.day(sent, 0, 3), "bad_submission", agency=sketch.agency, expect=kind,
-                          submission=report, other=("KSD" if sketch.agency != "KSD" else "KAMCO"))
+                    b.add(
+                        b.day(sent, 0, 3),
+                        "bad_submission",
+                        agency=sketch.agency,
+                        expect=kind,
+                        submission=report,
+                        other=("KSD" if sketch.agency != "KSD" else "KAMCO"),
+                    )
         if suspended:
-            b.add(datetime(2020, 3, 16, 9, tzinfo=UTC), "submission", agency=sketch.agency, submission={
-                "schema_version": 1, "kind": "program.status", "submission_id": b.sid(sketch.agency),
-                "agency": sketch.agency, "submitted_at": "2020-03-16T09:00:00+00:00",
-                "program_code": sketch.code, "status": "suspended", "reason": "코로나19로 대면 행사 중단"})
-            b.add(datetime(2020, 10, 5, 9, tzinfo=UTC), "submission", agency=sketch.agency, submission={
-                "schema_version": 1, "kind": "program.status", "submission_id": b.sid(sketch.agency),
-                "agency": sketch.agency, "submitted_at": "2020-10-05T09:00:00+00:00",
-                "program_code": sketch.code, "status": "resumed", "reason": "방역 지침에 따라 재개"})
+            b.add(
+                datetime(2020, 3, 16, 9, tzinfo=UTC),
+                "submission",
+                agency=sketch.agency,
+                submission={
+                    "schema_version": 1,
+                    "kind": "program.status",
+                    "submission_id": b.sid(sketch.agency),
+                    "agency": sketch.agency,
+                    "submitted_at": "2020-03-16T09:00:00+00:00",
+                    "program_code": sketch.code,
+                    "status": "suspended",
+                    "reason": "코로나19로 대면 행사 중단",
+                },
+            )
+            b.add(
+                datetime(2020, 10, 5, 9, tzinfo=UTC),
+                "submission",
+                agency=sketch.agency,
+                submission={
+                    "schema_version": 1,
+                    "kind": "program.status",
+                    "submission_id": b.sid(sketch.agency),
+                    "agency": sketch.agency,
+                    "submitted_at": "2020-10-05T09:00:00+00:00",
+                    "program_code": sketch.code,
+                    "status": "resumed",
+                    "reason": "방역 지침에 따라 재개",
+                },
+            )
 
 
 def build_scenario(seed: int = 20181128, scale: int = 1) -> Scenario:
@@ -265,8 +454,14 @@ def build_scenario(seed: int = 20181128, scale: int = 1) -> Scenario:
     for agency in ("KAMCO", "KIBO", "BPA", "HUG", "KOSPO", "KSD", "HF"):
         b.add(PLAN_DECLARED, "key.register", agency=agency)
     joined = datetime.combine(EIGHTH_MEMBER_JOINS, datetime.min.time(), UTC)
-    b.add(joined, "member.join", code="BNK", name_ko="BNK부산은행", name_en="BNK Busan Bank",
-          joined_on=EIGHTH_MEMBER_JOINS.isoformat())
+    b.add(
+        joined,
+        "member.join",
+        code="BNK",
+        name_ko="BNK부산은행",
+        name_en="BNK Busan Bank",
+        joined_on=EIGHTH_MEMBER_JOINS.isoformat(),
+    )
     b.add(joined + timedelta(hours=1), "key.register", agency="BNK")
     adopted = _proposals(b)
     _programmes(b, adopted)

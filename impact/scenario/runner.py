@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from impact.application import commands as c
 from impact.bootstrap import Platform
-from impact.domain.review import ScoredCandidate
 from impact.domain.submission import Submission
 from impact.errors import (
     AlreadyExistsError,
@@ -43,7 +42,8 @@ class RunReport:
     promoted: list[tuple[str, str]] = field(default_factory=list)
 
 
-Reviewer = Callable[[str], tuple[ScoredCandidate, ...]]
+Reviewer = Callable[[str], None]
+"""Runs the review of a quarter (records it, publishes it, writes its report)."""
 
 
 class ScenarioRunner:
@@ -94,13 +94,19 @@ class ScenarioRunner:
         """Play one act. Resuming an interrupted run, an act may have been played already
         (progress is saved at each review): such acts are recognised and skipped until the
         next review, which is where the previous run saved its progress."""
-        handler = {"submission": self._submission, "bad_submission": self._submission,
-                   "review": self._review, "council": self._council}.get(act.kind, self._staff)
+        handler = {
+            "submission": self._submission,
+            "bad_submission": self._submission,
+            "review": self._review,
+            "council": self._council,
+        }.get(act.kind, self._staff)
         if not self.resuming:
             handler(act)
             return
         if act.kind == "submission" and self.ledger.exists(
-            Submission.create_id(agency=act.data["agency"], submission_id=act.data["submission"]["submission_id"])
+            Submission.create_id(
+                agency=act.data["agency"], submission_id=act.data["submission"]["submission_id"]
+            )
         ):
             return
         try:
@@ -152,22 +158,34 @@ class ScenarioRunner:
         defers the rest. At most one promotion per meeting."""
         quarter = act.data["quarter"]
         review = self.ledger.review(quarter)
-        ranked = sorted((c for c in review.candidates.values() if c.eligible), key=lambda c: c.rank)[:3]
+        ranked = sorted(
+            (c for c in review.candidates.values() if c.eligible), key=lambda c: c.rank
+        )[:3]
         for position, candidate in enumerate(ranked):
             code = candidate.program_code
             if code in review.decisions:
                 continue
-            if (position == 0 and candidate.score >= PROMOTION_THRESHOLD
-                    and self.deferred[code] >= DEFERRALS_BEFORE_PROMOTION):
+            if (
+                position == 0
+                and candidate.score >= PROMOTION_THRESHOLD
+                and self.deferred[code] >= DEFERRALS_BEFORE_PROMOTION
+            ):
                 decision, reason = "promote", "사업성과와 파급효과가 우수하여 공동사업으로 확대"
             elif candidate.components.get("evidence", Decimal(1)) < Decimal("0.5"):
                 decision, reason = "decline", "증빙 자료 부족"
             else:
                 decision, reason = "defer", "다음 분기 성과를 보고 재검토"
-            self.ledger.handle(c.DecidePromotion(
-                quarter=quarter, program_code=code, decision=decision, reason=reason,  # type: ignore[arg-type]
-                meeting_ref=act.data["meeting"], actor=COUNCIL_ACTOR, occurred_at=act.at,
-            ))
+            self.ledger.handle(
+                c.DecidePromotion(
+                    quarter=quarter,
+                    program_code=code,
+                    decision=decision,  # type: ignore[arg-type]
+                    reason=reason,
+                    meeting_ref=act.data["meeting"],
+                    actor=COUNCIL_ACTOR,
+                    occurred_at=act.at,
+                )
+            )
             self.report.decisions[decision] += 1
             if decision == "defer":
                 self.deferred[code] += 1

@@ -32,10 +32,35 @@ def impact_env(broker, tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def run(impact_env) -> Run:
-    def impact(*args: str, ok: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([IMPACT, *args], env=impact_env, capture_output=True, text=True, timeout=timeout)
+    def impact(
+        *args: str, ok: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [IMPACT, *args], env=impact_env, capture_output=True, text=True, timeout=timeout
+        )
         if ok:
-            assert done.returncode == 0, f"impact {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+            assert done.returncode == 0, (
+                f"impact {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+            )
         return done
 
     return impact
+
+
+@pytest.fixture
+def audit(impact_env):
+    """``impact audit …`` / ``impact privacy …``."""
+
+    def command(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "impact.cli", *args],
+            env=impact_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if ok:
+            assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done
+
+    return command

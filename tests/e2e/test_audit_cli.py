@@ -1,41 +1,71 @@
 """An auditor and a data-protection officer at the command line, against the real broker."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def audit(impact_env):
-    """``impact audit …`` / ``impact privacy …``."""
-
-    def command(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "impact.cli", *args], env=impact_env,
-                              capture_output=True, text=True, timeout=300)
-        if ok:
-            assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done
-
-    return command
-
-
-def test_an_auditor_verifies_replays_and_traces_a_proposal_whose_proposer_is_then_erased(run, audit):
+def test_an_auditor_verifies_replays_and_traces_a_proposal_whose_proposer_is_then_erased(
+    run, audit
+):
     run("init")
-    run("proposal", "submit", "--code", "C-2018-0001", "--title", "해변 플라스틱 줍기",
-        "--proposer-id", "citizen-1", "--proposer-name", "김부산", "--occurred-at", "2018-10-02")
+    run(
+        "proposal",
+        "submit",
+        "--code",
+        "C-2018-0001",
+        "--title",
+        "해변 플라스틱 줍기",
+        "--proposer-id",
+        "citizen-1",
+        "--proposer-name",
+        "김부산",
+        "--occurred-at",
+        "2018-10-02",
+    )
     run("proposal", "start-review", "C-2018-0001", "--panel", "expert-1")
     run("proposal", "review", "C-2018-0001", "--score", "impact=90")
     run("proposal", "adopt", "C-2018-0001", "--task", "S4-T2", "--occurred-at", "2018-11-28")
-    run("program", "register", "--code", "P-BPA-01", "--agency", "BPA", "--task", "S4-T2",
-        "--title-ko", "플라스틱 ZERO 캠페인", "--title-en", "Plastic ZERO campaign",
-        "--budget-krw", "120000000", "--starts-on", "2019-01-01", "--origin", "C-2018-0001",
-        "--target", "plastic_collected_kg:2019Q1:5000", "--occurred-at", "2018-12-15")
-    run("program", "report", "--program", "P-BPA-01", "--agency", "BPA",
-        "--metric", "plastic_collected_kg", "--quarter", "2019Q1", "--value", "6150.5")
+    run(
+        "program",
+        "register",
+        "--code",
+        "P-BPA-01",
+        "--agency",
+        "BPA",
+        "--task",
+        "S4-T2",
+        "--title-ko",
+        "플라스틱 ZERO 캠페인",
+        "--title-en",
+        "Plastic ZERO campaign",
+        "--budget-krw",
+        "120000000",
+        "--starts-on",
+        "2019-01-01",
+        "--origin",
+        "C-2018-0001",
+        "--target",
+        "plastic_collected_kg:2019Q1:5000",
+        "--occurred-at",
+        "2018-12-15",
+    )
+    run(
+        "program",
+        "report",
+        "--program",
+        "P-BPA-01",
+        "--agency",
+        "BPA",
+        "--metric",
+        "plastic_collected_kg",
+        "--quarter",
+        "2019Q1",
+        "--value",
+        "6150.5",
+    )
     run("relay", "--until-idle")
 
     verified = audit("audit", "verify")
@@ -52,7 +82,9 @@ def test_an_auditor_verifies_replays_and_traces_a_proposal_whose_proposer_is_the
 
     state = json.loads(audit("audit", "replay", "--json").stdout)
     assert state["state"]["proposals"] == 1 and state["state"]["programmes"] == 1
-    assert state["quarters"][0]["quarter"] == "2019Q1" and "김부산" not in json.dumps(state, ensure_ascii=False)
+    assert state["quarters"][0]["quarter"] == "2019Q1" and "김부산" not in json.dumps(
+        state, ensure_ascii=False
+    )
 
     missing = audit("privacy", "erase", "citizen-404", "--yes", ok=False)
     assert missing.returncode == 2 and "no key of subject citizen-404" in missing.stderr

@@ -9,7 +9,6 @@ import pytest
 from impact.bootstrap import build_ledger
 from impact.domain.proposal import Proposal
 from impact.settings import Settings
-from tests.e2e.test_audit_cli import audit  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -17,13 +16,16 @@ pytestmark = pytest.mark.e2e
 def proposer_of(state: Path, programme: str) -> tuple[str, str]:
     ledger = build_ledger(Settings(state_dir=state))
     origin = ledger.program(programme).origin_proposals[0]
-    submitted = next(e for _, e in ledger.iter_events()
-                     if isinstance(e, Proposal.Submitted) and e.code == origin)
+    submitted = next(
+        e for _, e in ledger.iter_events() if isinstance(e, Proposal.Submitted) and e.code == origin
+    )
     return origin, submitted.proposer.subject_id
 
 
 def test_every_review_of_the_scenario_reproduces_and_survives_erasing_a_proposer(
-    run, audit, impact_env  # noqa: F811
+    run,
+    audit,
+    impact_env,
 ):
     run("demo", "--until", "2019Q2", timeout=600)
 
@@ -34,10 +36,14 @@ def test_every_review_of_the_scenario_reproduces_and_survives_erasing_a_proposer
     assert "the log verifies end to end" in verified and "0 accepted submissions" not in verified
 
     origin, subject = proposer_of(Path(impact_env["IMPACT_STATE_DIR"]), "P-BPA-01")
+
     def submitted(history: str) -> str:
         entries = json.loads(history)["entries"]
-        return next(e["summary"] for e in entries
-                    if e["subject"] == origin and e["type"] == "Proposal.Submitted")
+        return next(
+            e["summary"]
+            for e in entries
+            if e["subject"] == origin and e["type"] == "Proposal.Submitted"
+        )
 
     before = audit("audit", "history", "P-BPA-01", "--json").stdout
     assert origin in json.loads(before)["proposals"]  # with those merged into it

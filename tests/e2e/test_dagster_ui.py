@@ -38,8 +38,11 @@ def test_dagster_dev_serves_the_assets_jobs_and_schedule(impact_env, tmp_path):
     home.mkdir()
     server = subprocess.Popen(
         [DAGSTER, "dev", "-m", "impact.orchestration.definitions", "-p", str(port)],
-        env={**impact_env, "DAGSTER_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, preexec_fn=_default_stop_signals,
+        env={**impact_env, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_default_stop_signals,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -52,11 +55,18 @@ def test_dagster_dev_serves_the_assets_jobs_and_schedule(impact_env, tmp_path):
                 assert server.poll() is None, "dagster dev exited"
                 assert time.monotonic() < deadline, "the Dagster UI did not answer in 120 s"
                 time.sleep(1)
-        query = "{ assetNodes { assetKey { path } } repositoriesOrError { ... on RepositoryConnection " \
-                "{ nodes { jobs { name } schedules { name } sensors { name } } } } }"
+        query = (
+            "{ assetNodes { assetKey { path } } repositoriesOrError { ... on RepositoryConnection "
+            "{ nodes { jobs { name } schedules { name } sensors { name } } } } }"
+        )
         answer = fetch(f"{base}/graphql", {"query": query})["data"]
         assets = {tuple(n["assetKey"]["path"]) for n in answer["assetNodes"]}
-        assert {("published_events",), ("raw_events",), ("projections",), ("quarterly_scores",)} <= assets
+        assert {
+            ("published_events",),
+            ("raw_events",),
+            ("projections",),
+            ("quarterly_scores",),
+        } <= assets
         (repository,) = answer["repositoriesOrError"]["nodes"]
         assert "quarterly_review_schedule" in {s["name"] for s in repository["schedules"]}
         assert repository["sensors"], "the sensor that loads new events is served"

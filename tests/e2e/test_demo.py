@@ -61,8 +61,12 @@ def test_the_main_job_plays_the_scenario_and_a_second_run_shows_the_result(run, 
 def test_the_main_job_killed_mid_run_resumes_and_records_everything_once(run, impact_env):
     state = Path(impact_env["IMPACT_STATE_DIR"])
     progress = state / "demo.json"
-    job = subprocess.Popen([IMPACT, "demo", "--until", UNTIL], env=impact_env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    job = subprocess.Popen(
+        [IMPACT, "demo", "--until", UNTIL],
+        env=impact_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and job.poll() is None:
@@ -73,7 +77,9 @@ def test_the_main_job_killed_mid_run_resumes_and_records_everything_once(run, im
     finally:
         job.send_signal(signal.SIGKILL)
         job.wait()
-    assert not json.loads(progress.read_text())["done"], "the job finished before it could be killed"
+    assert not json.loads(progress.read_text())["done"], (
+        "the job finished before it could be killed"
+    )
 
     resumed = run("demo", "--until", UNTIL, timeout=600).stdout
     assert "resuming the interrupted run" in resumed

@@ -27,6 +27,7 @@ def main() -> None:
     settings = Settings()
     store = ProjectionStore(settings.clickhouse)
     if command == "load":
+
         def stored(_: object) -> None:
             _write(status, store.rows("SELECT count() FROM {db}.raw_events")[0][0])
 
@@ -37,14 +38,20 @@ def main() -> None:
         offsets = store.rows(
             "SELECT partition, groupArray(offset) FROM {db}.raw_events GROUP BY partition"
         )
-        _write(status, {
-            "rows": store.rows("SELECT count(), uniqExact(event_id) FROM {db}.raw_events"
-                               " WHERE error = ''")[0],
-            "offsets": {str(p): sorted(o) for p, o in offsets},
-            "typed": {name: store.rows(f"SELECT count(), uniqExact(event_id) FROM {{db}}.{name}")[0]
-                      for name in TYPED},
-            "outcomes": store.rows("SELECT count() FROM {db}.outcome_versions")[0][0],
-        })
+        _write(
+            status,
+            {
+                "rows": store.rows(
+                    "SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''"
+                )[0],
+                "offsets": {str(p): sorted(o) for p, o in offsets},
+                "typed": {
+                    name: store.rows(f"SELECT count(), uniqExact(event_id) FROM {{db}}.{name}")[0]
+                    for name in TYPED
+                },
+                "outcomes": store.rows("SELECT count() FROM {db}.outcome_versions")[0][0],
+            },
+        )
     else:
         raise SystemExit(f"unknown command {command!r}")
 

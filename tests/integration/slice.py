@@ -13,10 +13,27 @@ def record_programmes(ledger: Ledger, count: int, quarter: str = "2019Q1") -> No
     for i in range(count):
         agency = agencies[i % len(agencies)]
         code = f"P-{agency}-{i:02d}"
-        ledger.handle(cmd.register_program(
-            code, agency, "S1-T1", f"사업 {i}", f"Programme {i}", 1_000_000, date(2019, 1, 1),
-            targets=(Target(metric="jobs_created", quarter=quarter, value=Decimal(10)),),
-            occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-        ))
-        ledger.handle(cmd.report_outcome(code, agency, f"{code}/r1", "jobs_created", quarter, Decimal(i + 1),
-                              occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
+        ledger.handle(
+            cmd.register_program(
+                code,
+                agency,
+                "S1-T1",
+                f"사업 {i}",
+                f"Programme {i}",
+                1_000_000,
+                date(2019, 1, 1),
+                targets=(Target(metric="jobs_created", quarter=quarter, value=Decimal(10)),),
+                occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
+            )
+        )
+        ledger.handle(
+            cmd.report_outcome(
+                code,
+                agency,
+                f"{code}/r1",
+                "jobs_created",
+                quarter,
+                Decimal(i + 1),
+                occurred_at=datetime(2019, 4, 5, tzinfo=UTC),
+            )
+        )

@@ -25,8 +25,12 @@ Q1 = Quarter(2019, 1)
 
 
 def audit_databases(store) -> list[str]:
-    return [d for (d,) in store.rows("SELECT name FROM system.databases WHERE name LIKE {p:String}",
-                                     p=f"{store.db}_audit_%")]
+    return [
+        d
+        for (d,) in store.rows(
+            "SELECT name FROM system.databases WHERE name LIKE {p:String}", p=f"{store.db}_audit_%"
+        )
+    ]
 
 
 def quarter(result, q: str) -> dict:
@@ -42,13 +46,39 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     assert recorded is not None
     live_rows = store.rows("SELECT count() FROM {db}.raw_events")[0][0]
 
-    ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1-c1", "P-KAMCO-00/r1", Decimal(9),
-                           "late sign-ups counted"))
-    ledger.handle(cmd.admit_member(Member(code="BNK", name_ko="BNK부산은행", name_en="BNK Busan Bank",
-                               joined_on=date(2019, 9, 1)), actor="BUSAN"))
-    ledger.handle(cmd.adopt_policy(ScoringPolicy(version=2, weight_performance=Decimal("0.70"),
-                                      weight_ripple=Decimal("0.10"), weight_efficiency=Decimal("0.10"),
-                                      weight_evidence=Decimal("0.10")), "2019Q1"))
+    ledger.handle(
+        cmd.correct_outcome(
+            "P-KAMCO-00",
+            "KAMCO",
+            "P-KAMCO-00/r1-c1",
+            "P-KAMCO-00/r1",
+            Decimal(9),
+            "late sign-ups counted",
+        )
+    )
+    ledger.handle(
+        cmd.admit_member(
+            Member(
+                code="BNK",
+                name_ko="BNK부산은행",
+                name_en="BNK Busan Bank",
+                joined_on=date(2019, 9, 1),
+            ),
+            actor="BUSAN",
+        )
+    )
+    ledger.handle(
+        cmd.adopt_policy(
+            ScoringPolicy(
+                version=2,
+                weight_performance=Decimal("0.70"),
+                weight_ripple=Decimal("0.10"),
+                weight_efficiency=Decimal("0.10"),
+                weight_evidence=Decimal("0.10"),
+            ),
+            "2019Q1",
+        )
+    )
     platform.relay().run(until_idle=True)
 
     kafka, topic, clickhouse = settings.kafka, settings.events_topic, settings.clickhouse
@@ -58,7 +88,9 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     as_of_then = quarter(then, "2019Q1")
     assert as_of_then["inputs_digest"] == recorded.inputs_digest
     assert as_of_then["policy_version"] == 1
-    assert [c["program_code"] for c in as_of_then["ranking"]] == [c.program_code for c in recorded.candidates]
+    assert [c["program_code"] for c in as_of_then["ranking"]] == [
+        c.program_code for c in recorded.candidates
+    ]
     assert as_of_then["recorded_review"]["same_inputs_as_this_replay"] is True
     assert then.counts["corrections"] == 0 and len(then.members) == 8
     assert then.after_as_of == now.loaded - then.loaded > 0
@@ -75,10 +107,16 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     assert audit_databases(store) == []
 
 
-def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caught(ledger, settings, store, platform):
+def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caught(
+    ledger, settings, store, platform
+):
     record_programmes(ledger, 4)
     run_review(settings, "2019-01-01")
-    ledger.handle(cmd.correct_outcome("P-KIBO-01", "KIBO", "P-KIBO-01/r1-c1", "P-KIBO-01/r1", Decimal(40), "recount"))
+    ledger.handle(
+        cmd.correct_outcome(
+            "P-KIBO-01", "KIBO", "P-KIBO-01/r1-c1", "P-KIBO-01/r1", Decimal(40), "recount"
+        )
+    )
     run_review(settings, "2019-01-01")  # the inputs changed: a second scoring is recorded
     kafka, topic, clickhouse = settings.kafka, settings.events_topic, settings.clickhouse
     scorings = recorded_scorings(kafka, topic, "2019Q1")
@@ -86,7 +124,9 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
 
     reproductions = [reproduce(kafka, topic, clickhouse, s) for s in scorings]
 
-    assert [r.identical for r in reproductions] == [True, True], [r.first_difference for r in reproductions]
+    assert [r.identical for r in reproductions] == [True, True], [
+        r.first_difference for r in reproductions
+    ]
     assert [r.replayed_digest for r in reproductions] == [s.inputs_digest for s in scorings]
     assert reproductions[0].replayed_candidates != reproductions[1].replayed_candidates
 
@@ -94,8 +134,11 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
     genuine = scorings[1]
     wrong = ledger.review("2019Q1").candidates
     swapped = tuple(c.model_copy(update={"rank": len(wrong) + 1 - c.rank}) for c in wrong.values())
-    ledger.handle(cmd.record_review_scores("2019Q1", 1, tuple(sorted(swapped, key=lambda c: c.rank)),
-                                genuine.inputs_digest))
+    ledger.handle(
+        cmd.record_review_scores(
+            "2019Q1", 1, tuple(sorted(swapped, key=lambda c: c.rank)), genuine.inputs_digest
+        )
+    )
     platform.relay().run(until_idle=True)
     false_one = reproduce(kafka, topic, clickhouse, recorded_scorings(kafka, topic, "2019Q1")[-1])
     assert not false_one.identical
@@ -103,25 +146,67 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
     assert audit_databases(store) == []
 
 
-def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(ledger, settings, platform):
+def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(
+    ledger, settings, platform
+):
     sealer = build_sealer(settings)
     proposer = sealer.seal("citizen-1", PersonalData(name="김부산", contact="busan@example.org"))
-    ledger.handle(cmd.submit_proposal("C-1", "해변 정화", "본문", "environment", proposer=proposer,
-                           occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
+    ledger.handle(
+        cmd.submit_proposal(
+            "C-1",
+            "해변 정화",
+            "본문",
+            "environment",
+            proposer=proposer,
+            occurred_at=datetime(2018, 10, 1, tzinfo=UTC),
+        )
+    )
     ledger.handle(cmd.start_proposal_review("C-1", ("expert-1",), actor="desk"))
     ledger.handle(cmd.record_proposal_review("C-1", {"impact": Decimal(80)}, (), actor="desk"))
-    ledger.handle(cmd.adopt_proposal("C-1", "S4-T2", actor="desk", occurred_at=datetime(2018, 11, 28, 12, tzinfo=UTC)))
-    ledger.handle(cmd.register_program(
-        "P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 100_000_000, date(2019, 1, 1),
-        targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
-        origin_proposals=("C-1",), occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    ))
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
-                          occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
-    ledger.handle(cmd.correct_outcome("P-BPA-01", "BPA", "r1-c1", "r1", Decimal(1250), "scale recalibrated"))
+    ledger.handle(
+        cmd.adopt_proposal(
+            "C-1", "S4-T2", actor="desk", occurred_at=datetime(2018, 11, 28, 12, tzinfo=UTC)
+        )
+    )
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01",
+            "BPA",
+            "S4-T2",
+            "캠페인",
+            "Campaign",
+            100_000_000,
+            date(2019, 1, 1),
+            targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
+            origin_proposals=("C-1",),
+            occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
+        )
+    )
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01",
+            "BPA",
+            "r1",
+            "plastic_collected_kg",
+            "2019Q1",
+            Decimal(1200),
+            occurred_at=datetime(2019, 4, 5, tzinfo=UTC),
+        )
+    )
+    ledger.handle(
+        cmd.correct_outcome("P-BPA-01", "BPA", "r1-c1", "r1", Decimal(1250), "scale recalibrated")
+    )
     run_review(settings, "2019-01-01")
-    ledger.handle(cmd.decide("2019Q1", "P-BPA-01", "promote", "targets beaten", "council-1",
-                  occurred_at=datetime(2019, 4, 20, tzinfo=UTC)))
+    ledger.handle(
+        cmd.decide(
+            "2019Q1",
+            "P-BPA-01",
+            "promote",
+            "targets beaten",
+            "council-1",
+            occurred_at=datetime(2019, 4, 20, tzinfo=UTC),
+        )
+    )
     platform.relay().run(until_idle=True)
 
     db = replay_into_fresh_database(settings.kafka, settings.events_topic, settings.clickhouse)
@@ -134,8 +219,18 @@ def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(le
     assert by_proposal.entries == by_programme.entries
     assert (by_proposal.proposals, by_proposal.programmes) == (("C-1",), ("P-BPA-01",))
     kinds = [e.type.split(".")[1] for e in by_proposal.entries]
-    assert kinds == ["Submitted", "ReviewStarted", "Reviewed", "Adopted", "Registered", "OutcomeReported",
-                     "OutcomeCorrected", "CandidatesScored", "Decided", "Promoted"]
+    assert kinds == [
+        "Submitted",
+        "ReviewStarted",
+        "Reviewed",
+        "Adopted",
+        "Registered",
+        "OutcomeReported",
+        "OutcomeCorrected",
+        "CandidatesScored",
+        "Decided",
+        "Promoted",
+    ]
     text = [e.summary for e in by_proposal.entries]
     assert text[0] == "citizen proposal C-1 “해변 정화” submitted via website by 김부산"
     assert text[6].startswith("report r1 corrected: plastic_collected_kg 2019Q1 = 1250")

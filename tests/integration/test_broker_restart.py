@@ -56,12 +56,17 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
     later = [f"P-BPA-{i:03d}" for i in range(20, 40)]
     client.send_raw([(c, c.encode(), signed(bpa, registration("BPA", c))) for c in first])
     workers = [
-        subprocess.Popen([IMPACT, name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [IMPACT, name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         for name in ("ingest", "relay")
     ]
     try:
+
         def accepted() -> int:
-            return sum(isinstance(e, Submission.Accepted) for _, e in build_ledger(settings).iter_events())
+            return sum(
+                isinstance(e, Submission.Accepted) for _, e in build_ledger(settings).iter_events()
+            )
 
         wait_for(lambda: accepted() == len(first), 60, "the first submissions")
         scratch.down()
@@ -72,9 +77,12 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
         total = len(first) + 2 * len(later) + len(first)
         wait_for(lambda: accepted() == total, 120, "every submission after the restart")
         wait_for(
-            lambda: highest_published(settings.kafka, settings.events_topic)
-            == build_ledger(settings).max_notification_id(),
-            120, "the relay to publish everything",
+            lambda: (
+                highest_published(settings.kafka, settings.events_topic)
+                == build_ledger(settings).max_notification_id()
+            ),
+            120,
+            "the relay to publish everything",
         )
     finally:
         for worker in workers:

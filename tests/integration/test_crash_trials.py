@@ -40,11 +40,14 @@ def kill_part_way(args, settings, progress, total, rng, timeout=60.0):
     SIGKILL it once progress() moved past where it started."""
     start = progress()
     command = args if args[0] == sys.executable else [IMPACT, *args]
-    process = subprocess.Popen(command, env=environment(settings),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=environment(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + timeout
     try:
-        while progress() == start < total and process.poll() is None and time.monotonic() < deadline:
+        while (
+            progress() == start < total and process.poll() is None and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 0.4))
     finally:
@@ -78,8 +81,13 @@ def test_ingest_killed_at_random_points_applies_every_submission_once(ledger, se
     for _ in range(TRIALS):
         before, after = kill_part_way(["ingest"], settings, applied, len(everything), rng)
         mid_way += before < after < len(everything)
-    final = subprocess.run([IMPACT, "ingest", "--until-idle"], env=environment(settings),
-                           capture_output=True, text=True, timeout=300)
+    final = subprocess.run(
+        [IMPACT, "ingest", "--until-idle"],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert final.returncode == 0, final.stderr
 
     fresh = build_ledger(settings)
@@ -107,12 +115,20 @@ def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settin
     mid_way = 0
     for _ in range(TRIALS):
         before, after = kill_part_way(
-            ["relay"], settings, lambda: highest_published(settings.kafka, settings.events_topic),
-            total, rng,
+            ["relay"],
+            settings,
+            lambda: highest_published(settings.kafka, settings.events_topic),
+            total,
+            rng,
         )
         mid_way += before < after < total
-    final = subprocess.run([IMPACT, "relay", "--until-idle"], env=environment(settings),
-                           capture_output=True, text=True, timeout=300)
+    final = subprocess.run(
+        [IMPACT, "relay", "--until-idle"],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert final.returncode == 0, final.stderr
     assert_exactly_once_and_contiguous(ledger, settings)
     assert mid_way >= 1, "no trial killed the relay part-way; the trial proved nothing"
@@ -146,13 +162,18 @@ def test_loader_killed_at_random_points_loads_every_record_once(
     for _ in range(TRIALS):
         before, after = kill_part_way(loader, settings, progress, total, rng)
         mid_way += before < after < total
-    final = subprocess.run(loader, env=environment(settings), capture_output=True, text=True,
-                           timeout=300)
+    final = subprocess.run(
+        loader, env=environment(settings), capture_output=True, text=True, timeout=300
+    )
     assert final.returncode == 0, final.stderr
     check = tmp_path / "check.json"
-    done = subprocess.run([sys.executable, "-m", "tests.integration.loader_process", "check",
-                           str(check)], env=environment(settings), capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.integration.loader_process", "check", str(check)],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     held = orjson.loads(check.read_bytes())
     assert held["rows"] == [total, total]

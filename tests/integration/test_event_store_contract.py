@@ -123,81 +123,104 @@ def save(ledger: Ledger, *aggregates: Any) -> None:
 def record_everything(ledger: Ledger) -> None:
     """Events of every kind of aggregate, with Decimals, dates, Korean text and emoji."""
     ledger.handle(cmd.found())
-    ledger.handle(cmd.admit_member(
-        Member(
-            code="BNK", name_ko="부산은행 🏦", name_en="BNK Busan Bank", joined_on=date(2019, 7, 1)
-        ),
-        actor="BUSAN",
-        occurred_at=datetime(2019, 6, 30, 18, 0, tzinfo=KST),
-    ))
-    ledger.handle(cmd.register_key(
-        AgencyKey(
-            agency="BPA",
-            key_id="bpa-2019",
-            public_key="A" * 43 + "=",
-            valid_from=datetime(2019, 1, 1, 9, 0, 0, 123456, tzinfo=KST),
-        ),
-        actor="BPA",
-    ))
-    ledger.handle(cmd.submit_proposal(
-        "C-2018-0001",
-        "해변 플라스틱 줍기 🐢",
-        "바다가 깨끗해지면 좋겠습니다.\n둘째 줄 ✨",
-        "환경",
-        channel="forum",
-        proposer=SealedPersonalData(
-            subject_id="subject:C-2018-0001", key_id="k1", ciphertext="c2VhbGVk"
-        ),
-        occurred_at=datetime(2018, 12, 3, 10, 15, tzinfo=KST),
-    ))
-    ledger.handle(cmd.start_proposal_review("C-2018-0001", ("전문가-1", "expert-2"), actor="proposal-desk"))
-    ledger.handle(cmd.record_proposal_review(
-        "C-2018-0001",
-        {"impact": Decimal("87.5"), "feasibility": Decimal("90.125")},
-        (ReviewComment(reviewer="전문가-1", comment='좋아요 👍 "강력 추천"'),),
-        actor="proposal-desk",
-    ))
-    ledger.handle(cmd.adopt_proposal(
-        "C-2018-0001", "S4-T2", actor="council", occurred_at=datetime(2018, 12, 20, tzinfo=UTC)
-    ))
-    ledger.handle(cmd.register_program(
-        "P-BPA-01",
-        "BPA",
-        "S4-T2",
-        TITLE_KO,
-        "Plastic ZERO campaign",
-        BUDGET_KRW,
-        date(2019, 1, 1),
-        ends_on=date(2020, 12, 31),
-        targets=(
-            Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("5000.000")),
-        ),
-        origin_proposals=("C-2018-0001",),
-        occurred_at=datetime(2018, 12, 21, 9, 30, tzinfo=KST),
-    ))
+    ledger.handle(
+        cmd.admit_member(
+            Member(
+                code="BNK",
+                name_ko="부산은행 🏦",
+                name_en="BNK Busan Bank",
+                joined_on=date(2019, 7, 1),
+            ),
+            actor="BUSAN",
+            occurred_at=datetime(2019, 6, 30, 18, 0, tzinfo=KST),
+        )
+    )
+    ledger.handle(
+        cmd.register_key(
+            AgencyKey(
+                agency="BPA",
+                key_id="bpa-2019",
+                public_key="A" * 43 + "=",
+                valid_from=datetime(2019, 1, 1, 9, 0, 0, 123456, tzinfo=KST),
+            ),
+            actor="BPA",
+        )
+    )
+    ledger.handle(
+        cmd.submit_proposal(
+            "C-2018-0001",
+            "해변 플라스틱 줍기 🐢",
+            "바다가 깨끗해지면 좋겠습니다.\n둘째 줄 ✨",
+            "환경",
+            channel="forum",
+            proposer=SealedPersonalData(
+                subject_id="subject:C-2018-0001", key_id="k1", ciphertext="c2VhbGVk"
+            ),
+            occurred_at=datetime(2018, 12, 3, 10, 15, tzinfo=KST),
+        )
+    )
+    ledger.handle(
+        cmd.start_proposal_review("C-2018-0001", ("전문가-1", "expert-2"), actor="proposal-desk")
+    )
+    ledger.handle(
+        cmd.record_proposal_review(
+            "C-2018-0001",
+            {"impact": Decimal("87.5"), "feasibility": Decimal("90.125")},
+            (ReviewComment(reviewer="전문가-1", comment='좋아요 👍 "강력 추천"'),),
+            actor="proposal-desk",
+        )
+    )
+    ledger.handle(
+        cmd.adopt_proposal(
+            "C-2018-0001", "S4-T2", actor="council", occurred_at=datetime(2018, 12, 20, tzinfo=UTC)
+        )
+    )
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01",
+            "BPA",
+            "S4-T2",
+            TITLE_KO,
+            "Plastic ZERO campaign",
+            BUDGET_KRW,
+            date(2019, 1, 1),
+            ends_on=date(2020, 12, 31),
+            targets=(
+                Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("5000.000")),
+            ),
+            origin_proposals=("C-2018-0001",),
+            occurred_at=datetime(2018, 12, 21, 9, 30, tzinfo=KST),
+        )
+    )
     signed = ledger.unit_of_work(from_submissions=True)  # the event names its submission
-    signed.decide(cmd.report_outcome(
-        "P-BPA-01",
-        "BPA",
-        "r1",
-        "plastic_collected_kg",
-        "2019Q1",
-        Decimal("6150.5"),
-        evidence=Evidence(uri="https://example.org/증빙/사진-1.jpg", sha256="ab" * 32),
-        submission_id="sub-1",
-        occurred_at=datetime(2019, 4, 5, 9, 0, tzinfo=KST),
-    ))
+    signed.decide(
+        cmd.report_outcome(
+            "P-BPA-01",
+            "BPA",
+            "r1",
+            "plastic_collected_kg",
+            "2019Q1",
+            Decimal("6150.5"),
+            evidence=Evidence(uri="https://example.org/증빙/사진-1.jpg", sha256="ab" * 32),
+            submission_id="sub-1",
+            occurred_at=datetime(2019, 4, 5, 9, 0, tzinfo=KST),
+        )
+    )
     signed.commit()
-    ledger.handle(cmd.correct_outcome(
-        "P-BPA-01",
-        "BPA",
-        "r2",
-        "r1",
-        Decimal("6150.50"),
-        "계량 오류 정정 ✍️",
-        occurred_at=datetime(2019, 4, 6, tzinfo=KST),
-    ))
-    ledger.handle(cmd.join_partner("P-BPA-01", "BPA", Partner(kind="civic", name="부산 환경운동연합 🌱")))
+    ledger.handle(
+        cmd.correct_outcome(
+            "P-BPA-01",
+            "BPA",
+            "r2",
+            "r1",
+            Decimal("6150.50"),
+            "계량 오류 정정 ✍️",
+            occurred_at=datetime(2019, 4, 6, tzinfo=KST),
+        )
+    )
+    ledger.handle(
+        cmd.join_partner("P-BPA-01", "BPA", Partner(kind="civic", name="부산 환경운동연합 🌱"))
+    )
     # The promotion review through the domain and the ledger's save, so that this contract
     # does not hang on how the review use cases choose their scoring policy.
     review = PromotionReview(
@@ -236,17 +259,21 @@ def record_everything(ledger: Ledger) -> None:
 
 
 def register(ledger: Ledger, code: str = "P-BPA-01", agency: str = "BPA") -> UUID:
-    ledger.handle(cmd.register_program(
-        code,
-        agency,
-        "S4-T2",
-        TITLE_KO,
-        "Plastic ZERO",
-        5,
-        date(2019, 1, 1),
-        targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("0.1")),),
-        occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    ))
+    ledger.handle(
+        cmd.register_program(
+            code,
+            agency,
+            "S4-T2",
+            TITLE_KO,
+            "Plastic ZERO",
+            5,
+            date(2019, 1, 1),
+            targets=(
+                Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("0.1")),
+            ),
+            occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
+        )
+    )
     return Program.create_id(code=code)
 
 
@@ -366,7 +393,9 @@ def test_a_refused_save_of_two_aggregates_stores_neither(open_ledger):
     save(first_process, opened)
     review = second_process.review("2019Q2")
     stale_program = second_process.program("P-BPA-01")
-    first_process.handle(cmd.join_partner("P-BPA-01", "BPA", Partner(kind="enterprise", name="해양 스타트업")))
+    first_process.handle(
+        cmd.join_partner("P-BPA-01", "BPA", Partner(kind="enterprise", name="해양 스타트업"))
+    )
     review.decide(
         "P-BPA-01",
         "decline",
@@ -410,18 +439,23 @@ def test_a_use_case_that_loses_a_race_to_another_process_raises_a_ledger_error(
     first_process.handle(cmd.found())
     register(first_process)
     stale = second_process.program("P-BPA-01")  # read before the other process writes
-    first_process.handle(cmd.report_outcome(
-        "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1)
-    ))
+    first_process.handle(
+        cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1))
+    )
     load = second_process.load
     monkeypatch.setattr(
-        second_process, "load",
-        lambda aggregate_id, copy=True: deepcopy(stale) if aggregate_id == stale.id else load(aggregate_id, copy),
+        second_process,
+        "load",
+        lambda aggregate_id, copy=True: (
+            deepcopy(stale) if aggregate_id == stale.id else load(aggregate_id, copy)
+        ),
     )
     with pytest.raises(ConflictError, match="changed meanwhile"):
-        second_process.handle(cmd.report_outcome(
-            "P-BPA-01", "BPA", "r2", "plastic_collected_kg", "2019Q2", Decimal(2)
-        ))
+        second_process.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r2", "plastic_collected_kg", "2019Q2", Decimal(2)
+            )
+        )
 
 
 # -- the notification log -------------------------------------------------------------
@@ -450,7 +484,9 @@ def test_after_a_refused_save_the_ids_still_increase_and_each_event_is_listed_on
     with pytest.raises(ConflictError):
         save(rival, theirs)
     highest_before = ledger.max_notification_id()
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r3", "plastic_collected_kg", "2019Q3", Decimal(3)))
+    ledger.handle(
+        cmd.report_outcome("P-BPA-01", "BPA", "r3", "plastic_collected_kg", "2019Q3", Decimal(3))
+    )
 
     listed = list(ledger.iter_events(batch=2))
     ids = [notification.id for notification, _ in listed]
@@ -540,7 +576,9 @@ def test_a_new_ledger_on_the_same_store_sees_everything_and_carries_on(open_ledg
     assert second.exists(Proposal.create_id(code="C-2018-0001"))
     assert second.exists(PromotionReview.create_id(quarter="2019Q1"))
     assert second.handle(cmd.found()) is False
-    second.handle(cmd.report_outcome("P-BPA-01", "BPA", "r3", "plastic_collected_kg", "2019Q2", Decimal("7")))
+    second.handle(
+        cmd.report_outcome("P-BPA-01", "BPA", "r3", "plastic_collected_kg", "2019Q2", Decimal("7"))
+    )
 
     third = open_ledger()
     assert third.max_notification_id() == written[-1][0] + 1

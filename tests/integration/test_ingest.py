@@ -14,7 +14,9 @@ from tests.submissions import bad_inputs, registered_key, registration, report, 
 pytestmark = pytest.mark.integration
 
 
-def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go_through(ledger, settings, platform):
+def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go_through(
+    ledger, settings, platform
+):
     bpa, kamco = registered_key(ledger, "BPA"), registered_key(ledger, "KAMCO")
     bad = bad_inputs(ledger, bpa, kamco)
     registrations = [signed(bpa, registration("BPA", f"P-BPA-{i:02d}")) for i in range(1, 12)]
@@ -35,7 +37,9 @@ def test_bad_input_is_rejected_with_its_code_and_valid_messages_around_it_all_go
     assert stats.rejected == len(bad)
     rejections = read_rejections(settings)
     assert sorted(r["code"] for r in rejections) == sorted(code for code, _ in bad)
-    assert all(r["message"] and r["source"]["topic"] == settings.submissions_topic for r in rejections)
+    assert all(
+        r["message"] and r["source"]["topic"] == settings.submissions_topic for r in rejections
+    )
     for i in range(2, 12):
         assert str(ledger.program(f"P-BPA-{i:02d}").current_value("jobs_created", "2019Q1")) == "12"
 
@@ -78,14 +82,22 @@ def test_submissions_signed_by_the_client_are_applied(ledger, platform):
 
 def correction(agency, code, value, sid):
     return {
-        "schema_version": 1, "kind": "outcome.correct", "submission_id": sid, "agency": agency,
-        "submitted_at": "2019-04-20T09:00:00+00:00", "program_code": code,
+        "schema_version": 1,
+        "kind": "outcome.correct",
+        "submission_id": sid,
+        "agency": agency,
+        "submitted_at": "2019-04-20T09:00:00+00:00",
+        "program_code": code,
         "report_id": f"{code}/jobs_created/2019Q1/{sid}",
-        "corrects": f"{code}/jobs_created/2019Q1", "value": value, "reason": "recount",
+        "corrects": f"{code}/jobs_created/2019Q1",
+        "value": value,
+        "reason": "recount",
     }
 
 
-def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger, settings, platform):
+def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(
+    ledger, settings, platform
+):
     """Registration, report, a refused report and two corrections of one programme in one
     poll (one key, one partition): stored together, as deciding them one by one would."""
     bpa = registered_key(ledger, "BPA")
@@ -115,18 +127,29 @@ def test_messages_of_one_batch_each_see_what_the_ones_before_them_decided(ledger
     assert len(set(positions)) == 1, "one transaction, one tracking record, for the whole poll"
     # Each decision's events stay together, in the order decided: what caused a submission's
     # acceptance is right before it (auditors pair them so).
-    stored = [e for _, e in ledger.iter_events()
-              if not type(e).__qualname__.startswith(("Consortium", "Plan"))]
+    stored = [
+        e
+        for _, e in ledger.iter_events()
+        if not type(e).__qualname__.startswith(("Consortium", "Plan"))
+    ]
     kinds = [type(e).__qualname__ for e in stored]
     assert kinds == [
-        "Program.Registered", "Submission.Accepted",
-        "Program.OutcomeReported", "Submission.Accepted", "Rejection.Recorded",
-        "Program.OutcomeCorrected", "Submission.Accepted",
-        "Program.OutcomeCorrected", "Submission.Accepted", "Rejection.Recorded",
+        "Program.Registered",
+        "Submission.Accepted",
+        "Program.OutcomeReported",
+        "Submission.Accepted",
+        "Rejection.Recorded",
+        "Program.OutcomeCorrected",
+        "Submission.Accepted",
+        "Program.OutcomeCorrected",
+        "Submission.Accepted",
+        "Rejection.Recorded",
     ]
 
 
-def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledger, settings, platform):
+def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(
+    ledger, settings, platform
+):
     """Another process registers one of the batch's programmes while the batch is being
     decided: the batch's transaction is refused, and each message is decided again."""
     from impact.bootstrap import build_ledger
@@ -143,11 +166,18 @@ def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(ledge
         seen.append(source.offset)
         if len(seen) == len(messages):  # the batch is decided, not yet stored
             other = build_ledger(settings)
-            other.handle(cmd.register_program(
-                "P-BPA-03", "BPA", "S1-T1", "다른 등록", "Registered elsewhere", 1_000_000,
-                date(2019, 1, 1), targets=(Target(metric="jobs_created", quarter="2019Q1",
-                                                  value=Decimal(5)),),
-            ))
+            other.handle(
+                cmd.register_program(
+                    "P-BPA-03",
+                    "BPA",
+                    "S1-T1",
+                    "다른 등록",
+                    "Registered elsewhere",
+                    1_000_000,
+                    date(2019, 1, 1),
+                    targets=(Target(metric="jobs_created", quarter="2019Q1", value=Decimal(5)),),
+                )
+            )
             other.close()
         return verdict
 

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.integration
 
 
 def counts(store):
-    return store.rows(
-        "SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''"
-    )[0]
+    return store.rows("SELECT count(), uniqExact(event_id) FROM {db}.raw_events WHERE error = ''")[
+        0
+    ]
 
 
 def test_every_event_is_loaded_once_and_rows_equal_distinct_ids(ledger, store, platform):
@@ -26,7 +26,9 @@ def test_every_event_is_loaded_once_and_rows_equal_distinct_ids(ledger, store, p
     assert counts(store) == (ledger.max_notification_id(),) * 2
 
 
-def test_a_second_load_resumes_from_the_stored_offsets_and_adds_only_new_records(ledger, store, platform):
+def test_a_second_load_resumes_from_the_stored_offsets_and_adds_only_new_records(
+    ledger, store, platform
+):
     record_programmes(ledger, 2)
     platform.relay().run(until_idle=True)
     platform.loader().run(until_idle=True)
@@ -42,16 +44,25 @@ def test_a_retried_insert_with_the_same_token_is_stored_once(ledger, store, plat
     platform.relay().run(until_idle=True)
     platform.loader().run(until_idle=True)
     row = store.rows("SELECT * EXCEPT loaded_at FROM {db}.raw_events ORDER BY offset LIMIT 1")[0]
-    columns = [c for c in store.rows("SELECT name FROM system.columns WHERE database = {d:String} "
-                                     "AND table = 'raw_events' AND name != 'loaded_at' ORDER BY position",
-                                     d=store.db)]
+    columns = [
+        c
+        for c in store.rows(
+            "SELECT name FROM system.columns WHERE database = {d:String} "
+            "AND table = 'raw_events' AND name != 'loaded_at' ORDER BY position",
+            d=store.db,
+        )
+    ]
     token = "retry-token-1"
     store.insert("raw_events", [list(row)], [c[0] for c in columns], token)
     store.insert("raw_events", [list(row)], [c[0] for c in columns], token)
-    assert store.rows("SELECT count() FROM {db}.raw_events")[0][0] == ledger.max_notification_id() + 1
+    assert (
+        store.rows("SELECT count() FROM {db}.raw_events")[0][0] == ledger.max_notification_id() + 1
+    )
 
 
-def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_goes_on(ledger, settings, store, platform):
+def test_a_record_that_is_not_an_envelope_is_kept_with_its_reason_and_loading_goes_on(
+    ledger, settings, store, platform
+):
     record_programmes(ledger, 1)
     platform.relay().run(until_idle=True)
     forger = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
@@ -90,16 +101,16 @@ def test_envelopes_are_read_strictly_and_a_time_clickhouse_cannot_hold_is_refuse
     publish_forged(settings, *(orjson.dumps(v) for v in (as_text, as_epoch, far_future)))
     stats = platform.loader().run(until_idle=True)
     assert (stats.loaded, stats.unreadable) == (ledger.max_notification_id(), 3)
-    errors = [r[0] for r in store.rows(
-        "SELECT error FROM {db}.raw_events WHERE error != '' ORDER BY offset")]
+    errors = [
+        r[0]
+        for r in store.rows("SELECT error FROM {db}.raw_events WHERE error != '' ORDER BY offset")
+    ]
     assert "aggregate_version" in errors[0] and "int" in errors[0]
     assert "occurred_at" in errors[1]
     assert "1900-2299" in errors[2]
 
 
-def test_what_clickhouse_stores_is_what_the_contract_read(
-    ledger, settings, store, platform
-):
+def test_what_clickhouse_stores_is_what_the_contract_read(ledger, settings, store, platform):
     record_programmes(ledger, 2)
     platform.relay().run(until_idle=True)
     genuine = read_records(settings, settings.events_topic)[-1].value
@@ -114,7 +125,9 @@ def test_what_clickhouse_stores_is_what_the_contract_read(
     found = next(r for r in read_records(settings, settings.events_topic) if r.value == repeated)
     forged = store.rows(
         "SELECT actor, payload, error FROM {db}.raw_events"
-        " WHERE partition = {p:UInt16} AND offset = {o:UInt64}", p=found.partition, o=found.offset,
+        " WHERE partition = {p:UInt16} AND offset = {o:UInt64}",
+        p=found.partition,
+        o=found.offset,
     )
     assert forged[0][0] == "someone else" and forged[0][2] == ""
     assert orjson.loads(forged[0][1]) == orjson.loads(genuine)["payload"]

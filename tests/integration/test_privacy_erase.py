@@ -29,21 +29,48 @@ KEPT_NAME = "이산들"
 
 
 def record_two_proposers(ledger, settings, sealer) -> None:
-    for code, subject, name, contact in (("C-7", "citizen-7", ERASED_NAME, ERASED_CONTACT),
-                                         ("C-8", "citizen-8", KEPT_NAME, "")):
-        ledger.handle(cmd.submit_proposal(code, "해변 정화", "본문", "environment",
-                               proposer=sealer.seal(subject, PersonalData(name=name, contact=contact)),
-                               occurred_at=datetime(2018, 10, 1, tzinfo=UTC)))
+    for code, subject, name, contact in (
+        ("C-7", "citizen-7", ERASED_NAME, ERASED_CONTACT),
+        ("C-8", "citizen-8", KEPT_NAME, ""),
+    ):
+        ledger.handle(
+            cmd.submit_proposal(
+                code,
+                "해변 정화",
+                "본문",
+                "environment",
+                proposer=sealer.seal(subject, PersonalData(name=name, contact=contact)),
+                occurred_at=datetime(2018, 10, 1, tzinfo=UTC),
+            )
+        )
         ledger.handle(cmd.start_proposal_review(code, ("expert-1",), actor="desk"))
         ledger.handle(cmd.record_proposal_review(code, {"impact": Decimal(80)}, (), actor="desk"))
         ledger.handle(cmd.adopt_proposal(code, "S4-T2", actor="desk"))
-    ledger.handle(cmd.register_program(
-        "P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 100_000_000, date(2019, 1, 1),
-        targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
-        origin_proposals=("C-7",), occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    ))
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1200),
-                          occurred_at=datetime(2019, 4, 5, tzinfo=UTC)))
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01",
+            "BPA",
+            "S4-T2",
+            "캠페인",
+            "Campaign",
+            100_000_000,
+            date(2019, 1, 1),
+            targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
+            origin_proposals=("C-7",),
+            occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
+        )
+    )
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01",
+            "BPA",
+            "r1",
+            "plastic_collected_kg",
+            "2019Q1",
+            Decimal(1200),
+            occurred_at=datetime(2019, 4, 5, tzinfo=UTC),
+        )
+    )
 
 
 def review_and_publish(platform) -> None:
@@ -53,8 +80,15 @@ def review_and_publish(platform) -> None:
     platform.relay().run(until_idle=True)
     platform.loader().run(until_idle=True)
     done = review_quarter(store, Quarter(2019, 1))
-    ledger.handle(cmd.record_review_scores("2019Q1", done.policy.version, done.candidates, done.inputs_digest,
-                                occurred_at=done.as_of))
+    ledger.handle(
+        cmd.record_review_scores(
+            "2019Q1",
+            done.policy.version,
+            done.candidates,
+            done.inputs_digest,
+            occurred_at=done.as_of,
+        )
+    )
     platform.relay().run(until_idle=True)
     platform.loader().run(until_idle=True)
 
@@ -80,7 +114,9 @@ def log_bytes(settings) -> bytes:
     records = []
     for topic in (settings.events_topic, settings.checkpoints_topic):
         for r in read_records(settings, topic):
-            records.append((r.key or b"") + (r.value or b"") + b"".join(v for _, v in r.headers or []))
+            records.append(
+                (r.key or b"") + (r.value or b"") + b"".join(v for _, v in r.headers or [])
+            )
     return b"\n".join(records)
 
 
@@ -92,7 +128,10 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     review_and_publish(platform)
     key = sealer.vault.find("citizen-7", sealer.vault.key_for("citizen-7")[0])
     events_file = settings.state_dir / "events.sqlite"
-    store_before, log_before = hashlib.sha256(events_file.read_bytes()).digest(), log_bytes(settings)
+    store_before, log_before = (
+        hashlib.sha256(events_file.read_bytes()).digest(),
+        log_bytes(settings),
+    )
     db = fresh_replay(settings)
     before = timeline(db.store, "P-BPA-01", sealer)
     db.drop()
@@ -106,7 +145,11 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     assert hashlib.sha256(events_file.read_bytes()).digest() == store_before
     assert log_bytes(settings) == log_before
     # Reviews, replays and verification still work.
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r2", "participant_satisfaction", "2019Q1", Decimal(90)))
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01", "BPA", "r2", "participant_satisfaction", "2019Q1", Decimal(90)
+        )
+    )
     review_and_publish(platform)
     report = audit(settings)
     assert report.ok, failures(report)
@@ -117,8 +160,12 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     try:
         after_erasure = timeline(fresh.store, "C-7", sealer)
         kept = timeline(fresh.store, "C-8", sealer)
-        outputs += [orjson.dumps(after_erasure.as_json()).decode(), orjson.dumps(kept.as_json()).decode(),
-                    build_report(fresh.store, Quarter(2019, 1)), every_table_as_text(fresh.store)]
+        outputs += [
+            orjson.dumps(after_erasure.as_json()).decode(),
+            orjson.dumps(kept.as_json()).decode(),
+            build_report(fresh.store, Quarter(2019, 1)),
+            every_table_as_text(fresh.store),
+        ]
     finally:
         fresh.drop()
     outputs += [every_table_as_text(store), orjson.dumps(report.as_json()).decode()]
@@ -133,7 +180,9 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     assert key is not None and key not in (settings.state_dir / "subject-keys.sqlite").read_bytes()
 
 
-def test_erasing_a_subject_without_a_key_here_is_an_error_and_erasing_twice_changes_nothing(ledger, settings):
+def test_erasing_a_subject_without_a_key_here_is_an_error_and_erasing_twice_changes_nothing(
+    ledger, settings
+):
     sealer = build_sealer(settings)
     record_two_proposers(ledger, settings, sealer)
     with pytest.raises(NotFoundError, match="no key of subject citizen-99"):

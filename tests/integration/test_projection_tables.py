@@ -21,8 +21,14 @@ Q1 = Quarter(2019, 1)
 def loaded(ledger, platform, programmes=3):
     ledger.handle(cmd.baseline_policy())
     record_programmes(ledger, programmes)
-    ledger.handle(cmd.join_partner("P-KAMCO-00", "KAMCO", Partner(kind="civic", name="부산 시민단체"),
-                        occurred_at=datetime(2019, 2, 1, tzinfo=UTC)))
+    ledger.handle(
+        cmd.join_partner(
+            "P-KAMCO-00",
+            "KAMCO",
+            Partner(kind="civic", name="부산 시민단체"),
+            occurred_at=datetime(2019, 2, 1, tzinfo=UTC),
+        )
+    )
     platform.relay().run(until_idle=True)
     platform.loader().run(until_idle=True)
 
@@ -34,23 +40,34 @@ def table_counts(store):
 def view_rows(store):
     return {
         "programs": sorted(store.rows("SELECT code, budget_krw, starts_on FROM {db}.programs")),
-        "program_targets": sorted(store.rows(
-            "SELECT toString(program_id), metric, quarter, target FROM {db}.program_targets")),
-        "outcome_versions": sorted(store.rows(
-            "SELECT report_id, metric, quarter, value, has_evidence, is_correction"
-            " FROM {db}.outcome_versions")),
-        "program_lifecycle": sorted(store.rows(
-            "SELECT toString(program_id), type, aggregate_version FROM {db}.program_lifecycle")),
+        "program_targets": sorted(
+            store.rows(
+                "SELECT toString(program_id), metric, quarter, target FROM {db}.program_targets"
+            )
+        ),
+        "outcome_versions": sorted(
+            store.rows(
+                "SELECT report_id, metric, quarter, value, has_evidence, is_correction"
+                " FROM {db}.outcome_versions"
+            )
+        ),
+        "program_lifecycle": sorted(
+            store.rows(
+                "SELECT toString(program_id), type, aggregate_version FROM {db}.program_lifecycle"
+            )
+        ),
     }
 
 
 def test_the_typed_views_hold_what_the_payloads_say(ledger, store, platform):
     loaded(ledger, platform)
-    from_payloads = sorted(store.rows(
-        "SELECT JSONExtractString(payload, 'report_id'), JSONExtractString(payload, 'metric'),"
-        " JSONExtractString(payload, 'quarter'), toDecimal128(JSONExtractString(payload, 'value'), 6)"
-        " FROM {db}.raw_events WHERE type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')"
-    ))
+    from_payloads = sorted(
+        store.rows(
+            "SELECT JSONExtractString(payload, 'report_id'), JSONExtractString(payload, 'metric'),"
+            " JSONExtractString(payload, 'quarter'), toDecimal128(JSONExtractString(payload, 'value'), 6)"
+            " FROM {db}.raw_events WHERE type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')"
+        )
+    )
     assert from_payloads, "the slice reports outcomes"
     assert [r[:4] for r in view_rows(store)["outcome_versions"]] == from_payloads
     registered = store.rows("SELECT count() FROM {db}.raw_events WHERE type = 'Program.Registered'")
@@ -102,8 +119,11 @@ def test_a_table_built_from_another_definition_is_rebuilt_and_refilled(ledger, s
 def test_events_loaded_later_reach_the_typed_tables(ledger, store, platform):
     loaded(ledger, platform, programmes=1)
     first = table_counts(store)
-    ledger.handle(cmd.correct_outcome("P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(4),
-                           "recount"))
+    ledger.handle(
+        cmd.correct_outcome(
+            "P-KAMCO-00", "KAMCO", "P-KAMCO-00/r1#c1", "P-KAMCO-00/r1", Decimal(4), "recount"
+        )
+    )
     ledger.handle(cmd.change_status("P-KAMCO-00", "KAMCO", "suspended", "a pause"))
     platform.relay().run(until_idle=True)
     platform.loader().run(until_idle=True)

@@ -23,7 +23,9 @@ def assert_exactly_once_and_contiguous(ledger, settings):
         assert [v for _, v in versions] == list(range(1, len(versions) + 1))
 
 
-def test_every_stored_event_reaches_the_log_once_with_versions_contiguous(ledger, settings, platform):
+def test_every_stored_event_reaches_the_log_once_with_versions_contiguous(
+    ledger, settings, platform
+):
     record_programmes(ledger, 5)
     stats = platform.relay(batch_size=4).run(until_idle=True)
     assert stats.published == ledger.max_notification_id() == 2 + 5 * 2
@@ -50,7 +52,9 @@ def test_an_aborted_transaction_is_invisible_and_resent(ledger, settings, platfo
     # A relay that crashed mid-batch leaves records of an aborted transaction behind.
     zombie = transactional_producer(settings.kafka, settings.relay_transactional_id)
     zombie.begin_transaction()
-    zombie.send(settings.events_topic, key=b"x", value=b"half-written", headers=[("notification_id", b"99")])
+    zombie.send(
+        settings.events_topic, key=b"x", value=b"half-written", headers=[("notification_id", b"99")]
+    )
     zombie.flush()
     zombie.abort_transaction()
     zombie.close()

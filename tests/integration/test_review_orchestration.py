@@ -27,21 +27,30 @@ def test_the_definitions_hold_the_review_assets_checks_schedule_and_sensor(setti
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} >= {
-        "published_events", "raw_events", "projections", "quarterly_scores", "council_report",
+        "published_events",
+        "raw_events",
+        "projections",
+        "quarterly_scores",
+        "council_report",
     }
     assert {k.name for k in graph.asset_check_keys} == {
-        "offsets_contiguous", "counts_reconcile_with_event_store", "every_candidate_has_all_components",
+        "offsets_contiguous",
+        "counts_reconcile_with_event_store",
+        "every_candidate_has_all_components",
     }
     assert {s.name for s in defs.schedules} == {"quarterly_review_schedule"}
     assert {s.name for s in defs.sensors} == {"log_behind_sensor"}
     assert defs.resolve_job_def("quarterly_review").partitions_def is not None
 
 
-@pytest.mark.parametrize(("tick", "reviewed"), [
-    (datetime(2019, 4, 1, 0, 0, tzinfo=SEOUL), "2019-01-01"),
-    (datetime(2019, 7, 1, 0, 0, tzinfo=SEOUL), "2019-04-01"),
-    (datetime(2020, 1, 1, 0, 0, tzinfo=SEOUL), "2019-10-01"),
-])
+@pytest.mark.parametrize(
+    ("tick", "reviewed"),
+    [
+        (datetime(2019, 4, 1, 0, 0, tzinfo=SEOUL), "2019-01-01"),
+        (datetime(2019, 7, 1, 0, 0, tzinfo=SEOUL), "2019-04-01"),
+        (datetime(2020, 1, 1, 0, 0, tzinfo=SEOUL), "2019-10-01"),
+    ],
+)
 def test_the_schedule_reviews_the_quarter_that_just_closed(tick, reviewed):
     context = dg.build_schedule_context(scheduled_execution_time=tick)
     run_requests = schedule().evaluate_tick(context).run_requests
@@ -77,17 +86,21 @@ def test_the_sensor_asks_for_a_load_while_the_store_or_kafka_is_ahead_and_skips_
     assert "up to date" in level.skip_message
 
 
-def test_the_load_checks_pass_on_a_transactional_topic_whose_offsets_have_gaps(ledger, settings, store):
+def test_the_load_checks_pass_on_a_transactional_topic_whose_offsets_have_gaps(
+    ledger, settings, store
+):
     record_programmes(ledger, 3)
     run_load(settings)
-    ledger.handle(cmd.submit_proposal("C-1", "제안", "본문", "general"))  # a second relay transaction
+    ledger.handle(
+        cmd.submit_proposal("C-1", "제안", "본문", "general")
+    )  # a second relay transaction
     result = run_load(settings)
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["offsets_contiguous"].passed
     assert checks["counts_reconcile_with_event_store"].passed
-    assert checks["counts_reconcile_with_event_store"].metadata["event_store_max_notification_id"].value == (
-        ledger.max_notification_id()
-    )
+    assert checks["counts_reconcile_with_event_store"].metadata[
+        "event_store_max_notification_id"
+    ].value == (ledger.max_notification_id())
     # Commit markers take offsets: the check probed gaps rather than demanding dense offsets.
     assert checks["offsets_contiguous"].metadata["gaps_probed"].value >= 1
 
@@ -104,7 +117,9 @@ def test_the_offsets_check_fails_when_a_loaded_record_is_missing(ledger, setting
     lost = offsets[1]  # a record between two stored ones goes missing from ClickHouse
     store.command(
         "ALTER TABLE {db}.raw_events DELETE WHERE partition = {p:UInt16} AND offset = {o:UInt64}"
-        " SETTINGS mutations_sync = 2", p=partition, o=lost,
+        " SETTINGS mutations_sync = 2",
+        p=partition,
+        o=lost,
     )
     resources = resources_from(settings)
     evaluation = offsets_contiguous(clickhouse=resources["clickhouse"], kafka=resources["kafka"])
@@ -131,6 +146,9 @@ def test_the_scheduled_review_publishes_what_it_recorded_and_writes_a_report_tha
     published = result.asset_materializations_for_node("review_published")[0].metadata
     assert scored["recorded"].value is True
     assert published["recorded_digest"].value == scored["inputs_digest"].value
-    assert ledger.max_notification_id() == store.rows("SELECT max(notification_id) FROM {db}.raw_events")[0][0]
+    assert (
+        ledger.max_notification_id()
+        == store.rows("SELECT max(notification_id) FROM {db}.raw_events")[0][0]
+    )
     path = result.asset_materializations_for_node("council_report")[0].metadata["path"].value
     assert scored["inputs_digest"].value[:12] in Path(path).read_text(encoding="utf-8")

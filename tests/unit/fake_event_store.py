@@ -37,8 +37,13 @@ class FakeEventStore:
     def store(self, events: Sequence[Any], tracking: Tracking | None = None) -> None:
         if self.refuse_next:
             self.refuse_next -= 1
-            raise (AlreadyExistsError if tracking else ConflictError)("another process stored first")
-        if tracking and self.positions.get(tracking.application_name, 0) >= tracking.notification_id:
+            raise (AlreadyExistsError if tracking else ConflictError)(
+                "another process stored first"
+            )
+        if (
+            tracking
+            and self.positions.get(tracking.application_name, 0) >= tracking.notification_id
+        ):
             raise AlreadyExistsError(f"{tracking.application_name} at {tracking.notification_id}")
         changed: dict[UUID, Aggregate | None] = {}
         for event in events:

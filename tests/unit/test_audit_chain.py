@@ -55,9 +55,14 @@ def test_the_digest_is_the_same_for_the_envelope_and_for_its_json_as_read_from_t
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.text()
-    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.text()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -66,7 +71,10 @@ JSON = st.recursive(
 def test_the_digest_is_of_the_rfc_8785_canonical_form_of_any_json_value(value):
     import hashlib
 
-    assert content_digest({"payload": value}) == hashlib.sha256(rfc8785.dumps({"payload": value})).digest()
+    assert (
+        content_digest({"payload": value})
+        == hashlib.sha256(rfc8785.dumps({"payload": value})).digest()
+    )
 
 
 def test_integers_beyond_what_canonical_json_allows_are_still_hashed():
@@ -95,7 +103,9 @@ def test_a_checkpoint_verifies_with_the_platform_key_only_and_only_unaltered(tmp
 
 def desk_applies(ledger, message, offset):
     uow = ledger.unit_of_work(from_submissions=True)
-    verdict = SubmissionDesk().process(message, Source("impact.submissions", 0, offset, ARRIVAL), uow)
+    verdict = SubmissionDesk().process(
+        message, Source("impact.submissions", 0, offset, ARRIVAL), uow
+    )
     assert not verdict.rejected, verdict.message
     uow.commit()
 
@@ -133,14 +143,24 @@ def test_an_outcome_that_differs_from_what_the_agency_signed_is_named(ledger):
 def test_a_v1_acceptance_reads_as_v2_without_signed_content():
     mapper = PydanticMapper(transcoder=OrjsonTranscoder())
     state = {
-        "timestamp": "2019-04-01T00:00:00+00:00", "occurred_at": "2019-04-01T00:00:00+00:00",
-        "actor": "BPA", "originator_topic": "impact.domain.submission:Submission",
-        "submission_id": "s1", "agency": "BPA", "submission_kind": "outcome.report",
-        "digest": "0" * 64, "key_id": "k", "signature": "c2ln", "source": "t:0:1",
+        "timestamp": "2019-04-01T00:00:00+00:00",
+        "occurred_at": "2019-04-01T00:00:00+00:00",
+        "actor": "BPA",
+        "originator_topic": "impact.domain.submission:Submission",
+        "submission_id": "s1",
+        "agency": "BPA",
+        "submission_kind": "outcome.report",
+        "digest": "0" * 64,
+        "key_id": "k",
+        "signature": "c2ln",
+        "source": "t:0:1",
     }
-    stored = StoredEvent(originator_id=Submission.create_id(agency="BPA", submission_id="s1"),
-                         originator_version=1, topic="impact.domain.submission:Submission.Accepted",
-                         state=orjson.dumps(state))
+    stored = StoredEvent(
+        originator_id=Submission.create_id(agency="BPA", submission_id="s1"),
+        originator_version=1,
+        topic="impact.domain.submission:Submission.Accepted",
+        state=orjson.dumps(state),
+    )
     event = mapper.to_domain_event(stored)
     assert event.signed_content is None
 

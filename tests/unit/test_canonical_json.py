@@ -40,10 +40,19 @@ def test_keys_are_ordered_by_their_utf_16_code_units(value):
     assert list(orjson.loads(canonical(value))) == utf_16_order
 
 
-@pytest.mark.parametrize("value", [
-    math.nan, math.inf, -math.inf, MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1,
-    {1: "key that is not text"}, "lone \ud800 surrogate", {"when": object()},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        MAX_SAFE_INTEGER + 1,
+        -MAX_SAFE_INTEGER - 1,
+        {1: "key that is not text"},
+        "lone \ud800 surrogate",
+        {"when": object()},
+    ],
+)
 def test_a_value_without_a_canonical_form_is_a_contract_error(value):
     with pytest.raises(ContractError, match="cannot be put in canonical form"):
         canonical(value)

@@ -27,10 +27,24 @@ def test_every_event_the_ledger_stores_validates_against_its_schema(ledger):
     ledger.handle(cmd.start_proposal_review("C-1", ("e1",), actor="desk"))
     ledger.handle(cmd.record_proposal_review("C-1", {"impact": Decimal(70)}, (), actor="desk"))
     ledger.handle(cmd.adopt_proposal("C-1", "S4-T2", actor="desk"))
-    ledger.handle(cmd.register_program("P-BPA-01", "BPA", "S4-T2", "캠페인", "Campaign", 10, date(2019, 1, 1),
-                            targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(5)),),
-                            origin_proposals=("C-1",)))
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("1.5")))
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01",
+            "BPA",
+            "S4-T2",
+            "캠페인",
+            "Campaign",
+            10,
+            date(2019, 1, 1),
+            targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(5)),),
+            origin_proposals=("C-1",),
+        )
+    )
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("1.5")
+        )
+    )
     ledger.handle(cmd.correct_outcome("P-BPA-01", "BPA", "r2", "r1", Decimal(2), "recount"))
     schemas = contract_schemas()
     seen = set()
@@ -44,5 +58,7 @@ def test_every_event_the_ledger_stores_validates_against_its_schema(ledger):
 def test_a_message_with_a_wrong_field_fails_its_schema():
     schema = contract_schemas()["events/Program.OutcomeReported.json"]
     validator = jsonschema.Draft202012Validator(schema)
-    errors = list(validator.iter_errors({"type": "Program.OutcomeReported", "payload": {"metric": 3}}))
+    errors = list(
+        validator.iter_errors({"type": "Program.OutcomeReported", "payload": {"metric": 3}})
+    )
     assert errors

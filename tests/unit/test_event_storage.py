@@ -15,16 +15,30 @@ from tests import commands as cmd
 
 
 def registered(ledger):
-    ledger.handle(cmd.register_program(
-        "P-BPA-01", "BPA", "S4-T2", "플라스틱 ZERO 🐢", "Plastic ZERO", 5, date(2019, 1, 1),
-        targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("0.1")),),
-        occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
-    ))
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01",
+            "BPA",
+            "S4-T2",
+            "플라스틱 ZERO 🐢",
+            "Plastic ZERO",
+            5,
+            date(2019, 1, 1),
+            targets=(
+                Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("0.1")),
+            ),
+            occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
+        )
+    )
 
 
 def test_every_stored_event_reads_back_equal_with_decimals_and_hangul_intact(ledger):
     registered(ledger)
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("12.345")))
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("12.345")
+        )
+    )
     program = ledger.program("P-BPA-01")
     assert program.title_ko == "플라스틱 ZERO 🐢"
     assert program.targets[0].value == Decimal("0.1")
@@ -34,13 +48,21 @@ def test_every_stored_event_reads_back_equal_with_decimals_and_hangul_intact(led
 def test_a_stored_v1_outcome_without_a_unit_reads_as_v2_with_the_catalogue_unit():
     mapper = PydanticMapper(transcoder=OrjsonTranscoder())
     v1_state = {
-        "timestamp": "2019-04-01T00:00:00+00:00", "occurred_at": "2019-04-01T00:00:00+00:00",
-        "actor": "BPA", "report_id": "r1", "metric": "plastic_collected_kg", "quarter": "2019Q1",
-        "value": "10", "evidence": None, "submission_id": None,
+        "timestamp": "2019-04-01T00:00:00+00:00",
+        "occurred_at": "2019-04-01T00:00:00+00:00",
+        "actor": "BPA",
+        "report_id": "r1",
+        "metric": "plastic_collected_kg",
+        "quarter": "2019Q1",
+        "value": "10",
+        "evidence": None,
+        "submission_id": None,
     }
     stored = StoredEvent(
-        originator_id=uuid4(), originator_version=2,
-        topic="impact.domain.program:Program.OutcomeReported", state=orjson.dumps(v1_state),
+        originator_id=uuid4(),
+        originator_version=2,
+        topic="impact.domain.program:Program.OutcomeReported",
+        state=orjson.dumps(v1_state),
     )
     event = mapper.to_domain_event(stored)
     assert isinstance(event, Program.OutcomeReported)

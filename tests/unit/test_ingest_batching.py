@@ -64,8 +64,10 @@ def test_a_message_sees_what_the_messages_before_it_in_the_batch_decided(fake):
     assert tracking is not None and tracking.notification_id == 13
     kinds = [type(e).__qualname__ for e in events]
     assert kinds == [
-        "Program.Registered", "Submission.Accepted",
-        "Program.OutcomeReported", "Submission.Accepted",
+        "Program.Registered",
+        "Submission.Accepted",
+        "Program.OutcomeReported",
+        "Submission.Accepted",
         "Rejection.Recorded",
     ]
 
@@ -107,4 +109,3 @@ def test_a_position_already_stored_is_skipped_not_applied_twice(fake):
     fake.event_store.refuse_next = 1  # the batch is refused, then its one message is found stored
     ingest.decide_batch(TP, [Record(10, message)], None)
     assert (ingest.stats.applied, ingest.stats.skipped) == (0, 1)
-

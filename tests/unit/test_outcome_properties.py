@@ -16,9 +16,19 @@ steps = st.lists(st.tuples(st.sampled_from(QUARTERS), values), min_size=1, max_s
 
 def programme() -> Program:
     return Program(
-        code="P-BPA-01", agency="BPA", task_code="S4-T2", title_ko="캠페인", title_en="Campaign",
-        origin_proposals=(), targets=(), budget_krw=1, starts_on=date(2019, 1, 1), ends_on=None,
-        catalogue_version=1, occurred_at=AT, actor="BPA",
+        code="P-BPA-01",
+        agency="BPA",
+        task_code="S4-T2",
+        title_ko="캠페인",
+        title_en="Campaign",
+        origin_proposals=(),
+        targets=(),
+        budget_krw=1,
+        starts_on=date(2019, 1, 1),
+        ends_on=None,
+        catalogue_version=1,
+        occurred_at=AT,
+        actor="BPA",
     )
 
 
@@ -27,9 +37,13 @@ def play(history):
     for n, (quarter, value) in enumerate(history):
         report_id = f"r{n}"
         if quarter in latest:
-            program.correct_outcome(report_id, latest[quarter], value, "recount", None, None, AT, "BPA")
+            program.correct_outcome(
+                report_id, latest[quarter], value, "recount", None, None, AT, "BPA"
+            )
         else:
-            program.report_outcome(report_id, "plastic_collected_kg", quarter, value, None, None, AT, "BPA")
+            program.report_outcome(
+                report_id, "plastic_collected_kg", quarter, value, None, None, AT, "BPA"
+            )
         latest[quarter] = report_id
         expected[quarter] = value
     return program, expected

@@ -16,7 +16,10 @@ def test_sealed_data_opens_until_the_key_is_destroyed_then_reads_as_erased(vault
     sealer = PersonalDataSealer(vault)
     sealed = sealer.seal("citizen-1", PersonalData(name="김부산", contact="busan@example.org"))
     assert "김부산" not in sealed.model_dump_json()
-    assert sealer.reveal(sealed) == ("open", PersonalData(name="김부산", contact="busan@example.org"))
+    assert sealer.reveal(sealed) == (
+        "open",
+        PersonalData(name="김부산", contact="busan@example.org"),
+    )
     assert vault.erase("citizen-1") is True
     assert sealer.reveal(sealed) == ("erased", None)
     assert vault.state("citizen-1") == "erased" and vault.erased_at("citizen-1")
@@ -49,7 +52,8 @@ def test_sealed_data_altered_in_the_log_is_refused_not_misread(vault):
     sealer = PersonalDataSealer(vault)
     sealed = sealer.seal("citizen-4", PersonalData(name="박해운"))
     text = sealed.ciphertext
-    altered = sealed.model_copy(update={"ciphertext": ("B" if text[20] != "B" else "C").join(
-        (text[:20], text[21:]))})
+    altered = sealed.model_copy(
+        update={"ciphertext": ("B" if text[20] != "B" else "C").join((text[:20], text[21:]))}
+    )
     with pytest.raises(PrivacyError, match="tampered"):
         sealer.open(altered)

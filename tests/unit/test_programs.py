@@ -21,12 +21,23 @@ from tests import commands as cmd
 
 
 def register(ledger, code="P-BPA-01", agency="BPA", task="S4-T2", **kw):
-    return ledger.handle(cmd.register_program(
-        code, agency, task, "플라스틱 ZERO 캠페인", "Plastic ZERO campaign", kw.pop("budget", 1_000_000),
-        kw.pop("starts_on", date(2019, 1, 1)), kw.pop("ends_on", date(2021, 12, 31)),
-        kw.pop("targets", (Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(100)),)),
-        **kw,
-    ))
+    return ledger.handle(
+        cmd.register_program(
+            code,
+            agency,
+            task,
+            "플라스틱 ZERO 캠페인",
+            "Plastic ZERO campaign",
+            kw.pop("budget", 1_000_000),
+            kw.pop("starts_on", date(2019, 1, 1)),
+            kw.pop("ends_on", date(2021, 12, 31)),
+            kw.pop(
+                "targets",
+                (Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(100)),),
+            ),
+            **kw,
+        )
+    )
 
 
 def test_a_member_agency_registers_a_programme_under_a_task(ledger):
@@ -73,40 +84,70 @@ def test_a_target_must_name_a_catalogued_metric(ledger):
 
 def test_the_owner_reports_an_outcome_and_it_becomes_current(ledger):
     register(ledger)
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("120.5")))
-    assert ledger.program("P-BPA-01").current_value("plastic_collected_kg", "2019Q1") == Decimal("120.5")
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal("120.5")
+        )
+    )
+    assert ledger.program("P-BPA-01").current_value("plastic_collected_kg", "2019Q1") == Decimal(
+        "120.5"
+    )
 
 
 def test_another_agency_cannot_report_on_the_programme(ledger):
     register(ledger)
-    with pytest.raises(NotOwnerError, match="programme P-BPA-01 belongs to BPA; KAMCO cannot act on it"):
-        ledger.handle(cmd.report_outcome("P-BPA-01", "KAMCO", "r1", "plastic_collected_kg", "2019Q1", Decimal(1)))
+    with pytest.raises(
+        NotOwnerError, match="programme P-BPA-01 belongs to BPA; KAMCO cannot act on it"
+    ):
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "KAMCO", "r1", "plastic_collected_kg", "2019Q1", Decimal(1)
+            )
+        )
 
 
 def test_outcomes_outside_the_programme_life_are_refused(ledger):
     register(ledger)
     with pytest.raises(PeriodOutsideProgramError, match="2022Q1 is outside programme P-BPA-01"):
-        ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2022Q1", Decimal(1)))
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2022Q1", Decimal(1)
+            )
+        )
 
 
 @pytest.mark.parametrize("value", ["-1", "NaN", "Infinity", "1000000000000"])
 def test_values_must_be_finite_and_within_the_metric_range(ledger, value):
     register(ledger)
     with pytest.raises(ValueOutOfRangeError):
-        ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(value)))
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(value)
+            )
+        )
 
 
 def test_a_second_report_for_the_same_metric_and_quarter_must_be_a_correction(ledger):
     register(ledger)
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1)))
+    ledger.handle(
+        cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(1))
+    )
     with pytest.raises(AlreadyExistsError, match="send a correction that names it"):
-        ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r2", "plastic_collected_kg", "2019Q1", Decimal(2)))
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r2", "plastic_collected_kg", "2019Q1", Decimal(2)
+            )
+        )
 
 
 def test_a_correction_replaces_the_current_value_and_keeps_the_original(ledger):
     register(ledger)
-    ledger.handle(cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(100)))
-    ledger.handle(cmd.correct_outcome("P-BPA-01", "BPA", "r1-c", "r1", Decimal(90), "double-counted a beach"))
+    ledger.handle(
+        cmd.report_outcome("P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2019Q1", Decimal(100))
+    )
+    ledger.handle(
+        cmd.correct_outcome("P-BPA-01", "BPA", "r1-c", "r1", Decimal(90), "double-counted a beach")
+    )
     program = ledger.program("P-BPA-01")
     assert program.current_value("plastic_collected_kg", "2019Q1") == Decimal(90)
     assert program.reports["r1"].value == Decimal(100)
@@ -123,15 +164,25 @@ def test_an_agency_that_left_cannot_act_after_leaving(ledger):
     register(ledger, code="P-HF-01", agency="HF", task="S4-T1", targets=())
     ledger.handle(cmd.retire_member("HF", date(2019, 1, 1), actor="BUSAN"))
     with pytest.raises(NotAMemberError, match="HF left the consortium on 2019-01-01"):
-        ledger.handle(cmd.report_outcome("P-HF-01", "HF", "r1", "vulnerable_beneficiaries", "2019Q1", Decimal(1)))
+        ledger.handle(
+            cmd.report_outcome(
+                "P-HF-01", "HF", "r1", "vulnerable_beneficiaries", "2019Q1", Decimal(1)
+            )
+        )
 
 
 def test_an_eighth_member_can_join_and_then_register(ledger):
-    ledger.handle(cmd.admit_member(
-        Member(code="BNK", name_ko="부산은행", name_en="BNK Busan Bank", joined_on=date(2019, 6, 1)),
-        actor="BUSAN",
-    ))
-    register(ledger, code="P-BNK-01", agency="BNK", task="S3-T2", targets=(), starts_on=date(2019, 7, 1))
+    ledger.handle(
+        cmd.admit_member(
+            Member(
+                code="BNK", name_ko="부산은행", name_en="BNK Busan Bank", joined_on=date(2019, 6, 1)
+            ),
+            actor="BUSAN",
+        )
+    )
+    register(
+        ledger, code="P-BNK-01", agency="BNK", task="S3-T2", targets=(), starts_on=date(2019, 7, 1)
+    )
     assert ledger.program("P-BNK-01").agency == "BNK"
 
 
@@ -141,9 +192,17 @@ def test_promotion_makes_a_joint_project_whose_participants_may_report(ledger):
     program = ledger.program("P-BPA-01")
     program.promote("2019Q1", ("KAMCO", "HUG"), occurred_at=program.modified_on, actor="council")
     ledger.save(program)
-    ledger.handle(cmd.report_outcome("P-BPA-01", "KAMCO", "r1", "plastic_collected_kg", "2019Q1", Decimal(1)))
-    with pytest.raises(NotOwnerError, match="joint project of BPA, HUG, KAMCO; KIBO is not among them"):
-        ledger.handle(cmd.report_outcome("P-BPA-01", "KIBO", "r2", "plastic_collected_kg", "2019Q2", Decimal(1)))
+    ledger.handle(
+        cmd.report_outcome("P-BPA-01", "KAMCO", "r1", "plastic_collected_kg", "2019Q1", Decimal(1))
+    )
+    with pytest.raises(
+        NotOwnerError, match="joint project of BPA, HUG, KAMCO; KIBO is not among them"
+    ):
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "KIBO", "r2", "plastic_collected_kg", "2019Q2", Decimal(1)
+            )
+        )
 
 
 def test_a_suspended_programme_cannot_be_suspended_again(ledger):

@@ -40,7 +40,9 @@ def test_a_proposal_is_not_decided_before_its_review(ledger):
 def test_a_proposal_is_decided_once(ledger):
     reviewed(ledger)
     ledger.handle(cmd.reject_proposal("C-1", "out of scope", actor="desk"))
-    with pytest.raises(ProposalAlreadyDecidedError, match="was already rejected; a decision is final"):
+    with pytest.raises(
+        ProposalAlreadyDecidedError, match="was already rejected; a decision is final"
+    ):
         ledger.handle(cmd.adopt_proposal("C-1", "S4-T2", actor="desk"))
 
 
@@ -71,5 +73,8 @@ def test_only_an_adopted_proposal_can_be_a_programme_origin(ledger):
 
     ledger.handle(cmd.submit_proposal("C-1", "a", "b", "c"))
     with pytest.raises(ReviewStateError, match="only an adopted proposal"):
-        ledger.handle(cmd.register_program("P-BPA-01", "BPA", "S4-T2", "k", "e", 1, date(2019, 1, 1),
-                                 origin_proposals=("C-1",)))
+        ledger.handle(
+            cmd.register_program(
+                "P-BPA-01", "BPA", "S4-T2", "k", "e", 1, date(2019, 1, 1), origin_proposals=("C-1",)
+            )
+        )

@@ -13,22 +13,33 @@ def test_the_same_seed_gives_the_same_acts_and_another_seed_other_values():
 
 def test_about_250_citizen_proposals_arrive_in_eight_weeks_from_october_2018_and_more_later():
     acts = build_scenario().acts
-    first_wave = [a for a in acts if a.kind == "proposal.submit" and a.data["code"].startswith("C-2018-")]
+    first_wave = [
+        a for a in acts if a.kind == "proposal.submit" and a.data["code"].startswith("C-2018-")
+    ]
     assert len(first_wave) == 250
     assert min(a.at for a in first_wave).date().isoformat() >= "2018-10-01"
     assert max(a.at for a in first_wave).date().isoformat() <= "2018-11-26"
     assert sum(a.kind == "proposal.submit" for a in acts) > 250
-    decisions = Counter(a.kind for a in acts if a.kind in ("proposal.adopt", "proposal.reject", "proposal.merge"))
+    decisions = Counter(
+        a.kind for a in acts if a.kind in ("proposal.adopt", "proposal.reject", "proposal.merge")
+    )
     assert decisions["proposal.adopt"] < decisions["proposal.reject"] + decisions["proposal.merge"]
 
 
 def test_thirty_to_forty_programmes_with_the_named_ones_of_the_declaration():
     scenario = build_scenario()
-    registrations = [a.data["submission"] for a in scenario.acts
-                     if a.kind == "submission" and a.data["submission"]["kind"] == "program.register"]
+    registrations = [
+        a.data["submission"]
+        for a in scenario.acts
+        if a.kind == "submission" and a.data["submission"]["kind"] == "program.register"
+    ]
     assert 30 <= len(registrations) <= 40
     titles = {r["title_ko"] for r in registrations}
-    assert {"플라스틱 ZERO 캠페인", "7개 공공기관 합동 채용박람회", "사회적경제기업 플리마켓"} <= titles
+    assert {
+        "플라스틱 ZERO 캠페인",
+        "7개 공공기관 합동 채용박람회",
+        "사회적경제기업 플리마켓",
+    } <= titles
     plastic = next(r for r in registrations if r["program_code"] == "P-BPA-01")
     assert plastic["origin_proposals"], "the Plastic ZERO campaign was born from a citizen proposal"
 
@@ -51,7 +62,9 @@ def test_an_eighth_member_joins_in_2019_and_quarterly_reviews_run_2019_to_2021()
 def test_scale_multiplies_programmes_and_outcomes():
     one, three = build_scenario(scale=1), build_scenario(scale=3)
     assert three.submissions_of("outcome.report") > 2.5 * one.submissions_of("outcome.report")
-    assert three.submissions_of("program.register") > 2.5 * one.submissions_of("program.register") - 20
+    assert (
+        three.submissions_of("program.register") > 2.5 * one.submissions_of("program.register") - 20
+    )
 
 
 def test_some_reports_are_late_some_corrected_and_a_few_submissions_bad():

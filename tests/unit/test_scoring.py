@@ -19,8 +19,13 @@ from impact.domain.scoring import (
 
 
 def outcome(metric, value, previous=None, evidenced=True, **flags):
-    return OutcomeInput(metric=metric, value=D(value), previous=None if previous is None else D(previous),
-                        evidenced=evidenced, **flags)
+    return OutcomeInput(
+        metric=metric,
+        value=D(value),
+        previous=None if previous is None else D(previous),
+        evidenced=evidenced,
+        **flags,
+    )
 
 
 def target(metric, value, actual):
@@ -29,22 +34,45 @@ def target(metric, value, actual):
 
 # Three programmes in 2019Q2. A and B share task S4-T2; C is alone in S4-T1 and already joint.
 A = ProgramQuarterInputs(
-    program_code="P-A-01", agency="BPA", task_code="S4-T2", agencies=("BPA", "KOSPO"), partners=1,
-    citizen_origin=True, budget_krw=100_000_000, quarters_with_data=2,
-    targets=(target("plastic_collected_kg", "1000", "1200"), target("volunteer_hours", "100", "200")),
-    outcomes=(outcome("plastic_collected_kg", "1200", "1000"),
-              outcome("volunteer_hours", "200", "100", spillover=True)),
+    program_code="P-A-01",
+    agency="BPA",
+    task_code="S4-T2",
+    agencies=("BPA", "KOSPO"),
+    partners=1,
+    citizen_origin=True,
+    budget_krw=100_000_000,
+    quarters_with_data=2,
+    targets=(
+        target("plastic_collected_kg", "1000", "1200"),
+        target("volunteer_hours", "100", "200"),
+    ),
+    outcomes=(
+        outcome("plastic_collected_kg", "1200", "1000"),
+        outcome("volunteer_hours", "200", "100", spillover=True),
+    ),
 )
 B = ProgramQuarterInputs(
-    program_code="P-B-01", agency="KAMCO", task_code="S4-T2", agencies=("KAMCO",),
-    budget_krw=50_000_000, quarters_with_data=2, corrections=1,
+    program_code="P-B-01",
+    agency="KAMCO",
+    task_code="S4-T2",
+    agencies=("KAMCO",),
+    budget_krw=50_000_000,
+    quarters_with_data=2,
+    corrections=1,
     targets=(target("plastic_collected_kg", "1000", "500"),),
-    outcomes=(outcome("plastic_collected_kg", "500", "600"),
-              outcome("vulnerable_beneficiaries", "40", evidenced=False, reach=True)),
+    outcomes=(
+        outcome("plastic_collected_kg", "500", "600"),
+        outcome("vulnerable_beneficiaries", "40", evidenced=False, reach=True),
+    ),
 )
 C = ProgramQuarterInputs(
-    program_code="P-C-01", agency="HUG", task_code="S4-T1", agencies=("HUG",), joint=True,
-    budget_krw=10_000_000, quarters_with_data=1,
+    program_code="P-C-01",
+    agency="HUG",
+    task_code="S4-T1",
+    agencies=("HUG",),
+    joint=True,
+    budget_krw=10_000_000,
+    quarters_with_data=1,
     targets=(target("jobs_created", "10", None),),
     outcomes=(outcome("vulnerable_beneficiaries", "160", reach=True),),
 )
@@ -70,7 +98,11 @@ def test_the_components_and_score_match_the_arithmetic_done_by_hand():
     assert c["performance"] == D("0.0000")  # its target was not reported
 
     # reach: people reached / the most reached (C: 160)
-    assert (a["reach"], b["reach"], c["reach"]) == (D("0.0000"), D("0.2500"), D("1.0000"))  # 0, 40/160, 160/160
+    assert (a["reach"], b["reach"], c["reach"]) == (
+        D("0.0000"),
+        D("0.2500"),
+        D("1.0000"),
+    )  # 0, 40/160, 160/160
     # breadth: (other agencies + partners) / 6
     assert a["breadth"] == D("0.3333")  # (KOSPO + 1 partner) / 6
     assert b["breadth"] == D("0.0000")
@@ -86,9 +118,17 @@ def test_the_components_and_score_match_the_arithmetic_done_by_hand():
 
     # efficiency: plastic per KRW in S4-T2: A 1200/1e8 = 1.2e-5 (best), B 500/5e7 = 1.0e-5;
     # A's volunteer hours and B's beneficiaries have no peer in the task, C has no peer at all
-    assert (a["efficiency"], b["efficiency"], c["efficiency"]) == (D("1.0000"), D("0.8333"), D("0.5000"))
+    assert (a["efficiency"], b["efficiency"], c["efficiency"]) == (
+        D("1.0000"),
+        D("0.8333"),
+        D("0.5000"),
+    )
     # evidence: backed share − 0.10 per correction
-    assert (a["evidence"], b["evidence"], c["evidence"]) == (D("1.0000"), D("0.4000"), D("1.0000"))  # B: 1/2 − 0.1
+    assert (a["evidence"], b["evidence"], c["evidence"]) == (
+        D("1.0000"),
+        D("0.4000"),
+        D("1.0000"),
+    )  # B: 1/2 − 0.1
 
     # score = 100 × (.40 performance + .30 ripple + .15 efficiency + .15 evidence)
     assert scored["P-A-01"].score == D("81.40")  # .36 + .15399 + .15 + .15 = .81399
@@ -99,7 +139,9 @@ def test_the_components_and_score_match_the_arithmetic_done_by_hand():
 def test_eligible_programmes_rank_first_and_a_gated_one_names_its_gate():
     ranking = score_quarter(QUARTER, POLICY_V1)
     assert [(c.rank, c.program_code, c.eligible) for c in ranking] == [
-        (1, "P-A-01", True), (2, "P-B-01", True), (3, "P-C-01", False),
+        (1, "P-A-01", True),
+        (2, "P-B-01", True),
+        (3, "P-C-01", False),
     ]
     assert ranking[2].failed_gate == "already_joint"
 
@@ -111,11 +153,14 @@ def test_every_candidate_carries_every_component_within_zero_and_one():
         assert D(0) <= candidate.score <= D(100)
 
 
-@pytest.mark.parametrize(("change", "gate"), [
-    ({"quarters_with_data": 0}, "too_few_quarters"),
-    ({"status": "suspended"}, "suspended"),
-    ({"status": "completed"}, "completed"),
-])
+@pytest.mark.parametrize(
+    ("change", "gate"),
+    [
+        ({"quarters_with_data": 0}, "too_few_quarters"),
+        ({"status": "suspended"}, "suspended"),
+        ({"status": "completed"}, "completed"),
+    ],
+)
 def test_each_gate_keeps_a_programme_out_but_scored(change, gate):
     inputs = QuarterInputs(quarter="2019Q2", programmes=(changed(A, **change), B))
     gated = by_code(score_quarter(inputs, POLICY_V1))["P-A-01"]
@@ -131,13 +176,28 @@ def test_equal_scores_are_ranked_by_programme_code():
 
 
 def test_the_same_inputs_in_any_order_give_the_same_bytes_and_digest():
-    shuffled = QuarterInputs(quarter="2019Q2", programmes=(
-        changed(B, outcomes=tuple(reversed(B.outcomes))), A, C,
-    ))
-    padded = QuarterInputs(quarter="2019Q2", programmes=(changed(A, targets=(
-        target("volunteer_hours", "100.0", "200.00"),
-        target("plastic_collected_kg", "1000.000000", "1200.000000"),
-    )), B, C))
+    shuffled = QuarterInputs(
+        quarter="2019Q2",
+        programmes=(
+            changed(B, outcomes=tuple(reversed(B.outcomes))),
+            A,
+            C,
+        ),
+    )
+    padded = QuarterInputs(
+        quarter="2019Q2",
+        programmes=(
+            changed(
+                A,
+                targets=(
+                    target("volunteer_hours", "100.0", "200.00"),
+                    target("plastic_collected_kg", "1000.000000", "1200.000000"),
+                ),
+            ),
+            B,
+            C,
+        ),
+    )
     assert shuffled.canonical_json() == QUARTER.canonical_json() == padded.canonical_json()
     assert shuffled.digest() == QUARTER.digest() == padded.digest()
     assert len(QUARTER.digest()) == 64
@@ -164,9 +224,17 @@ def test_a_policy_whose_weights_do_not_add_up_to_one_is_refused():
 
 def test_a_lower_is_better_target_is_attained_by_staying_under_it():
     spend = ProgramQuarterInputs(
-        program_code="P-S-01", agency="KSD", task_code="S3-T1", agencies=("KSD",), budget_krw=1,
-        quarters_with_data=1, targets=(TargetInput(metric="budget_spent_krw", target=D(100),
-                                                   actual=D(80), lower_is_better=True),),
+        program_code="P-S-01",
+        agency="KSD",
+        task_code="S3-T1",
+        agencies=("KSD",),
+        budget_krw=1,
+        quarters_with_data=1,
+        targets=(
+            TargetInput(
+                metric="budget_spent_krw", target=D(100), actual=D(80), lower_is_better=True
+            ),
+        ),
     )
     scored = score_quarter(QuarterInputs(quarter="2019Q1", programmes=(spend,)), POLICY_V1)
     assert scored[0].components["performance"] == D("0.8333")  # min(100/80, 1.5) / 1.5 = 1.25 / 1.5

@@ -30,7 +30,9 @@ def test_the_kafka_connection_carries_the_login_and_keeps_the_password_secret(en
     kafka = environment.kafka
     assert kafka.bootstrap_servers == "b1:9092,b2:9092"
     assert (kafka.security_protocol, kafka.sasl_mechanism, kafka.sasl_username) == (
-        "SASL_SSL", "SCRAM-SHA-512", "relay"
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+        "relay",
     )
     assert kafka.sasl_password is not None and kafka.sasl_password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(kafka)

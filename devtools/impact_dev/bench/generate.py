@@ -87,7 +87,9 @@ class ScenarioPlayer:
         message = self.acts.message(act)
         if message is not None:
             uow = self.ledger.unit_of_work(from_submissions=True)
-            verdict = self.desk.process(message[2], Source("bench.generated", 0, act.seq, act.at), uow)
+            verdict = self.desk.process(
+                message[2], Source("bench.generated", 0, act.seq, act.at), uow
+            )
             self.rejected += verdict.rejected
             uow.commit()
 
@@ -217,20 +219,34 @@ def build_ingest_base(programmes: int, seed: int = 20181128) -> Path:
     ledger.handle(AdoptBaselinePolicy(occurred_at=declared))
     for agency in AGENCIES:
         pair = scenario_key(seed, agency)
-        key = AgencyKey(agency=agency, key_id=pair.key_id, public_key=public_key_text(pair.public),
-                        valid_from=declared)
+        key = AgencyKey(
+            agency=agency,
+            key_id=pair.key_id,
+            public_key=public_key_text(pair.public),
+            valid_from=declared,
+        )
         ledger.handle(RegisterKey(key=key, actor="consortium-secretariat", occurred_at=declared))
     targets = tuple(
-        Target(metric=m, quarter=q, value=Decimal(100)) for m in INGEST_METRICS for q in INGEST_QUARTERS
+        Target(metric=m, quarter=q, value=Decimal(100))
+        for m in INGEST_METRICS
+        for q in INGEST_QUARTERS
     )
     for n in range(programmes):
-        ledger.handle(RegisterProgram.create(
-            submission_id=f"bench:register:{n}", agency=AGENCIES[n % len(AGENCIES)],
-            submitted_at=declared + timedelta(days=10), program_code=programme_code(n),
-            task_code="S1-T1", title_ko=f"벤치 사업 {n}", title_en=f"Bench programme {n}",
-            budget_krw=50_000_000, starts_on=date(2019, 1, 1), ends_on=date(2021, 12, 31),
-            targets=targets,
-        ))
+        ledger.handle(
+            RegisterProgram.create(
+                submission_id=f"bench:register:{n}",
+                agency=AGENCIES[n % len(AGENCIES)],
+                submitted_at=declared + timedelta(days=10),
+                program_code=programme_code(n),
+                task_code="S1-T1",
+                title_ko=f"벤치 사업 {n}",
+                title_en=f"Bench programme {n}",
+                budget_krw=50_000_000,
+                starts_on=date(2019, 1, 1),
+                ends_on=date(2021, 12, 31),
+                targets=targets,
+            )
+        )
     ledger.close()
     write_json(done, {"programmes": programmes})
     return path

@@ -16,7 +16,9 @@ from impact_dev.bench.processes import run_worker
 from impact_dev.bench.session import Say, Session
 
 RELAY_SOURCES = (
-    "impact/contract/events.py", "impact/ingest/relay.py", "impact/contract/chain.py",
+    "impact/contract/events.py",
+    "impact/ingest/relay.py",
+    "impact/contract/chain.py",
     "impact/canonical_json.py",
 )
 
