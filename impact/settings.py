@@ -167,6 +167,12 @@ class Settings(BaseSettings):
         description="Ed25519 key that signs checkpoints (default: <state>/platform-key.pem; created on "
         "first use, its public half written beside it as .pub).",
     )
+    dagster_home_setting: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DAGSTER_HOME", "dagster_home"),
+        description="Where Dagster records the runs the ledger starts (default: <state>/dagster); "
+        "the UI (`make ui`) opens the same home.",
+    )
     clickhouse_dsn_setting: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("CLICKHOUSE_DSN", "clickhouse_dsn"),
@@ -197,6 +203,10 @@ class Settings(BaseSettings):
     @cached_property
     def checkpoints_topic(self) -> str:
         return self.checkpoints_topic_setting or f"{self.events_topic}.checkpoints"
+
+    @cached_property
+    def dagster_home(self) -> Path:
+        return (self.dagster_home_setting or self.state_dir / "dagster").resolve()
 
     @cached_property
     def platform_key_path(self) -> Path:

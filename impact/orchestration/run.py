@@ -7,8 +7,8 @@ writes the report alone.
 """
 
 import functools
-import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,14 +27,13 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @functools.cache
-def _instance() -> dg.DagsterInstance:
-    """One instance per process: a fresh ephemeral one per run leaves SQLite connections
-    to be closed by the garbage collector on another thread, which SQLite refuses."""
-    return (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral()
-    )
+def _instance(home: Path) -> dg.DagsterInstance:
+    """The Dagster instance of a home folder, one per process: every run the ledger starts is
+    recorded there, so the UI on the same home shows it. (One per process also because a fresh
+    instance per run leaves SQLite connections for the garbage collector to close on another
+    thread, which SQLite refuses.)"""
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def _run(
@@ -44,7 +43,7 @@ def _run(
         build_definitions(settings)
         .resolve_job_def(job)
         .execute_in_process(
-            instance=_instance(),
+            instance=_instance(settings.dagster_home),
             run_config=QUIET,
             partition_key=partition_key,
             raise_on_error=True,
