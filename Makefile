@@ -29,7 +29,7 @@ LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
 .PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
-	demo bench
+	demo bench ui
 
 setup: install
 	$(INFRA) fetch
@@ -103,6 +103,14 @@ test: up pg-up report-deps
 
 demo: up
 	$(IMPACT) demo
+
+# The Dagster UI (http://127.0.0.1:3000) on the Dagster home where `impact` and `make demo`
+# record their runs: <state>/dagster, or DAGSTER_HOME when set.
+UI_PORT ?= 3000
+ui: install
+	@home="$${DAGSTER_HOME:-$${IMPACT_STATE_DIR:-$(CURDIR)/.state}/dagster}"; mkdir -p "$$home"; \
+	echo "Dagster home: $$home"; \
+	DAGSTER_HOME="$$home" $(BIN)/dagster dev -m impact.orchestration.definitions -p $(UI_PORT)
 
 bench: up
 	$(DEV) bench

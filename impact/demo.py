@@ -182,7 +182,13 @@ def _describe(act: Act) -> str:
 
 
 def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
-    from impact.orchestration.run import materialized, outcome_of, partition_key_of, run_review
+    from impact.orchestration.run import (
+        materialized,
+        outcome_of,
+        partition_key_of,
+        run_load,
+        run_review,
+    )
     from impact.projections.scoring import programme_titles
     from impact.projections.store import ProjectionStore
     from impact.report.table import ranking_table
@@ -192,6 +198,7 @@ def _finish(settings: Settings, out: Console, quarter: Quarter) -> None:
         result = run_review(settings, partition_key_of(quarter))
         review = outcome_of(result, store).review
         path = materialized(result, "council_report")["path"]
+        run_load(settings)  # the load's checks, on the log as the main job leaves it
     out.print(ranking_table(review, programme_titles(store)))
     out.print(f"inputs digest {review.inputs_digest}")
     out.print(f"council report: {path}")

@@ -14,6 +14,7 @@ from impact.bootstrap import build_ledger
 from impact.scenario.generator import build_scenario
 from impact.settings import Settings
 from tests.e2e.conftest import IMPACT
+from tests.e2e.dagster_ui import dagster_ui
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +54,10 @@ def test_the_main_job_plays_the_scenario_and_a_second_run_shows_the_result(run, 
     top = re.search(r"│\s+1 │ (P-[A-Z0-9-]+)", first).group(1)
     assert report.exists() and top in report.read_text(encoding="utf-8")
 
+    operators_see_what_ran(
+        impact_env, digest=re.search(r"inputs digest ([0-9a-f]{64})", first).group(1)
+    )
+
     second = run("demo", "--until", UNTIL).stdout
     assert "already recorded" in second and top in second
     assert recorded(Path(impact_env["IMPACT_STATE_DIR"])) == events
@@ -89,3 +94,63 @@ def test_the_main_job_killed_mid_run_resumes_and_records_everything_once(run, im
     assert events["Program.OutcomeReported"] == submissions["outcome.report"]
     assert events["Submission.Accepted"] == sum(submissions.values())
     assert events["PromotionReview.CandidatesScored"] == Counter(a.kind for a in acts)["review"]
+
+
+RUNS = "{ runsOrError { ... on Runs { results { status pipelineName tags { key value } } } } }"
+ASSETS = (
+    "{ assetNodes { assetKey { path } partitionStats { numMaterialized }"
+    " assetMaterializations(limit: 50) { partition metadataEntries { label"
+    " ... on TextMetadataEntry { text } ... on PathMetadataEntry { path }"
+    " ... on IntMetadataEntry { intValue } } }"
+    " assetChecksOrError { ... on AssetChecks { checks { name"
+    " executionForLatestMaterialization { status } } } } } }"
+)
+
+
+def operators_see_what_ran(impact_env: dict[str, str], digest: str) -> None:
+    """The UI on the state folder's Dagster home shows the main job's runs, every reviewed
+    quarter's partitions with their metadata, and the checks' results."""
+    home = Path(impact_env["IMPACT_STATE_DIR"]) / "dagster"
+    quarters = [a.data["quarter"] for a in expected_acts() if a.kind == "review"]
+    with dagster_ui(impact_env, home) as query:
+        runs = query(RUNS)["runsOrError"]["results"]
+        nodes = {tuple(n["assetKey"]["path"]): n for n in query(ASSETS)["assetNodes"]}
+    reviewed = {
+        t["value"]
+        for r in runs
+        if r["pipelineName"] == "quarterly_review"
+        for t in r["tags"]
+        if t["key"] == "dagster/partition"
+    }
+    assert {r["status"] for r in runs} == {"SUCCESS"}
+    assert reviewed == {f"{q[:4]}-{3 * int(q[-1]) - 2:02d}-01" for q in quarters}
+    assert "load_events" in {r["pipelineName"] for r in runs}
+    for asset in ("quarterly_scores", "review_published", "council_report"):
+        assert nodes[(asset,)]["partitionStats"]["numMaterialized"] == len(quarters), asset
+    scores = {
+        e["label"]: e.get("text") or e.get("intValue")
+        for m in nodes[("quarterly_scores",)]["assetMaterializations"]
+        if m["partition"] == max(reviewed)
+        for e in m["metadataEntries"]
+    }
+    assert (scores["policy_version"], scores["inputs_digest"]) == (1, digest)
+    report = next(
+        e["path"]
+        for m in nodes[("council_report",)]["assetMaterializations"]
+        for e in m["metadataEntries"]
+        if e["label"] == "path"
+    )
+    assert Path(report).exists()
+    checks = {
+        c["name"]: (c["executionForLatestMaterialization"] or {}).get("status")
+        for n in nodes.values()
+        for c in n["assetChecksOrError"].get("checks", [])
+    }
+    assert checks == dict.fromkeys(
+        (
+            "offsets_contiguous",
+            "counts_reconcile_with_event_store",
+            "every_candidate_has_all_components",
+        ),
+        "SUCCEEDED",
+    )
