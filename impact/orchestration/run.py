@@ -16,6 +16,7 @@ import dagster as dg
 from impact.application.commands import AdoptBaselinePolicy
 from impact.bootstrap import build_ledger
 from impact.domain.quarter import Quarter
+from impact.errors import ImpactError
 from impact.orchestration.assets import partition_key_of, quarter_of, quarterly
 from impact.orchestration.definitions import build_definitions
 from impact.projections.scoring import review_quarter
@@ -39,16 +40,25 @@ def _instance(home: Path) -> dg.DagsterInstance:
 def _run(
     job: str, settings: Settings, partition_key: str | None = None
 ) -> dg.ExecuteInProcessResult:
-    result = (
-        build_definitions(settings)
-        .resolve_job_def(job)
-        .execute_in_process(
-            instance=_instance(settings.dagster_home),
-            run_config=QUIET,
-            partition_key=partition_key,
-            raise_on_error=True,
+    try:
+        result = (
+            build_definitions(settings)
+            .resolve_job_def(job)
+            .execute_in_process(
+                instance=_instance(settings.dagster_home),
+                run_config=QUIET,
+                partition_key=partition_key,
+                raise_on_error=True,
+            )
         )
-    )
+    except dg.DagsterError as exc:
+        # Dagster wraps what our code raised: hand the ledger's own error on as it is.
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ImpactError):
+            cause = cause.__cause__
+        if cause is None:
+            raise
+        raise cause from exc
     if not result.success:
         raise RuntimeError(f"the {job} job failed; see the log above")
     return result

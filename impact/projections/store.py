@@ -45,9 +45,19 @@ def client_for(dsn: str) -> Client:
                 # WHERE that matches nothing records "no marks match" under the view's own
                 # predicate), so later reads of raw_events silently miss rows: ClickHouse
                 # issues #111363 and #104203. Correct counts matter more than that cache.
-                client = clickhouse_connect.get_client(
-                    dsn=dsn, settings={"use_query_condition_cache": 0}
-                )
+                try:
+                    client = clickhouse_connect.get_client(
+                        dsn=dsn, settings={"use_query_condition_cache": 0}
+                    )
+                except Exception as exc:
+                    if dsn.startswith("chdb://") and "EmbeddedServer" in str(exc):
+                        raise ProjectionStoreError(
+                            f"the embedded ClickHouse at {dsn[len('chdb://') :]} is open in "
+                            "another process (another impact command, or a Dagster run or "
+                            "sensor); try again when it has finished, or share a ClickHouse "
+                            "server between processes (CLICKHOUSE_DSN=http://...)"
+                        ) from exc
+                    raise
             _clients[dsn] = client
         return client
 
