@@ -29,7 +29,7 @@ PROGRAM_CODE = r"^P-[A-Z0-9]{2,16}-[0-9A-Z-]{1,24}$"
 
 
 class Target(Model):
-    metric: str
+    metric: Line = Field(max_length=64)
     quarter: QuarterText
     value: Quantity
 

@@ -95,9 +95,9 @@ def _refuse_controls(pattern: re.Pattern[str], allowed: str) -> Callable[[str], 
         if found:
             raise PydanticCustomError(
                 "control_characters",
-                "the text holds the control character U+{code:04X} at position {at}; "
+                "the text holds the control character U+{code} at position {at}; "
                 "remove it{allowed}",
-                {"code": ord(found.group()), "at": found.start(), "allowed": allowed},
+                {"code": f"{ord(found.group()):04X}", "at": found.start(), "allowed": allowed},
             )
         return text
 
