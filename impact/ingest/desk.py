@@ -72,6 +72,7 @@ class SubmissionDesk:
         claimed: str | None = None
         agency: str | None = None  # only once the agency's signature verified
         submission_id: str | None = None
+        document: Any = None
         try:
             document = self._decode(value)
             head = document.get("submission") if isinstance(document, dict) else None
@@ -85,6 +86,7 @@ class SubmissionDesk:
             uow.keep(*self._decide(signed, signed_bytes, source, uow))
             return Verdict(rejected=False, message=f"applied {signed.submission.kind}")
         except SubmissionRefusedError as refusal:
+            agency = agency or self._signer(document, source, uow)
             uow.keep(
                 Rejection.of_message(
                     value or b"",
@@ -205,6 +207,27 @@ class SubmissionDesk:
                 f"the signature does not verify with key {signature.key_id} of {submission.agency}",
             )
         return data
+
+    def _signer(self, document: Any, source: Source, uow: UnitOfWork) -> str | None:
+        """The agency whose registered key verifies the signature of a refused message,
+        whatever refused it; None when none does (the name it claims is anyone's)."""
+        if not isinstance(document, dict):
+            return None
+        head, signature = document.get("submission"), document.get("signature")
+        if not isinstance(head, dict) or not isinstance(signature, dict):
+            return None
+        agency, key_id, value = head.get("agency"), signature.get("key_id"), signature.get("value")
+        if not (isinstance(agency, str) and isinstance(key_id, str) and isinstance(value, str)):
+            return None
+        try:
+            consortium = uow.look(Consortium, Consortium.create_id(), "the consortium")
+            key = consortium.keys.get((agency, key_id))
+            if key is None or not key.valid_at(source.timestamp):
+                return None
+            data = canonical(head)
+        except (DomainError, ContractError):
+            return None
+        return agency if verify(key.public_key, value, data) else None
 
     def _decide(
         self, signed: SignedSubmission, signed_bytes: bytes, source: Source, uow: UnitOfWork

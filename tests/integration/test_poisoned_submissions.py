@@ -75,8 +75,8 @@ def test_values_no_layer_can_hold_are_refused_and_the_review_is_the_one_without_
     assert sorted(r["code"] for r in published) == sorted(code for code, _ in bad)
     assert all("Traceback" not in r["message"] and r["message"] for r in published)
     recorded = [e for _, e in ledger.iter_events() if isinstance(e, Rejection.Recorded)]
-    # Refused by the contract, before the signature was checked: the name is only claimed.
-    assert {(r.agency, r.claimed_agency) for r in recorded} == {(None, "BPA")}
+    # Refused by the contract, yet BPA's signature verifies: filed under BPA.
+    assert {(r.agency, r.claimed_agency) for r in recorded} == {("BPA", None)}
 
     result = run_review(settings, "2019-01-01")
     assert result.success
