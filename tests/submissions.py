@@ -118,7 +118,67 @@ def bad_inputs(
             ),
         ),
         ("invalid", signed(owner, {**ok, "value": {"amount": 3}, "submission_id": "bad-type"})),
-        ("invalid", signed(owner, {**ok, "value": "NaN", "submission_id": "bad-nan"})),
+        (
+            "number_out_of_range",
+            signed(owner, {**ok, "value": "NaN", "submission_id": "bad-nan"}),
+        ),
+        (
+            "number_out_of_range",
+            signed(owner, {**ok, "value": "0E+999999999", "submission_id": "bad-exponent"}),
+        ),
+        (
+            "number_out_of_range",
+            signed(owner, {**ok, "value": "1E+30", "submission_id": "bad-huge"}),
+        ),
+        (
+            "too_many_decimal_places",
+            signed(owner, {**ok, "value": "1.0000001", "submission_id": "bad-places"}),
+        ),
+        (
+            "number_out_of_range",
+            signed(
+                owner,
+                {
+                    **registration(owner.agency, "P-BPA-77", sid="bad-target"),
+                    "targets": [{"metric": "jobs_created", "quarter": "2019Q1", "value": "0E+99"}],
+                },
+            ),
+        ),
+        (
+            "quarter_out_of_range",
+            signed(owner, {**ok, "quarter": "9999Q4", "submission_id": "bad-quarter"}),
+        ),
+        (
+            "naive_timestamp",
+            signed(
+                owner, {**ok, "submitted_at": "2019-04-05T09:00:00", "submission_id": "bad-naive"}
+            ),
+        ),
+        (
+            "control_characters",
+            signed(
+                owner,
+                registration(owner.agency, "P-BPA-78", sid="bad-nul", title_en="Youth\x00jobs"),
+            ),
+        ),
+        (
+            "control_characters",
+            signed(
+                owner,
+                registration(owner.agency, "P-BPA-79", sid="bad-c1", title_ko="청년\x9b31m 일자리"),
+            ),
+        ),
+        (
+            "evidence_uri_scheme",
+            signed(
+                owner,
+                {
+                    **ok,
+                    "submission_id": "bad-uri",
+                    "evidence": {"uri": "javascript:alert(1)", "sha256": "0" * 64},
+                },
+            ),
+        ),
         (
             "malformed_json",
             orjson.dumps(

@@ -24,6 +24,7 @@ from impact.domain.proposal import Channel, ReviewComment, SealedPersonalData
 from impact.domain.quarter import QuarterText
 from impact.domain.review import Decision, ScoredCandidate
 from impact.domain.scoring import ScoringPolicy
+from impact.domain.values import Line, Text
 
 
 class StaffCommand(BaseModel):
@@ -32,7 +33,7 @@ class StaffCommand(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     occurred_at: datetime = Field(description="Business time: when it happened.")
-    actor: str = Field(min_length=1, max_length=64)
+    actor: Line = Field(min_length=1, max_length=64)
 
 
 # -- the consortium ----------------------------------------------------------------
@@ -82,10 +83,10 @@ class AdoptBaselinePolicy(StaffCommand):
 
 
 class SubmitProposal(StaffCommand):
-    code: str
-    title: str
-    text: str = ""
-    category: str = "general"
+    code: Line
+    title: Line = Field(min_length=1, max_length=300)
+    text: Text = ""
+    category: Line = "general"
     channel: Channel = "website"
     proposer: SealedPersonalData | None = None
     actor: str = "proposal-desk"
@@ -108,8 +109,8 @@ class AdoptProposal(StaffCommand):
 
 
 class RejectProposal(StaffCommand):
-    code: str
-    reason: str
+    code: Line
+    reason: Text
 
 
 class MergeProposal(StaffCommand):
@@ -137,8 +138,8 @@ class DecidePromotion(StaffCommand):
     quarter: QuarterText
     program_code: str
     decision: Decision
-    reason: str
-    meeting_ref: str
+    reason: Text
+    meeting_ref: Line
     participants: tuple[str, ...] = ()
     actor: str = "council"
 

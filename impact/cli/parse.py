@@ -15,10 +15,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, NamedTuple
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 
 from impact.domain.program import Target
 from impact.domain.proposal import ReviewComment
 from impact.domain.quarter import Quarter
+from impact.domain.values import Quantity
+
+_quantity: TypeAdapter[Decimal] = TypeAdapter(Quantity)
 
 
 def now() -> dt.datetime:
@@ -54,14 +58,18 @@ def quarter(text: str) -> Quarter:
 
 
 def decimal(text: str) -> Decimal:
-    """A finite decimal number: ``31``, ``6150.5``, ``-2``; never a float."""
+    """A finite decimal number every layer holds (``impact.domain.values``): ``31``,
+    ``6150.5``, ``-2``; never a float."""
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
         raise typer.BadParameter(f"{text!r} is not a number; write it like 6150.5") from None
     if not value.is_finite():
         raise typer.BadParameter(f"{text!r} is not a finite number; write it like 6150.5")
-    return value
+    try:
+        return _quantity.validate_python(value)
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"]) from None
 
 
 class Score(NamedTuple):
@@ -88,7 +96,10 @@ def target(text: str) -> Target:
             "write it as metric:QUARTER:value, e.g. jobs_created:2019Q1:30"
         )
     metric, when, value = parts
-    return Target(metric=metric.strip(), quarter=str(quarter(when)), value=decimal(value))
+    try:
+        return Target(metric=metric.strip(), quarter=str(quarter(when)), value=decimal(value))
+    except ValidationError as exc:
+        raise typer.BadParameter(f"{text!r}: {exc.errors()[0]['msg']}") from None
 
 
 def comment(text: str) -> ReviewComment:

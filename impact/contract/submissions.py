@@ -10,21 +10,19 @@ The signature is Ed25519 over the RFC 8785 canonical form (JCS) of the
 and stable: sending the same submission again is safe.
 """
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from impact.domain.program import Evidence, Partner, Target
 from impact.domain.quarter import QuarterText
+from impact.domain.values import QUANTITY_CODES, TEXT_CODES, Line, Quantity, Text
 
 MAX_SUBMISSION_BYTES = 256 * 1024
 SUBMISSION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
 AGENCY = r"^[A-Z][A-Z0-9]{1,15}$"
 PROGRAM = r"^P-[A-Z0-9]{2,16}-[0-9A-Z-]{1,24}$"
-
-Quantity = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=28, decimal_places=6)]
 
 
 class _Submission(BaseModel):
@@ -33,7 +31,9 @@ class _Submission(BaseModel):
     schema_version: Literal[1] = Field(description="Version of this submission format.")
     submission_id: str = Field(pattern=SUBMISSION_ID)
     agency: str = Field(pattern=AGENCY, description="The sending agency; must own the key.")
-    submitted_at: datetime = Field(description="Business time of the fact being submitted.")
+    submitted_at: AwareDatetime = Field(
+        description="Business time of the fact being submitted, with its UTC offset."
+    )
 
     @property
     def routing_key(self) -> str:
@@ -51,14 +51,14 @@ class RegisterProgram(_Submission):
 
     kind: Literal["program.register"]
     program_code: str = Field(pattern=PROGRAM)
-    task_code: str
-    title_ko: str = Field(min_length=1, max_length=300)
-    title_en: str = Field(min_length=1, max_length=300)
+    task_code: Line = Field(max_length=64)
+    title_ko: Line = Field(min_length=1, max_length=300)
+    title_en: Line = Field(min_length=1, max_length=300)
     budget_krw: int = Field(ge=0, le=10**14)
     starts_on: date
     ends_on: date | None = None
     targets: tuple[Target, ...] = ()
-    origin_proposals: tuple[str, ...] = ()
+    origin_proposals: tuple[Annotated[Line, Field(max_length=128)], ...] = ()
 
 
 class ReportOutcome(_Submission):
@@ -67,7 +67,7 @@ class ReportOutcome(_Submission):
     kind: Literal["outcome.report"]
     program_code: str = Field(pattern=PROGRAM)
     report_id: str = Field(pattern=SUBMISSION_ID)
-    metric: str
+    metric: Line = Field(max_length=64)
     quarter: QuarterText
     value: Quantity
     evidence: Evidence | None = None
@@ -81,7 +81,7 @@ class CorrectOutcome(_Submission):
     report_id: str = Field(pattern=SUBMISSION_ID)
     corrects: str = Field(pattern=SUBMISSION_ID)
     value: Quantity
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
     evidence: Evidence | None = None
 
 
@@ -99,7 +99,7 @@ class ChangeProgramStatus(_Submission):
     kind: Literal["program.status"]
     program_code: str = Field(pattern=PROGRAM)
     status: Literal["suspended", "resumed", "completed"]
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
 
 
 AgencySubmission = Annotated[
@@ -121,6 +121,23 @@ def _kind_of(cls: type[_Submission]) -> str:
     annotation = cls.model_fields["kind"].annotation
     (kind,) = get_args(annotation)
     return str(kind)
+
+
+REFUSAL_CODES: dict[str, str] = {
+    **{code: code for code in (*QUANTITY_CODES, *TEXT_CODES)},
+    "quarter_out_of_range": "quarter_out_of_range",
+    "finite_number": "number_out_of_range",
+    "timezone_aware": "naive_timestamp",
+}
+"""Validation errors that have a refusal code of their own; any other is ``invalid``."""
+
+
+def refusal_code(exc: ValidationError) -> str:
+    """The specific code of the first error that has one, else ``invalid``."""
+    for error in exc.errors():
+        if error["type"] in REFUSAL_CODES:
+            return REFUSAL_CODES[error["type"]]
+    return "invalid"
 
 
 def describe_errors(exc: ValidationError, limit: int = 5) -> str:

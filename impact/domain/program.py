@@ -12,6 +12,7 @@ from pydantic import Field
 from impact.domain.base import Aggregate, Model, natural_id
 from impact.domain.metrics import CATALOGUES, CURRENT_CATALOGUE, MetricCatalogue
 from impact.domain.quarter import Quarter, QuarterText
+from impact.domain.values import EvidenceUri, Line, Quantity
 from impact.errors import (
     AlreadyExistsError,
     NotOwnerError,
@@ -28,20 +29,20 @@ PROGRAM_CODE = r"^P-[A-Z0-9]{2,16}-[0-9A-Z-]{1,24}$"
 
 
 class Target(Model):
-    metric: str
+    metric: Line = Field(max_length=64)
     quarter: QuarterText
-    value: Decimal = Field(allow_inf_nan=False)
+    value: Quantity
 
 
 class Evidence(Model):
-    uri: str = Field(min_length=1, max_length=2048)
+    uri: EvidenceUri
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class Partner(Model):
     kind: PartnerKind
-    name: str = Field(min_length=1, max_length=200)
-    code: str | None = None
+    name: Line = Field(min_length=1, max_length=200)
+    code: Line | None = Field(default=None, max_length=64)
 
 
 class Report(Model):
@@ -75,7 +76,7 @@ class Program(Aggregate):
         report_id: str
         metric: str
         quarter: QuarterText
-        value: Decimal
+        value: Quantity
         unit: str
         evidence: Evidence | None
         submission_id: str | None
@@ -90,7 +91,7 @@ class Program(Aggregate):
         corrects: str
         metric: str
         quarter: QuarterText
-        value: Decimal
+        value: Quantity
         unit: str
         reason: str
         evidence: Evidence | None

@@ -14,6 +14,7 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, Model, natural_id
+from impact.domain.values import Line, Text
 from impact.errors import ProposalAlreadyDecidedError, ProposalNotReviewedError, ReviewStateError
 
 Channel = Literal["website", "forum", "email", "visit", "agency"]
@@ -29,8 +30,8 @@ class SealedPersonalData(Model):
 
 
 class ReviewComment(Model):
-    reviewer: str = Field(min_length=1, max_length=128)
-    comment: str = Field(max_length=4000)
+    reviewer: Line = Field(min_length=1, max_length=128)
+    comment: Text = Field(max_length=4000)
 
 
 class Proposal(Aggregate):

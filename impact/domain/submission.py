@@ -5,10 +5,18 @@ digest of its content, so the same submission sent again changes nothing, and a
 different one reusing the id is refused. It keeps the signed bytes themselves too
 (``signed_content``), so an auditor can check the agency's signature and that the
 events it caused say what the agency signed. A rejected message is remembered under
-its place in the submissions topic, with the reason and the original bytes: a
-rejection is a fact of the ledger, published like every other, never a silent drop.
+its place in the submissions topic, with the reason: a rejection is a fact of the
+ledger, published like every other, never a silent drop.
+
+A rejection costs little more than a line, whatever the message held: it keeps the
+first ``ORIGINAL_PREFIX_BYTES`` of the original with the original's size and sha256,
+enough to find and recognise it. It is filed under an agency (``agency``) only when
+that agency's signature verified; otherwise the name the message claims is kept apart
+(``claimed_agency``), since anyone can write any name.
 """
 
+import base64
+import hashlib
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -17,6 +25,8 @@ from eventsourcing.domain import event
 from pydantic import Field
 
 from impact.domain.base import Aggregate, natural_id
+
+ORIGINAL_PREFIX_BYTES = 4096
 
 
 class Submission(Aggregate):
@@ -71,15 +81,42 @@ class Rejection(Aggregate):
     kind = "rejection"
 
     class Recorded(Aggregate.Created):
+        class_version: ClassVar[int] = 2
         source_topic: str
         source_partition: int
         source_offset: int
         code: str
         message: str
         submission_id: str | None
-        agency: str | None
-        original: str = Field(description="The message's bytes, base64.")
+        agency: str | None = Field(
+            description="The agency whose verified signature the message carried, else None."
+        )
+        claimed_agency: str | None = Field(
+            description="The agency an unverified message names; not authenticated."
+        )
+        original: str = Field(
+            description=f"The first {ORIGINAL_PREFIX_BYTES} bytes of the message, base64 "
+            "(the whole message before v2)."
+        )
         original_size: int
+        original_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 kept the whole message, under the agency it named, verified or not."""
+            whole = base64.b64decode(state["original"])
+            state["original_sha256"] = hashlib.sha256(whole).hexdigest()
+            state["claimed_agency"] = None
+
+    @classmethod
+    def of_message(cls, original: bytes, **fields: Any) -> "Rejection":
+        """The rejection of a message: its prefix, size and digest, never all of it."""
+        return cls(
+            original=base64.b64encode(original[:ORIGINAL_PREFIX_BYTES]).decode(),
+            original_size=len(original),
+            original_sha256=hashlib.sha256(original).hexdigest(),
+            **fields,
+        )
 
     @staticmethod
     def create_id(
@@ -101,6 +138,8 @@ class Rejection(Aggregate):
         original_size: int,
         occurred_at: datetime,
         actor: str,
+        original_sha256: str,
+        claimed_agency: str | None = None,
     ) -> None:
         self.code = code
         self.message = message

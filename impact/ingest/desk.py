@@ -11,14 +11,12 @@ desk did not expect propagates, so nothing is stored and the message is decided
 again after restart.
 """
 
-import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
 from impact.application.unit_of_work import UnitOfWork
@@ -28,6 +26,7 @@ from impact.contract.submissions import (
     SUBMISSION_KINDS,
     SignedSubmission,
     describe_errors,
+    refusal_code,
 )
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
@@ -35,7 +34,6 @@ from impact.domain.submission import Rejection, Submission
 from impact.errors import (
     ContractError,
     DomainError,
-    InfrastructureError,
     NotFoundError,
     SubmissionRefusedError,
 )
@@ -69,42 +67,41 @@ DOMAIN_CODES: dict[type[DomainError], str] = {NotFoundError: "unknown_program"}
 
 class SubmissionDesk:
     def process(self, value: bytes | None, source: Source, uow: UnitOfWork) -> Verdict:
-        agency: str | None = None
+        """The verdict on one message. Anything but a refusal propagates: the caller
+        stores nothing of its poll and the message is decided again after restart."""
+        claimed: str | None = None
+        agency: str | None = None  # only once the agency's signature verified
         submission_id: str | None = None
+        document: Any = None
         try:
             document = self._decode(value)
             head = document.get("submission") if isinstance(document, dict) else None
             if isinstance(head, dict):
-                agency = head.get("agency") if isinstance(head.get("agency"), str) else None
+                claimed = head.get("agency") if isinstance(head.get("agency"), str) else None
                 sid = head.get("submission_id")
                 submission_id = sid if isinstance(sid, str) else None
             signed = self._validate(document)
-            uow.keep(*self._decide(signed, document["submission"], source, uow))
+            signed_bytes = self._check_signature(signed, document["submission"], source, uow)
+            agency = signed.submission.agency
+            uow.keep(*self._decide(signed, signed_bytes, source, uow))
             return Verdict(rejected=False, message=f"applied {signed.submission.kind}")
-        except (PersistenceError, InfrastructureError):
-            raise  # the desk cannot decide now; the message is read again after recovery
-        except Exception as exc:
-            refusal = (
-                exc
-                if isinstance(exc, SubmissionRefusedError)
-                else SubmissionRefusedError(
-                    "invalid", f"the submission could not be applied: {exc}"
+        except SubmissionRefusedError as refusal:
+            agency = agency or self._signer(document, source, uow)
+            uow.keep(
+                Rejection.of_message(
+                    value or b"",
+                    source_topic=source.topic,
+                    source_partition=source.partition,
+                    source_offset=source.offset,
+                    code=refusal.code,
+                    message=refusal.message,
+                    submission_id=submission_id[:128] if submission_id else None,
+                    agency=agency,
+                    claimed_agency=None if agency else _printable(claimed, 16),
+                    occurred_at=source.timestamp,
+                    actor=DESK,
                 )
             )
-            rejection = Rejection(
-                source_topic=source.topic,
-                source_partition=source.partition,
-                source_offset=source.offset,
-                code=refusal.code,
-                message=refusal.message,
-                submission_id=submission_id[:128] if submission_id else None,
-                agency=agency[:16] if agency else None,
-                original=base64.b64encode(value or b"").decode(),
-                original_size=len(value or b""),
-                occurred_at=source.timestamp,
-                actor=DESK,
-            )
-            uow.keep(rejection)
             return Verdict(rejected=True, code=refusal.code, message=refusal.message)
 
     # -- steps ------------------------------------------------------------------
@@ -157,7 +154,7 @@ class SubmissionDesk:
         try:
             return SignedSubmission.model_validate(document)
         except ValidationError as exc:
-            raise SubmissionRefusedError("invalid", describe_errors(exc)) from None
+            raise SubmissionRefusedError(refusal_code(exc), describe_errors(exc)) from None
 
     def _check_signature(
         self, signed: SignedSubmission, raw: Any, source: Source, uow: UnitOfWork
@@ -191,7 +188,7 @@ class SubmissionDesk:
             )
         if submission.submitted_at > source.timestamp + timedelta(days=1):
             raise SubmissionRefusedError(
-                "invalid",
+                "submitted_in_future",
                 f"submitted_at {submission.submitted_at:%Y-%m-%d} is in the future of the message's "
                 f"arrival ({source.timestamp:%Y-%m-%d})",
             )
@@ -211,12 +208,32 @@ class SubmissionDesk:
             )
         return data
 
+    def _signer(self, document: Any, source: Source, uow: UnitOfWork) -> str | None:
+        """The agency whose registered key verifies the signature of a refused message,
+        whatever refused it; None when none does (the name it claims is anyone's)."""
+        if not isinstance(document, dict):
+            return None
+        head, signature = document.get("submission"), document.get("signature")
+        if not isinstance(head, dict) or not isinstance(signature, dict):
+            return None
+        agency, key_id, value = head.get("agency"), signature.get("key_id"), signature.get("value")
+        if not (isinstance(agency, str) and isinstance(key_id, str) and isinstance(value, str)):
+            return None
+        try:
+            consortium = uow.look(Consortium, Consortium.create_id(), "the consortium")
+            key = consortium.keys.get((agency, key_id))
+            if key is None or not key.valid_at(source.timestamp):
+                return None
+            data = canonical(head)
+        except (DomainError, ContractError):
+            return None
+        return agency if verify(key.public_key, value, data) else None
+
     def _decide(
-        self, signed: SignedSubmission, raw: Any, source: Source, uow: UnitOfWork
+        self, signed: SignedSubmission, signed_bytes: bytes, source: Source, uow: UnitOfWork
     ) -> tuple[Aggregate, ...]:
         """The command decided, with the record of the submission that asked for it."""
         submission = signed.submission
-        signed_bytes = self._check_signature(signed, raw, source, uow)
         digest = hashlib.sha256(signed_bytes).hexdigest()
         record_id = Submission.create_id(
             agency=submission.agency, submission_id=submission.submission_id
@@ -239,6 +256,8 @@ class SubmissionDesk:
         except DomainError as exc:
             code = DOMAIN_CODES.get(type(exc), exc.code)
             raise SubmissionRefusedError(code, str(exc)) from None
+        except ValidationError as exc:  # a model the handler built from the submission
+            raise SubmissionRefusedError(refusal_code(exc), describe_errors(exc)) from None
         record = Submission(
             submission_id=submission.submission_id,
             agency=submission.agency,
@@ -252,3 +271,10 @@ class SubmissionDesk:
             signed_content=signed_bytes.decode("utf-8"),
         )
         return (*aggregates, record)
+
+
+def _printable(text: str | None, limit: int) -> str | None:
+    """At most ``limit`` characters of a name the message claims, control characters dropped."""
+    if not text:
+        return None
+    return "".join(c for c in text[:limit] if c.isprintable()) or None

@@ -15,9 +15,11 @@ How nothing is lost or applied twice:
   the tracking records are the truth.
 * Rejections are facts in the event store, then published to
   ``impact.submissions.rejected`` by a relay (once, in order), so an agency reads
-  every rejection with its reason and the original bytes, and nothing is dropped.
-* A message that cannot be decided now (the event store is down) stops the ingest
-  before anything is stored; it is read again on restart. A malformed message is a
+  every rejection with its reason, the first 4 KiB of the original with its size and
+  sha256, and nothing is dropped.
+* A message that cannot be decided now (the event store is down, or an error the
+  desk did not expect: a bug is never a fact about the input) stops the ingest
+  before anything of its poll is stored; it is decided again on restart. A malformed message is a
   rejection, never a blocked partition.
 """
 

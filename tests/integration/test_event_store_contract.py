@@ -633,3 +633,50 @@ def test_a_stored_v1_outcome_report_reads_as_v2_through_the_recorder_and_stays_v
     assert stored[1].state == v1_bytes  # the log is never rewritten
     assert b'"class_version"' not in stored[1].state
     assert reader.program("P-BPA-01").current_value("plastic_collected_kg", "2019Q1") == Decimal(11)
+
+
+def test_a_stored_v1_rejection_reads_as_v2_with_the_size_and_digest_of_its_original(open_ledger):
+    import base64
+    import hashlib
+    import uuid
+
+    from impact.domain.submission import Rejection
+
+    ledger = open_ledger()
+    ledger.handle(cmd.found())
+    whole = b'{"submission": {"agency": "BPA"}, "padding": "' + b"x" * 10_000 + b'"}'
+    v1_state = {
+        "timestamp": "2019-04-01T00:00:00+00:00",
+        "occurred_at": "2019-04-01T09:00:00+00:00",
+        "actor": "submissions-desk",
+        "originator_topic": "impact.domain.submission:Rejection",
+        "source_topic": "impact.submissions",
+        "source_partition": 0,
+        "source_offset": 7,
+        "code": "missing_signature",
+        "message": "the submission is not signed",
+        "submission_id": None,
+        "agency": "BPA",
+        "original": base64.b64encode(whole).decode(),
+        "original_size": len(whole),
+    }
+    v1_bytes = orjson.dumps(v1_state)
+    rejection_id = Rejection.create_id("impact.submissions", 0, 7)
+    ledger.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=rejection_id,
+                originator_version=1,
+                topic="impact.domain.submission:Rejection.Recorded",
+                state=v1_bytes,
+            )
+        ]
+    )
+
+    reader = open_ledger()
+    event = reader.mapper.to_domain_event(reader.notifications(1, ALL)[-1])
+    assert isinstance(event, Rejection.Recorded) and isinstance(event.originator_id, uuid.UUID)
+    assert event.original_sha256 == hashlib.sha256(whole).hexdigest()
+    assert (event.original_size, event.agency, event.claimed_agency) == (len(whole), "BPA", None)
+    assert base64.b64decode(event.original) == whole  # v1 kept it all; it is read as it is
+    assert reader.recorder.select_events(rejection_id)[0].state == v1_bytes

@@ -188,3 +188,74 @@ def test_a_batch_refused_as_a_whole_is_decided_again_one_message_at_a_time(
     assert stats.codes == {"already_exists": 1}
     assert ledger.program("P-BPA-03").title_en == "Registered elsewhere"
     assert count(ledger, Submission.Accepted) == 4
+
+
+def test_an_unexpected_error_stops_the_ingest_and_the_message_is_decided_again_after_restart(
+    ledger, settings, platform, monkeypatch
+):
+    """Fail closed: a bug is never recorded as a fact about the input."""
+    from impact.application.handlers import HANDLERS
+    from impact.contract.submissions import ReportOutcome
+
+    bpa = registered_key(ledger, "BPA")
+    messages = [
+        signed(bpa, registration("BPA", "P-BPA-01")),
+        signed(bpa, report("BPA", "P-BPA-01", value="12")),
+        b"{not json",
+    ]
+    platform.agency_client(bpa).send_raw([(f"m{i}", b"one-key", m) for i, m in enumerate(messages)])
+    events_before = len(list(ledger.iter_events()))
+    faults = []
+
+    def broken(uow, submission):
+        faults.append(submission.submission_id)
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setitem(HANDLERS, ReportOutcome, broken)
+    with pytest.raises(RuntimeError, match="injected fault"):
+        platform.ingest().run(until_idle=True)
+    assert faults, "the fault was never reached"
+    assert len(list(ledger.iter_events())) == events_before, "part of the failed poll was stored"
+    assert ledger.tracked_position(f"{settings.submissions_topic}:0") is None
+    assert read_rejections(settings) == []
+
+    monkeypatch.undo()
+    stats = platform.ingest().run(until_idle=True)
+    assert (stats.applied, stats.rejected, stats.codes) == (2, 1, {"malformed_json": 1})
+    assert str(ledger.program("P-BPA-01").current_value("jobs_created", "2019Q1")) == "12"
+    assert count(ledger, Submission.Accepted) == 2 and count(ledger, Rejection.Recorded) == 1
+    again = platform.ingest().run(until_idle=True)
+    assert (again.applied, again.rejected) == (0, 0)
+    assert [r["code"] for r in read_rejections(settings)] == ["malformed_json"]
+
+
+def test_a_rejection_of_a_large_unsigned_message_is_bounded_and_filed_under_no_agency(
+    ledger, settings, platform
+):
+    import base64
+    import hashlib
+
+    import orjson
+
+    from impact.domain.submission import ORIGINAL_PREFIX_BYTES
+
+    bpa = registered_key(ledger, "BPA")
+    junk = {**report("BPA", "P-BPA-01"), "padding": "x" * 200_000}
+    unsigned = orjson.dumps({"submission": junk})
+    forged = orjson.loads(signed(bpa, report("BPA", "P-BPA-01", sid="forged")))
+    forged["submission"]["value"] = "999"
+    platform.agency_client(bpa).send_raw([("a", b"k", unsigned), ("b", b"k", orjson.dumps(forged))])
+    stats = platform.ingest().run(until_idle=True)
+    assert stats.codes == {"missing_signature": 1, "bad_signature": 1}
+    recorded = [e for _, e in ledger.iter_events() if isinstance(e, Rejection.Recorded)]
+    assert [(r.agency, r.claimed_agency) for r in recorded] == [(None, "BPA"), (None, "BPA")]
+    big = recorded[0]
+    assert base64.b64decode(big.original) == unsigned[:ORIGINAL_PREFIX_BYTES]
+    assert (big.original_size, big.original_sha256) == (
+        len(unsigned),
+        hashlib.sha256(unsigned).hexdigest(),
+    )
+    published = read_rejections(settings)
+    assert sorted(r["code"] for r in published) == ["bad_signature", "missing_signature"]
+    assert all(r["agency"] is None for r in published)
+    assert max(len(orjson.dumps(r)) for r in published) < 8 * 1024

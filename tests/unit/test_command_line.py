@@ -64,6 +64,10 @@ def test_a_value_that_is_not_a_finite_number_exits_2_naming_the_option(capsys, v
         ("--target", "jobs_created:2019Q1", "write it as metric:QUARTER:value"),
         ("--target", "jobs_created:2019Q9:30", "write it like 2021Q4"),
         ("--target", "jobs_created:2019Q1:lots", "'lots' is not a number"),
+        ("--target", "jobs_created:2019Q1:0E+999999999", "write the number out"),
+        ("--target", "jobs_created:2019Q1:1E+30", "18 digits before the point"),
+        ("--target", "jobs_created:9999Q1:3", "outside the years 2000..2100"),
+        ("--target", "jobs\x00created:2019Q1:3", "control character U+0000"),
     ],
 )
 def test_a_bad_date_or_target_exits_2_naming_the_option(capsys, option, text, says):
@@ -154,3 +158,17 @@ def test_scores_and_targets_are_read_as_decimals():
     assert parse.score(" impact = 80.5") == ("impact", Decimal("80.5"))
     target = parse.target("jobs_created:2019Q1:30")
     assert (target.metric, target.quarter, target.value) == ("jobs_created", "2019Q1", 30)
+
+
+@pytest.mark.parametrize("quarter", ["9999Q4", "1999Q1", "2019Q5"])
+def test_a_review_of_a_quarter_the_ledger_cannot_hold_exits_2_with_how_to_write_it(capsys, quarter):
+    status, out, err = impact(capsys, "review", quarter)
+    assert status == USER_ERROR and out == ""
+    assert quarter in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("as_of", ["<bad text>", "2019-13-01", "\x00"])
+def test_a_review_as_of_a_time_that_is_not_one_exits_2(capsys, as_of):
+    status, out, err = impact(capsys, "review", "2019Q1", "--as-of", as_of)
+    assert status == USER_ERROR and out == ""
+    assert "'--as-of'" in err and "is not a time" in err

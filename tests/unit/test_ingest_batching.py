@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from kafka import TopicPartition
 
+from impact.application.handlers import HANDLERS
+from impact.contract.submissions import ReportOutcome
 from impact.domain.program import Program
 from impact.ingest.ingest import Ingest
 from impact.settings import Settings
@@ -109,3 +111,26 @@ def test_a_position_already_stored_is_skipped_not_applied_twice(fake):
     fake.event_store.refuse_next = 1  # the batch is refused, then its one message is found stored
     ingest.decide_batch(TP, [Record(10, message)], None)
     assert (ingest.stats.applied, ingest.stats.skipped) == (0, 1)
+
+
+def test_an_unexpected_error_stores_nothing_of_the_poll_and_the_message_is_decided_again(
+    fake, monkeypatch
+):
+    bpa = registered_key(fake, "BPA")
+    poll = (signed(bpa, registration("BPA", "P-BPA-02")), signed(bpa, report("BPA", "P-BPA-02")))
+    batches_before = len(fake.event_store.batches)
+
+    def broken(uow, submission):
+        raise RuntimeError("a bug in the handler")
+
+    monkeypatch.setitem(HANDLERS, ReportOutcome, broken)
+    with pytest.raises(RuntimeError, match="a bug in the handler"):
+        decided(fake, *poll)
+    assert len(fake.event_store.batches) == batches_before, "part of the poll was stored"
+
+    monkeypatch.undo()
+    assert decided(fake, *poll) == ["accepted", "accepted"]
+    events = [e for batch, _ in fake.event_store.batches[batches_before:] for e in batch]
+    assert not any(type(e).__qualname__ == "Rejection.Recorded" for e in events)
+    program = fake.event_store.load(Program.create_id(code="P-BPA-02"))
+    assert [str(r.value) for r in program.reports.values()] == ["12"]

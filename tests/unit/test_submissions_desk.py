@@ -90,3 +90,27 @@ def test_a_rejection_keeps_the_original_bytes_and_its_place(ledger, desk, bpa):
     assert len(recorded) == 1
     assert base64.b64decode(recorded[0].original) == b"\xffnot json"
     assert (recorded[0].source_partition, recorded[0].source_offset) == (0, 42)
+
+
+def test_a_rejection_is_filed_under_an_agency_only_when_its_signature_verifies(ledger, desk, bpa):
+    import orjson
+
+    from impact.domain.submission import Rejection
+    from impact.signing import AgencyKeyPair
+
+    kamco = registered_key(ledger, "KAMCO")
+    unsigned = orjson.dumps({"submission": report("BPA", "P-BPA-01", sid="u")})
+    forged = orjson.loads(signed(bpa, report("BPA", "P-BPA-01", sid="f")))
+    forged["submission"]["value"] = "999"
+    messages = [
+        (unsigned, (None, "BPA")),
+        (orjson.dumps(forged), (None, "BPA")),
+        (signed(kamco, report("BPA", "P-BPA-01", sid="k")), (None, "BPA")),
+        (signed(AgencyKeyPair.generate("BPA"), report("BPA", "P-BPA-01", sid="x")), (None, "BPA")),
+        (signed(bpa, report("BPA", "P-BPA-01", sid="q", quarter="9999Q4")), ("BPA", None)),
+        (signed(bpa, report("BPA", "P-BPA-01", sid="n", value="-5")), ("BPA", None)),
+    ]
+    for offset, (message, _) in enumerate(messages):
+        assert apply(ledger, desk, message, offset).rejected
+    recorded = [e for _, e in ledger.iter_events() if isinstance(e, Rejection.Recorded)]
+    assert [(r.agency, r.claimed_agency) for r in recorded] == [filed for _, filed in messages]
