@@ -8,9 +8,9 @@ header) or its chain head (a forged record that links). So, at start:
   verifies with the platform key, whose notification id is in the event store, and
   whose hash is the chain recomputed from the event store since the checkpoint before
   it (one batch of work). Without one, the base is the chain's start.
-* Records on the topic after the base are read from each partition's tail (back to the
-  first record at or before the base; checkpoints come with every batch, so this is a
-  few records). Each is accepted only if it is, byte for byte, the record the relay
+* Records on the topic after the base are read from each partition's tail, back to the
+  first record the relay wrote at or before the base (checkpoints come with every
+  batch, so this is a window of a few records). Each is accepted only if it is, byte for byte, the record the relay
   would write from the event store for the next notification id on the chain (a
   transaction that committed after the base). Anything else (not an envelope, a wrong
   hash, an unknown or repeated notification id) is *foreign*: logged with its place,
@@ -21,6 +21,7 @@ checked against the event store alone, and the highest that matches is the posit
 """
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +30,14 @@ import orjson
 from eventsourcing.persistence import Notification
 
 from impact.contract.chain import GENESIS, PlatformKey, checkpoint_signature_valid
-from impact.contract.events import notification_id_in
+from impact.contract.events import HEX64, notification_id_in
 from impact.errors import LogError
 from impact.kafka import TopicReader
 from impact.ledger import Ledger
 from impact.settings import KafkaConnection
 
 log = logging.getLogger(__name__)
+_HEX64 = re.compile(HEX64)
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 ToRecord = Callable[[Notification, Any, str], tuple[Record, str]]
@@ -161,15 +163,21 @@ class Vouched:
         return sorted(found)
 
     def _tail_after(self, position: int) -> list[TopicRecord]:
-        """The records of the topic's tail after ``position`` (by their own word), in every
-        partition: read back to a record that claims ``position`` or less."""
-        return list(
-            _tail(
-                self.kafka,
-                self.topic,
-                stop=lambda r: r.notification_id is not None and 0 < r.notification_id <= position,
-            )
-        )
+        """The records of each partition's tail after ``position``: read back to a record
+        the relay wrote for ``position`` or before (its content is what the event store
+        gives for its notification id; a header alone does not stop the reading)."""
+
+        def written_at_or_before(record: TopicRecord) -> bool:
+            nid = record.notification_id
+            if nid is None or not 0 < nid <= position:
+                return False
+            prev_hash = _json(record.value).get("prev_hash")
+            if not (isinstance(prev_hash, str) and _HEX64.match(prev_hash)):
+                prev_hash = GENESIS
+            expected = self._expected(nid, prev_hash)
+            return expected is not None and _same(record, expected[0], legacy=True)
+
+        return list(_tail(self.kafka, self.topic, stop=written_at_or_before))
 
     # -- a route without a chain ----------------------------------------------------
 
@@ -200,7 +208,7 @@ def _same(record: TopicRecord, expected: Record, legacy: bool) -> bool:
     # A log published before the chain: the same envelope without its chain fields.
     if legacy:
         content = _json(value)
-        return bool(content) and orjson.loads(record.value) == {
+        return bool(content) and _json(record.value) == {
             k: v for k, v in content.items() if k not in ("prev_hash", "hash")
         }
     return False
@@ -227,7 +235,8 @@ def _tail(
         partitions = reader.partitions()
         ends, begins = reader.end_offsets(partitions), reader.beginning_offsets(partitions)
         for partition in partitions:
-            end, window, got = ends[partition], 64, []
+            end, window = ends[partition], 64
+            got: list[TopicRecord] = []
             reader.assign(partitions=[partition])
             while end > begins[partition]:
                 start = max(begins[partition], end - window)
