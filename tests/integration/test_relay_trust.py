@@ -172,3 +172,34 @@ def assert_exactly_once_and_contiguous_but(ledger, settings) -> None:
         except Exception:
             continue
     assert sorted(ids) == list(range(1, ledger.max_notification_id() + 1))
+
+
+def test_a_relay_killed_mid_run_among_foreign_records_publishes_every_event_once(
+    ledger, settings, platform
+):
+    import random
+
+    from tests.integration.test_crash_trials import kill_part_way
+
+    record_programmes(ledger, 20)
+    platform.relay(batch_size=10).run(until_idle=True)
+    foreign = [
+        write_foreign(settings, b"junk", b"1000000"),
+        write_foreign(settings, b"\x00", None),
+    ]
+    submit_proposals(ledger, 1200)
+    total = ledger.max_notification_id()
+
+    def signed_up_to() -> int:
+        records = read_records(settings, settings.checkpoints_topic)
+        return orjson.loads(records[-1].value)["up_to_notification_id"]
+
+    before, after = kill_part_way(["relay"], settings, signed_up_to, total, random.Random(13))
+    assert before < after < total, "the relay was not killed part-way; run the test again"
+    platform.relay(batch_size=50).run(until_idle=True)
+
+    assert_exactly_once_and_contiguous_but(ledger, settings)
+    assert last_checkpoint(settings)["hash"] == chain_from_store(ledger)
+    found = failures(audit(settings))
+    assert set(found) == {"log-records", "platform-chain"}
+    assert {f.partition(":")[0] for f in found["platform-chain"]} == set(foreign)
