@@ -16,6 +16,11 @@ Kafka record by ``topic[partition]@offset``, a field by its path):
   ``hash`` covers its content (``impact.contract.chain``);
 * **checkpoints**: each is signed by a trusted platform key and names the chain's
   hash at its notification id; every record is covered by one;
+* **platform chain**: every record is the link the signed chain holds for its
+  notification id; a second record of an id, an id the store does not have, or a
+  record that is not an envelope was written by someone else and is named as foreign
+  (where the store is silent, the record a signed checkpoint or the next link vouches
+  for is the chain's, never one that merely links to its predecessor);
 * **agency signatures**: ``impact.audit.signatures``;
 * **sealed personal data**: each sealed record opens with its subject's key, or the
   key was destroyed (erased); one that does not open with its key was altered.

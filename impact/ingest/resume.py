@@ -251,10 +251,13 @@ def _tail(
                     )
                     for r in reader.read_to({partition: end}, timeout=30)
                 ]
-                stopped = [i for i, r in enumerate(records) if stop(r)]
-                kept = records[stopped[-1] + 1 :] if stopped else records
-                got.extend(reversed(kept))
-                yield from reversed(kept)
+                stopped = False
+                for record in reversed(records):  # newest first; stop() may ask the store
+                    if stop(record):
+                        stopped = True
+                        break
+                    got.append(record)
+                    yield record
                 if stopped or enough(got) or start == begins[partition]:
                     break
                 end, window = start, window * 8
