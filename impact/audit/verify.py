@@ -16,6 +16,11 @@ Kafka record by ``topic[partition]@offset``, a field by its path):
   ``hash`` covers its content (``impact.contract.chain``);
 * **checkpoints**: each is signed by a trusted platform key and names the chain's
   hash at its notification id; every record is covered by one;
+* **platform chain**: every record is the link the signed chain holds for its
+  notification id; a second record of an id, an id the store does not have, or a
+  record that is not an envelope was written by someone else and is named as foreign
+  (where the store is silent, the record a signed checkpoint or the next link vouches
+  for is the chain's, never one that merely links to its predecessor);
 * **agency signatures**: ``impact.audit.signatures``;
 * **sealed personal data**: each sealed record opens with its subject's key, or the
   key was destroyed (erased); one that does not open with its key was altered.
@@ -107,6 +112,8 @@ class _State:
     mismatches: list[_Mismatch] = field(default_factory=list)
     linked_ok: dict[int, bool] = field(default_factory=dict)
     covered_up_to: int = 0
+    chosen: dict[int, "Published"] = field(default_factory=dict)
+    not_envelopes: list[str] = field(default_factory=list)
     sealed: Counter[str] = field(default_factory=Counter)
 
 
@@ -142,6 +149,9 @@ class Verifier:
         self.checkpoints = CheckResult(
             "checkpoints", "checkpoints are signed by a trusted platform key and match the chain"
         )
+        self.platform_chain = CheckResult(
+            "platform-chain", "every record on the log is a link of the platform's signed chain"
+        )
         self.signatures = SignatureCheck()
         self.sealed = CheckResult(
             "sealed-data", "sealed personal data opens with its subject's key, or was erased"
@@ -160,6 +170,7 @@ class Verifier:
         report.checkpoints = sum(len(v) for v in signed.values())
         self._follow_chain(signed)
         self._judge_mismatches()
+        self._name_foreign_records()
         self.sealed.notes = [f"{n} {state}" for state, n in sorted(self.state.sealed.items())]
         report.checks = [
             self.records,
@@ -168,6 +179,7 @@ class Verifier:
             self.versions,
             self.chain,
             self.checkpoints,
+            self.platform_chain,
             self.signatures.finish(),
             self.sealed,
         ]
@@ -211,6 +223,7 @@ class Verifier:
             envelope = EventEnvelope.model_validate(raw)
         except ValueError as exc:
             self.records.fail(record.where, f"not an event envelope: {short(str(exc), 160)}")
+            self.state.not_envelopes.append(record.where)
             return None
         if record.notification_id != envelope.notification_id:
             self.records.fail(
@@ -423,7 +436,8 @@ class Verifier:
         for nid in sorted(self.state.by_nid):
             entries = self.state.by_nid[nid]
             wanted = self.state.store_digest.get(nid)
-            chosen = next((e for e in entries if e.digest == wanted), entries[0])
+            chosen = _chain_entry(entries, wanted, self.state.by_nid.get(nid + 1, []), signed)
+            self.state.chosen[nid] = chosen
             self.chain.checked += 1
             if chosen.hash is None:
                 legacy += 1
@@ -495,6 +509,57 @@ class Verifier:
                 f"differs from its record {entry.where}: "
                 f"{self._diff(entry, mismatch.store_content)} ({verdict})",
             )
+
+    def _name_foreign_records(self) -> None:
+        """Every record that is not the link the signed chain holds for its notification id:
+        a second record of an id, an id the event store does not have, or not an envelope.
+        Someone other than the relay wrote it; readers must not count it."""
+        covered = self.state.covered_up_to
+        self.platform_chain.checked = self.records.checked
+        for where in self.state.not_envelopes:
+            self.platform_chain.fail(where, "is not part of the platform's chain (not an envelope)")
+        for nid, entries in sorted(self.state.by_nid.items()):
+            chosen = self.state.chosen.get(nid)
+            known = nid in self.state.store_digest or nid in self.state.store_unreadable
+            for entry in entries:
+                if entry is chosen and known:
+                    continue
+                if entry is not chosen:
+                    why = (
+                        f"another record of notification {nid} ({chosen.where}) is the link "
+                        "the signed chain holds"
+                        if chosen is not None
+                        else "it is not on the chain"
+                    )
+                else:
+                    why = f"the event store has no notification {nid}" + (
+                        "" if nid <= covered else " and no signed checkpoint covers it"
+                    )
+                self.platform_chain.fail(entry.where, f"is not part of the platform's chain: {why}")
+
+
+def _chain_entry(
+    entries: list[Published],
+    store_digest: bytes | None,
+    following: list[Published],
+    signed: dict[int, list[tuple[str, str]]],
+) -> Published:
+    """Which of the records of one notification id is the chain's link: the one the event
+    store rebuilds; without it, the one a signed checkpoint names or the next link follows
+    (a record that merely links to its predecessor is not enough: a forgery can)."""
+    if len(entries) == 1:
+        return entries[0]
+    signed_hashes = {h for found in signed.values() for _, h in found}
+    followed = {e.prev_hash for e in following}
+    for prefer in (
+        lambda e: e.digest == store_digest,
+        lambda e: e.hash in signed_hashes,
+        lambda e: e.hash in followed,
+    ):
+        found = [e for e in entries if prefer(e)]
+        if found:
+            return found[0]
+    return entries[0]
 
 
 def verify(

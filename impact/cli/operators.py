@@ -34,7 +34,10 @@ def relay(
             ),
             "the relay",
         )
-    out.print(f"relay: {stats.published} events published after notification {stats.resumed_after}")
+    out.print(
+        f"relay: {stats.published} events published after notification {stats.resumed_after}"
+        + (f"; {stats.foreign} foreign records on the topic reported" if stats.foreign else "")
+    )
 
 
 def load() -> None:

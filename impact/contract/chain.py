@@ -14,11 +14,13 @@ The chain
     the record's bytes) is hashed, so a verifier rebuilding the envelope from the event
     store computes the same digest.
 
-    The relay keeps the chain across restarts the way it keeps its position: the
-    record with the highest committed notification id (read_committed, from the tail
-    of the topic) is where it resumes, and that record's ``hash`` is the chain's head.
-    A batch's links are computed before its transaction and adopted only once it
-    commits, so a relay killed mid-batch restarts from the last committed link.
+    The relay keeps the chain across restarts with its position, both taken from its
+    last checkpoint that the platform key signed and the event store confirms, never
+    from a record's headers (``impact.ingest.resume``). A batch's links are computed
+    before its transaction and adopted only once it commits, so a relay killed mid-batch
+    restarts from the last committed link. A record on the topic that is not the link
+    the signed chain holds for its notification id is foreign: the relay reports it and
+    ``impact audit verify`` names it; no checkpoint covers it.
 
 The checkpoints
     In the same Kafka transaction as every batch, the relay publishes a ``Checkpoint``

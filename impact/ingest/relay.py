@@ -5,17 +5,18 @@ How exactly-once holds, with no second store for the position:
 * One transactional producer (a fixed ``transactional.id``) publishes a batch of
   notifications inside one Kafka transaction. Starting it fences any older relay
   with the same id and aborts the transaction a crashed one left open.
-* Every record carries its notification id in a header. After ``init_transactions``
-  the relay reads, with ``read_committed``, the tail of every partition and takes
-  the highest notification id there: that is what the log already holds, so it
-  resumes right after it. A batch either committed (and is seen) or not (and is
-  sent again), so nothing is lost and nothing doubled.
+* Every record carries its notification id in a header, but the relay resumes only
+  from what it can vouch for (``impact.ingest.resume``): its last checkpoint signed by
+  the platform key and checked against the event store, then the records after it that
+  are byte for byte what it would write from the store. A batch either committed (with
+  its checkpoint) or not (and is sent again), so nothing is lost and nothing doubled;
+  a record someone else wrote is reported as foreign and never moves the position.
 * Records are keyed by aggregate id, so each aggregate's events stay in order in
   one partition.
 * Envelopes on ``impact.events`` are links of a hash chain in notification-id order,
   and each batch's transaction also carries a checkpoint signed by the platform key
-  (``impact.contract.chain`` explains both). The chain's head is the ``hash`` of the
-  record the relay resumes after, so it survives restarts and crashes with the position.
+  (``impact.contract.chain`` explains both). The chain's head comes from the same
+  signed checkpoint, so it survives restarts and crashes with the position.
 """
 
 import logging
@@ -28,9 +29,10 @@ import orjson
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from impact.contract.chain import GENESIS, PlatformKey, chained
+from impact.contract.chain import PlatformKey, chained
 from impact.contract.events import NOTIFICATION_HEADER, envelope_for, notification_id_in
 from impact.domain.submission import Rejection
+from impact.ingest.resume import Vouched
 from impact.kafka import TopicReader, ensure_topics, kafka_errors, transactional_producer
 from impact.ledger import Ledger
 from impact.settings import KafkaConnection, RelayOptions, Topics
@@ -44,6 +46,8 @@ class RelayStats:
     published: int = 0
     batches: int = 0
     last_notification_id: int = 0
+    foreign: int = 0
+    """Records found on the topic after the relay's last checkpoint that it did not write."""
 
 
 def highest_published(kafka: KafkaConnection, topic: str) -> int:
@@ -110,16 +114,6 @@ def envelope_record(notification: Notification, event: Any, prev_hash: str) -> t
         [("type", envelope.type.encode())],
     )
     return record, envelope.hash or prev_hash
-
-
-def chain_head_of(value: bytes | None) -> str | None:
-    """The ``hash`` a published envelope carries (None for one published before the chain)."""
-    try:
-        found = orjson.loads(value or b"null")
-    except orjson.JSONDecodeError:
-        return None
-    head = found.get("hash") if isinstance(found, dict) else None
-    return head if isinstance(head, str) else None
 
 
 def rejection_record(notification: Notification, event: Any, prev_hash: str) -> tuple[Record, str]:
@@ -191,41 +185,30 @@ class Relay:
         )
         self._producer = transactional_producer(self.kafka, self.route.transactional_id)
         try:
-            self._position, tail = published_head(self.kafka, self.route.topic)
-            self._head = chain_head_of(tail) or self._head_from_store(self._position)
+            resumed = Vouched(
+                self.ledger,
+                self.kafka,
+                self.route.topic,
+                self.route.to_record,
+                self.route.event_topics,
+                self.route.checkpoints_topic,
+                self._signer,
+            ).resume()
         except BaseException:
             self.close()
             raise
+        self._position, self._head = resumed.position, resumed.head
+        for record in resumed.foreign:
+            log.warning(
+                "%s%s is not a record of the platform's chain (notification_id header %s); "
+                "reported and not adopted",
+                self.route.topic,
+                record.place,
+                record.notification_id,
+            )
+        self.stats.foreign = len(resumed.foreign)
         self.stats.resumed_after = self.stats.last_notification_id = self._position
         log.info("relay to %s resumes after notification %d", self.route.topic, self._position)
-
-    def _head_from_store(self, position: int) -> str:
-        """The chain's head after ``position``, computed from the event store.
-
-        Only for a log whose last record predates the chain: its records are linked
-        by their content, as a verifier links them.
-        """
-        head = GENESIS
-        if not self.route.checkpoints_topic or position == 0:
-            return head
-        log.info(
-            "the tail of %s carries no chain hash; linking 1..%d from the event store",
-            self.route.topic,
-            position,
-        )
-        start = 1
-        while start <= position:
-            page = self.ledger.notifications(start, 1000, self.route.event_topics)
-            for notification in page:
-                if notification.id > position:
-                    return head
-                _, head = self.route.to_record(
-                    notification, self.ledger.mapper.to_domain_event(notification), head
-                )
-            if not page:
-                break
-            start = page[-1].id + 1
-        return head
 
     def close(self) -> None:
         producer, self._producer = getattr(self, "_producer", None), None

@@ -192,7 +192,12 @@ def test_a_forged_copy_of_a_record_on_the_log_is_found_by_partition_and_offset(
 
     where = f"{settings.events_topic}[{at.partition}]@{at.offset}"
     found = failures(report)
-    assert set(found) == {"exactly-once", "versions"}
+    assert set(found) == {"exactly-once", "versions", "platform-chain"}
+    assert found["platform-chain"] == [
+        f"{where}: is not part of the platform's chain: another record of notification "
+        f"{forged['notification_id']} ({settings.events_topic}[{original.partition}]@"
+        f"{original.offset}) is the link the signed chain holds"
+    ]
     assert found["versions"] == [
         f"{where}: aggregate {forged['aggregate_id']} has version 2 here where 3 "
         "comes next in log order"
