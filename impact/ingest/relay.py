@@ -175,25 +175,36 @@ class Relay:
         self.route = route or events_route(topics, options)
         self.stats = RelayStats()
 
-    def start(self) -> None:
-        """Create topics, fence older relays with the same id, find where to resume."""
-        ensure_topics(self.kafka, self.topics)
+    def _vouched(self) -> Vouched:
         self._signer = (
             PlatformKey.load_or_create(self.options.platform_key_path)
             if self.route.checkpoints_topic
             else None
         )
+        return Vouched(
+            self.ledger,
+            self.kafka,
+            self.route.topic,
+            self.route.to_record,
+            self.route.event_topics,
+            self.route.checkpoints_topic,
+            self._signer,
+        )
+
+    def published_position(self) -> int:
+        """The highest notification id the relay can vouch is published (its signed chain,
+        checked against the event store); never a record's unverified header. Publishes
+        nothing."""
+        ensure_topics(self.kafka, self.topics)
+        return self._vouched().resume().position
+
+    def start(self) -> None:
+        """Create topics, fence older relays with the same id, find where to resume."""
+        ensure_topics(self.kafka, self.topics)
+        vouched = self._vouched()
         self._producer = transactional_producer(self.kafka, self.route.transactional_id)
         try:
-            resumed = Vouched(
-                self.ledger,
-                self.kafka,
-                self.route.topic,
-                self.route.to_record,
-                self.route.event_topics,
-                self.route.checkpoints_topic,
-                self._signer,
-            ).resume()
+            resumed = vouched.resume()
         except BaseException:
             self.close()
             raise

@@ -95,6 +95,10 @@ class KafkaResource(dg.ConfigurableResource):
         relay = Relay(ledger, self.connection, self.topics, self.relay_options)
         return relay.run(until_idle=True, on_batch=on_batch)
 
+    def published_position(self, ledger: Ledger) -> int:
+        """The highest notification id the relay vouches is on the log (its signed chain)."""
+        return Relay(ledger, self.connection, self.topics, self.relay_options).published_position()
+
     def load(
         self, store: ProjectionStore, on_batch: Callable[[LoadStats], None] | None = None
     ) -> LoadStats:

@@ -203,3 +203,22 @@ def test_a_relay_killed_mid_run_among_foreign_records_publishes_every_event_once
     found = failures(audit(settings))
     assert set(found) == {"log-records", "platform-chain"}
     assert {f.partition(":")[0] for f in found["platform-chain"]} == set(foreign)
+
+
+def test_a_far_ahead_header_does_not_make_the_load_sensor_think_the_log_is_up_to_date(
+    ledger, settings, platform
+):
+    from impact.orchestration.resources import resources_from
+    from impact.orchestration.sensors import lag
+
+    record_programmes(ledger, 2)
+    platform.relay().run(until_idle=True)
+    envelope = read_envelopes(settings)[-1][2]
+    write_foreign(settings, envelope.to_bytes(), b"1000000")
+    submit_proposals(ledger, 2)
+
+    resources = resources_from(settings)
+    stored, published, _ = lag(
+        resources["event_store"], resources["kafka"], resources["clickhouse"]
+    )
+    assert (stored, published) == (ledger.max_notification_id(), ledger.max_notification_id() - 2)
