@@ -310,7 +310,7 @@ class Loader:
         )
         batch = _Batch(f"{self.topic}:{ranges}")
         readable = []
-        for tp, records in sorted(fetched.items()):
+        for _tp, records in sorted(fetched.items()):
             for record in records:
                 head = _head(self._topic_json, record)
                 try:
