@@ -235,8 +235,7 @@ class Verifier:
 
     def _judge_payload(self, record: LogRecord, envelope: EventEnvelope) -> None:
         """A payload its type's schema refuses (the loader quarantines that record)."""
-        payload = orjson.dumps(envelope.payload)
-        problem = payload_problem(envelope.type, envelope.schema_version, payload)
+        problem = payload_problem(envelope.type, envelope.schema_version, envelope.payload)
         if problem:
             self.records.fail(
                 record.where, f"{envelope.type}: {problem} (quarantined by the loader)"

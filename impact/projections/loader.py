@@ -329,8 +329,9 @@ class Loader:
         for _, head, record, read, content in readable:
             reason = self.chain.judge(content)
             if reason is None:
-                payload = orjson.dumps(content["payload"])
-                reason = payload_problem(content["type"], content["schema_version"], payload)
+                reason = payload_problem(
+                    content["type"], content["schema_version"], content["payload"]
+                )
                 if reason is not None:
                     # Not admitted: its place in the chain stays open for the genuine record.
                     del self.chain.links[content["notification_id"]]
