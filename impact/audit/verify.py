@@ -42,6 +42,7 @@ from impact.audit.log import LogRecord, fetch_record, read_topic
 from impact.audit.signatures import SignatureCheck
 from impact.contract.chain import GENESIS, checkpoint_signature_valid, content_digest, link
 from impact.contract.events import CHAIN_FIELDS, Checkpoint, EventEnvelope, envelope_for
+from impact.contract.payloads import payload_problem
 from impact.domain.proposal import Proposal
 from impact.errors import PrivacyError
 from impact.ledger import Ledger
@@ -231,6 +232,7 @@ class Verifier:
                 f"its notification_id header says {record.notification_id}, its body "
                 f"{envelope.notification_id}",
             )
+        self._judge_payload(record, envelope)
         return Published(
             record.partition,
             record.offset,
@@ -243,6 +245,14 @@ class Verifier:
             envelope.aggregate_version,
             envelope.type,
         )
+
+    def _judge_payload(self, record: LogRecord, envelope: EventEnvelope) -> None:
+        """A payload its type's schema refuses (the loader quarantines that record)."""
+        problem = payload_problem(envelope.type, envelope.schema_version, envelope.payload)
+        if problem:
+            self.records.fail(
+                record.where, f"{envelope.type}: {problem} (quarantined by the loader)"
+            )
 
     # -- the event store --------------------------------------------------------
 

@@ -5,7 +5,7 @@ import dagster as dg
 from impact.domain.scoring import COMPONENTS
 from impact.orchestration.assets import quarterly_scores, raw_events
 from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
-from impact.projections.reconcile import loaded_spans, records_in
+from impact.projections.reconcile import loaded_spans, quarantined, records_in
 
 
 @dg.asset_check(
@@ -85,4 +85,28 @@ def every_candidate_has_all_components(clickhouse: ClickHouseResource) -> dg.Ass
     )
 
 
-CHECKS = [offsets_contiguous, counts_reconcile_with_event_store, every_candidate_has_all_components]
+@dg.asset_check(
+    asset=raw_events,
+    description=(
+        "No record is quarantined: every record of the log is a valid envelope of the platform's "
+        "chain whose payload its type's schema accepts and the typed tables hold. Fails, naming "
+        "each refused record by partition and offset with its reason, while any is."
+    ),
+)
+def nothing_quarantined(clickhouse: ClickHouseResource) -> dg.AssetCheckResult:
+    total, rows = quarantined(clickhouse.store)
+    return dg.AssetCheckResult(
+        passed=total == 0,
+        metadata={
+            "quarantined": total,
+            "records": "; ".join(f"[{p}]@{o} {t or '?'}: {r}" for p, o, t, r in rows) or "none",
+        },
+    )
+
+
+CHECKS = [
+    nothing_quarantined,
+    offsets_contiguous,
+    counts_reconcile_with_event_store,
+    every_candidate_has_all_components,
+]

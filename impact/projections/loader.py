@@ -21,6 +21,35 @@ stored, and nothing is sent after a failure), while the next batch is read and c
 so the resume point stays exact, and the INSERT (which releases the GIL) overlaps the
 reading. ``on_batch`` is called on the caller's thread once a batch is stored.
 
+Quarantine: a record is kept in ``raw_events`` with ``error`` saying why, and never
+reaches the typed tables or the views (which read ``error = ''`` only), when
+
+- it is not an envelope (``read_for_loading``);
+- its payload is not what its event type's schema says, or carries a quantity no
+  ``Decimal128(6)`` holds (``impact.contract.payloads.payload_problem``);
+- its ``hash`` is not ``link(prev_hash, content_digest(envelope))``: it does not cover
+  its own content;
+- its notification id is one an admitted record already has (the first admitted wins);
+- its ``prev_hash`` is not the ``hash`` of the admitted record with the notification id
+  before it, or the admitted record after it does not name its ``hash`` as its
+  ``prev_hash`` (notification id 1 must link to ``GENESIS``);
+- it has no chain fields and an admitted chained record has a lower notification id
+  (records without them are only the log's prefix published before the chain).
+
+What the loader verifies of the chain, and what it cannot: records are judged in
+notification-id order within each poll (all partitions together), against every record
+admitted before (their notification ids, ``prev_hash`` and ``hash`` are kept in memory
+and read back from ``raw_events`` when a loader starts). A link is checked as soon as
+both its ends have been seen, whichever comes first; a record whose neighbours have not
+been read yet (another partition lags) is admitted on its own hash and checked against
+them when they come; then the later one of a mismatched pair is quarantined, which
+may be the genuine one. A forgery that carries a correct ``prev_hash``, its own correct
+hash and a notification id the platform has not published yet cannot be told from the
+genuine record by the loader (only the signed checkpoints and the event store can:
+``impact audit verify``); the genuine record that comes later is then quarantined as a
+second record of that notification id. Records of the ClickHouse guard (a value the
+typed tables cannot cast) are listed by the ``quarantine`` view too.
+
 ``recorded_until`` makes a loader for auditors' replays: it keeps only the events
 recorded by that time (the log as it stood then) and skips the rest.
 """
@@ -35,7 +64,9 @@ from typing import Any
 
 import orjson
 
+from impact.contract.chain import GENESIS, content_digest, link
 from impact.contract.events import read_for_loading
+from impact.contract.payloads import payload_problem
 from impact.errors import ContractError
 from impact.kafka import Fetched, TopicReader
 from impact.projections.schema import create_schema
@@ -73,6 +104,7 @@ INSERT_DEPTH = 1
 class LoadStats:
     loaded: int = 0
     unreadable: int = 0
+    quarantined: int = 0
     skipped: int = 0
     batches: int = 0
 
@@ -97,6 +129,57 @@ class _Batch:
 
 def _head(topic: bytes, record: Any) -> bytes:
     return b'{"topic":%b,"partition":%d,"offset":%d,' % (topic, record.partition, record.offset)
+
+
+def _quarantined_line(json: bytes, reason: str) -> bytes:
+    return json[:-1] + b',"error":' + orjson.dumps(reason[:2000]) + b"}"
+
+
+class ChainState:
+    """The chain as admitted so far: notification id → (prev_hash, hash) ('' when absent)."""
+
+    def __init__(self, admitted: dict[int, tuple[str, str]] | None = None) -> None:
+        self.links = admitted or {}
+        chained = [nid for nid, (_, h) in self.links.items() if h]
+        self.first_chained = min(chained) if chained else None
+
+    @classmethod
+    def stored(cls, store: ProjectionStore, topic: str) -> "ChainState":
+        rows = store.rows(
+            "SELECT notification_id, any(prev_hash), any(hash) FROM {db}.raw_events"
+            " WHERE topic = {t:String} AND error = '' GROUP BY notification_id",
+            t=topic,
+        )
+        return cls({int(n): (str(p), str(h)) for n, p, h in rows})
+
+    def judge(self, content: dict[str, Any]) -> str | None:
+        """Why the record ``content`` (a parsed envelope) is not admitted; None when it is
+        (and then it is admitted)."""
+        nid = content["notification_id"]
+        prev, own = content.get("prev_hash") or "", content.get("hash") or ""
+        if nid in self.links:
+            return f"a second record for notification id {nid}"
+        if not own or not prev:
+            if self.first_chained is not None and nid > self.first_chained:
+                return (
+                    f"no hash chain fields, after the chain began at notification id "
+                    f"{self.first_chained}"
+                )
+        else:
+            if link(prev, content_digest(content)) != own:
+                return "its hash does not cover its content"
+            before = self.links.get(nid - 1)
+            if nid == 1 and prev != GENESIS:
+                return "notification id 1 does not link to the chain's genesis"
+            if before is not None and before[1] and prev != before[1]:
+                return f"its prev_hash does not link to notification id {nid - 1}"
+            after = self.links.get(nid + 1)
+            if after is not None and after[0] and after[0] != own:
+                return f"the record of notification id {nid + 1} does not link to it"
+            if self.first_chained is None or nid < self.first_chained:
+                self.first_chained = nid
+        self.links[nid] = (prev, own)
+        return None
 
 
 def _unreadable_line(head: bytes, record: Any, error: str) -> bytes:
@@ -174,6 +257,7 @@ class Loader:
         self.batch_size = batch_size
         self.recorded_until = recorded_until
         self.stats = LoadStats()
+        self.chain = ChainState()
 
     def run(
         self,
@@ -200,6 +284,7 @@ class Loader:
 
         try:
             reader.assign(loaded_positions(self.store, self.topic))
+            self.chain = ChainState.stored(self.store, self.topic)
             inserter = _Inserter(self.store)
             reader.run(
                 handle,
@@ -224,25 +309,42 @@ class Loader:
             for tp, records in sorted(fetched.items())
         )
         batch = _Batch(f"{self.topic}:{ranges}")
-        for tp, records in sorted(fetched.items()):
+        readable = []
+        for _tp, records in sorted(fetched.items()):
             for record in records:
                 head = _head(self._topic_json, record)
                 try:
                     read = read_for_loading(record.value)
                 except ContractError as exc:
-                    log.warning(
-                        "unreadable record %s[%d]@%d: %s",
-                        tp.topic,
-                        tp.partition,
-                        record.offset,
-                        exc,
-                    )
+                    self._quarantine(record, str(exc))
                     batch.lines.append(_unreadable_line(head, record, str(exc)))
                     self.stats.unreadable += 1
                     continue
                 if self.recorded_until is not None and read.recorded_at > self.recorded_until:
                     self.stats.skipped += 1
                     continue
-                batch.lines.append(head + read.json[1:])
-                self.stats.loaded += 1
+                content = orjson.loads(read.json)
+                readable.append((content["notification_id"], head, record, read, content))
+        readable.sort(key=lambda r: (r[0], r[2].partition, r[2].offset))
+        for _, head, record, read, content in readable:
+            reason = self.chain.judge(content)
+            if reason is None:
+                reason = payload_problem(
+                    content["type"], content["schema_version"], content["payload"]
+                )
+                if reason is not None:
+                    # Not admitted: its place in the chain stays open for the genuine record.
+                    del self.chain.links[content["notification_id"]]
+            if reason is not None:
+                self._quarantine(record, reason)
+                batch.lines.append(head + _quarantined_line(read.json, reason)[1:])
+                self.stats.quarantined += 1
+                continue
+            batch.lines.append(head + read.json[1:])
+            self.stats.loaded += 1
         return batch
+
+    def _quarantine(self, record: Any, reason: str) -> None:
+        log.warning(
+            "quarantined record %s[%d]@%d: %s", self.topic, record.partition, record.offset, reason
+        )

@@ -99,3 +99,17 @@ def unloaded_records(
             if end > next_positions.get(p, 0)
         },
     )
+
+
+def quarantined(
+    store: ProjectionStore, limit: int = 20
+) -> tuple[int, list[tuple[int, int, str, str]]]:
+    """How many records the quarantine view lists, and the first ``limit`` of them
+    (partition, offset, type, reason)."""
+    total = int(store.rows("SELECT count() FROM {db}.quarantine")[0][0])
+    rows = store.rows(
+        "SELECT partition, offset, type, reason FROM {db}.quarantine"
+        " ORDER BY partition, offset LIMIT {n:UInt32}",
+        n=limit,
+    )
+    return total, [(int(p), int(o), str(t), str(r)) for p, o, t, r in rows]

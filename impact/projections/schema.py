@@ -70,6 +70,29 @@ SETTINGS non_replicated_deduplication_window = 10000, merge_max_block_size = 102
 # with) adds what a typed table lacks.
 
 
+OUTCOME_TYPES = "('Program.OutcomeReported', 'Program.OutcomeCorrected')"
+CASTABLE = f"""multiIf(
+    type IN {OUTCOME_TYPES},
+    toDecimal128OrNull(JSONExtractString(payload, 'value'), 6) IS NOT NULL,
+    type = 'Program.Registered',
+    arrayAll(t -> toDecimal128OrNull(JSONExtractString(t, 'value'), 6) IS NOT NULL,
+             JSONExtractArrayRaw(payload, 'targets')),
+    1)"""
+"""Whether a raw row's quantities fit the typed tables' Decimal128(6): the loader refuses
+such records already; this guard keeps a row stored before (or by another loader) from
+stopping a view or a back-fill. A row it refuses is listed by the ``quarantine`` view."""
+ADMITTED = f"error = '' AND {CASTABLE}"
+QUARANTINE = f"""
+    SELECT topic, partition, offset, notification_id, type, error AS reason, loaded_at
+    FROM {{db}}.raw_events WHERE error != ''
+    UNION ALL
+    SELECT topic, partition, offset, notification_id, type,
+           'a quantity of its payload is beyond what Decimal128(6) holds' AS reason, loaded_at
+    FROM {{db}}.raw_events WHERE error = '' AND NOT {CASTABLE}
+"""
+"""Every record kept out of the projections: where it is, its type and why."""
+
+
 @dataclass(frozen=True)
 class Typed:
     order: str
@@ -82,7 +105,7 @@ class Typed:
     def select(self) -> str:
         return (
             f"SELECT {self.columns} FROM {{db}}.raw_events {self.array_join}"
-            f" WHERE error = '' AND {self.source}"
+            f" WHERE {ADMITTED} AND {self.source}"
         )
 
 
@@ -110,7 +133,7 @@ TYPED: dict[str, Typed] = {
             aggregate_id AS program_id, event_id,
             JSONExtractString(t, 'metric') AS metric,
             JSONExtractString(t, 'quarter') AS quarter,
-            toDecimal128(JSONExtractString(t, 'value'), 6) AS target,
+            toDecimal128OrZero(JSONExtractString(t, 'value'), 6) AS target,
             recorded_at""",
         array_join="ARRAY JOIN JSONExtractArrayRaw(payload, 'targets') AS t",
         source="type = 'Program.Registered' AND JSONLength(payload, 'targets') > 0",
@@ -123,12 +146,12 @@ TYPED: dict[str, Typed] = {
             JSONExtractString(payload, 'corrects') AS corrects,
             JSONExtractString(payload, 'metric') AS metric,
             JSONExtractString(payload, 'quarter') AS quarter,
-            toDecimal128(JSONExtractString(payload, 'value'), 6) AS value,
+            toDecimal128OrZero(JSONExtractString(payload, 'value'), 6) AS value,
             JSONHas(payload, 'evidence') AND JSONType(payload, 'evidence') = 'Object' AS has_evidence,
             JSONExtractString(payload, 'evidence', 'sha256') AS evidence_sha256,
             CAST(type = 'Program.OutcomeCorrected', 'Bool') AS is_correction,
             aggregate_version, notification_id, occurred_at, recorded_at, actor""",
-        source="type IN ('Program.OutcomeReported', 'Program.OutcomeCorrected')",
+        source=f"type IN {OUTCOME_TYPES}",
     ),
     "lifecycle_rows": Typed(
         order="(program_id, aggregate_version)",
@@ -147,10 +170,11 @@ TYPED: dict[str, Typed] = {
 }
 
 VIEWS = {
-    "events": """
-        SELECT * FROM {db}.raw_events WHERE error = ''
+    "events": f"""
+        SELECT * FROM {{db}}.raw_events WHERE {ADMITTED}
         ORDER BY notification_id LIMIT 1 BY event_id
     """,
+    "quarantine": QUARANTINE,
     "programs": """
         SELECT * EXCEPT (event_id) FROM {db}.program_registrations LIMIT 1 BY event_id
     """,
@@ -426,7 +450,7 @@ def _complete(store: ProjectionStore, name: str, typed: Typed) -> None:
     """Add the rows of events raw_events holds but ``name`` lacks (left by a killed INSERT)."""
     held = store.rows(
         f"SELECT (SELECT uniqExact(event_id) FROM {{db}}.raw_events"
-        f"        WHERE error = '' AND {typed.source}),"
+        f"        WHERE {ADMITTED} AND {typed.source}),"
         f"       (SELECT uniqExact(event_id) FROM {{db}}.{name})"
     )[0]
     if held[0] != held[1]:

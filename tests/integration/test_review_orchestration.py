@@ -34,6 +34,7 @@ def test_the_definitions_hold_the_review_assets_checks_schedule_and_sensor(setti
         "council_report",
     }
     assert {k.name for k in graph.asset_check_keys} == {
+        "nothing_quarantined",
         "offsets_contiguous",
         "counts_reconcile_with_event_store",
         "every_candidate_has_all_components",
@@ -98,6 +99,7 @@ def test_the_load_checks_pass_on_a_transactional_topic_whose_offsets_have_gaps(
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["offsets_contiguous"].passed
     assert checks["counts_reconcile_with_event_store"].passed
+    assert checks["nothing_quarantined"].passed
     assert checks["counts_reconcile_with_event_store"].metadata[
         "event_store_max_notification_id"
     ].value == (ledger.max_notification_id())

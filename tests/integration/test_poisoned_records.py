@@ -1,0 +1,171 @@
+"""No single record on impact.events can stop or bend the projections: a payload its type's
+schema refuses, a quantity no Decimal128 holds, a forgery that does not belong to the
+platform's chain and bytes that are no envelope at all are each quarantined with their
+reason; load, review, report and the auditors' replay go on, computed from the chain alone."""
+
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+
+from impact.contract.chain import GENESIS, content_digest, link
+from impact.kafka import transactional_producer
+from impact.orchestration.run import run_load
+from impact.projections.reconcile import quarantined
+from tests import commands as cmd
+from tests.integration.conftest import process_environment
+from tests.integration.kafka_reading import read_records
+from tests.integration.slice import record_programmes
+from tests.integration.test_crash_trials import IMPACT
+
+pytestmark = pytest.mark.integration
+
+RANKING = ["P-BPA-02", "P-KIBO-01", "P-KAMCO-00"]
+"""The 2019Q1 ranking of ``record_programmes(ledger, 3)``: P-KAMCO-00 reported the least."""
+
+
+def rehashed(record: dict[str, Any]) -> bytes:
+    """The record with a hash that covers its content, as any forger can compute."""
+    record["hash"] = link(record["prev_hash"], content_digest(record))
+    return orjson.dumps(record)
+
+
+def next_in_chain(genuine: dict[str, Any], head: dict[str, Any], **payload: Any) -> bytes:
+    """A copy of ``genuine`` with ``payload`` changed, linked correctly after ``head`` with the
+    next notification id: only its payload can betray it."""
+    forged = {**genuine, "payload": {**genuine["payload"], **payload}}
+    forged["notification_id"] = head["notification_id"] + 1
+    forged["prev_hash"] = head["hash"]
+    return rehashed(forged)
+
+
+def duplicate(genuine: dict[str, Any], head: dict[str, Any]) -> bytes:
+    """The outcome's value changed, its own hash recomputed, its notification id kept."""
+    return rehashed({**genuine, "payload": {**genuine["payload"], "value": "900000"}})
+
+
+def linking_wrong(genuine: dict[str, Any], head: dict[str, Any]) -> bytes:
+    """The outcome's value changed under the next notification id, linked to the wrong record."""
+    forged = {**genuine, "payload": {**genuine["payload"], "value": "900000"}}
+    forged["notification_id"] = head["notification_id"] + 1
+    forged["prev_hash"] = genuine["hash"] if genuine["hash"] != head["hash"] else GENESIS
+    return rehashed(forged)
+
+
+Forge = Callable[[dict[str, Any], dict[str, Any]], bytes]
+CASES: dict[str, tuple[Forge, str]] = {
+    "not-a-number": (
+        lambda g, h: next_in_chain(g, h, value="not-a-number"),
+        "value: Input should be a valid decimal",
+    ),
+    "huge-exponent": (
+        lambda g, h: next_in_chain(g, h, value="0E+999999999"),
+        "beyond what a Decimal128(6) holds",
+    ),
+    "beyond-decimal128": (
+        lambda g, h: next_in_chain(g, h, value="1e40"),
+        "beyond what a Decimal128(6) holds",
+    ),
+    "unknown-field": (
+        lambda g, h: next_in_chain(g, h, bonus="1"),
+        "bonus: Extra inputs are not permitted",
+    ),
+    "duplicate-notification-id": (duplicate, "a second record for notification id"),
+    "linking-wrong": (linking_wrong, "its prev_hash does not link to notification id"),
+    "hash-not-covering": (
+        lambda g, h: orjson.dumps(
+            {**orjson.loads(next_in_chain(g, h)), "payload": {**g["payload"], "value": "900000"}}
+        ),
+        "its hash does not cover its content",
+    ),
+    "not-an-envelope": (lambda g, h: b'{"value": "900000"', "not an event envelope"),
+}
+
+
+def impact(settings, *args: str) -> str:
+    done = subprocess.run(
+        [IMPACT, *args],
+        env=process_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"impact {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def ranking(settings) -> list[str]:
+    shown = orjson.loads(impact(settings, "review", "2019Q1", "--json"))
+    return [c["program_code"] for c in shown["ranking"]]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_poisoned_or_forged_record_is_quarantined_and_the_ledger_goes_on(
+    case, ledger, settings, store, platform, tmp_path
+):
+    forge, reason = CASES[case]
+    record_programmes(ledger, 3)
+    platform.relay().run(until_idle=True)
+    records = read_records(settings, settings.events_topic)
+    original = next(
+        r for r in records if b"OutcomeReported" in r.value and b'"P-KAMCO-00/r1"' in r.value
+    )
+    genuine = orjson.loads(original.value)
+    head = max((orjson.loads(r.value) for r in records), key=lambda e: e["notification_id"])
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
+    producer.begin_transaction()
+    sent = producer.send(
+        settings.events_topic,
+        key=original.key,
+        value=forge(genuine, head),
+        partition=original.partition,
+    )
+    producer.commit_transaction()
+    at = sent.get(timeout=10)
+    producer.close()
+
+    # Here, into this test's database: the record is quarantined, the asset check fails.
+    checks = {e.check_name: e.passed for e in run_load(settings).get_asset_check_evaluations()}
+    assert checks["nothing_quarantined"] is False
+    total, listed = quarantined(store)
+    assert total == 1
+    assert listed[0][:2] == (at.partition, at.offset) and reason in listed[0][3], listed
+
+    # At the command line (its own ClickHouse): everything still runs, on the chain alone.
+    impact(settings, "load")
+    assert ranking(settings) == RANKING
+    impact(settings, "report", "2019Q1", "--out", str(tmp_path / "report.html"))
+    assert "P-KAMCO-00" in (tmp_path / "report.html").read_text()
+    assert "P-KAMCO-00" in impact(settings, "audit", "replay")
+    verified = subprocess.run(
+        [IMPACT, "audit", "verify"],
+        env=process_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert f"[{at.partition}]@{at.offset}" in verified.stdout + verified.stderr
+
+    # The genuine chain goes on: the next outcome reaches the projections.
+    ledger.handle(
+        cmd.report_outcome(
+            "P-KAMCO-00",
+            "KAMCO",
+            "P-KAMCO-00/r2",
+            "jobs_created",
+            "2019Q2",
+            Decimal(7),
+            occurred_at=datetime(2019, 7, 5, tzinfo=UTC),
+        )
+    )
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
+    assert store.rows(
+        "SELECT toString(value) FROM {db}.outcome_rows WHERE report_id = 'P-KAMCO-00/r2'"
+    ) == [("7",)]
+    assert quarantined(store)[0] == 1
+    assert ranking(settings) == RANKING
