@@ -146,7 +146,7 @@ def record_two_quarters(run) -> None:
             "--value",
             plastic,
             "--evidence-uri",
-            f"file:///evidence/{quarter}.pdf",
+            f"https://evidence.example/busan/{quarter}.pdf",
             "--evidence-sha256",
             sha,
             "--occurred-at",

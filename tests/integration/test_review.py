@@ -128,7 +128,7 @@ def test_projections_follow_a_proposal_to_its_programme_and_joint_project(ledger
             occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
         )
     )
-    evidence = Evidence(uri="file:///evidence.pdf", sha256="0" * 64)
+    evidence = Evidence(uri="https://evidence.example/evidence.pdf", sha256="0" * 64)
     ledger.handle(
         cmd.report_outcome(
             "P-BPA-01",
