@@ -150,6 +150,7 @@ def operators_see_what_ran(impact_env: dict[str, str], digest: str) -> None:
         (
             "offsets_contiguous",
             "counts_reconcile_with_event_store",
+            "nothing_quarantined",
             "every_candidate_has_all_components",
         ),
         "SUCCEEDED",
