@@ -29,7 +29,7 @@ LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
 .PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
-	demo bench ui
+	demo bench ui trials
 
 setup: install
 	$(INFRA) fetch
@@ -96,9 +96,15 @@ down:
 pg-down:
 	@if [ -x $(DEV) ]; then $(DEV) postgres down; else echo "no $(DEV): no PostgreSQL to stop"; fi
 
+# Everything but the slower fault trials (`make trials`; CI runs both).
 test: up pg-up report-deps
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "not trial" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
+	exit $$rc
+
+trials: up pg-up
+	@$(BIN)/pytest -m trial $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no trials: that is a failure" >&2; fi; \
 	exit $$rc
 
 demo: up
