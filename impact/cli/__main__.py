@@ -1,5 +1,5 @@
 """``python -m impact.cli``: the ``impact`` command."""
 
-from impact.cli import main
+from impact.cli.app import main
 
 main()

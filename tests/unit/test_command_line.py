@@ -11,7 +11,8 @@ import pytest
 import typer
 from pydantic import BaseModel
 
-from impact.cli import app, parse
+from impact.cli import parse
+from impact.cli.app import app
 from impact.cli.run import USER_ERROR, exit_status
 from impact.errors import ImpactError, NotFoundError
 

@@ -28,8 +28,8 @@ def _modules() -> dict[str, Path]:
 
 
 def _imported(module: str, path: Path, known: set[str]) -> Iterator[str]:
-    """The ``impact`` modules that ``module`` imports (a name imported from a package
-    counts as its submodule when there is one)."""
+    """The ``impact`` modules that ``module`` imports (``from pkg import name``: the package,
+    and its submodule ``name`` when there is one)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
@@ -39,9 +39,9 @@ def _imported(module: str, path: Path, known: set[str]) -> Iterator[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            names = [
-                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                for alias in node.names
+            # ``from pkg import sub`` runs ``pkg/__init__`` first: the package counts too.
+            names = [base] + [
+                f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known
             ]
         else:
             continue
