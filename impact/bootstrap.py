@@ -23,7 +23,7 @@ from impact.ingest.ingest import Ingest
 from impact.ingest.relay import Relay
 from impact.ledger import Ledger
 from impact.privacy import PersonalDataSealer, SqliteKeyVault
-from impact.projections.loader import Loader
+from impact.projections.loader import Loader, SignedLog
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
 from impact.signing import AgencyKeyPair
@@ -63,7 +63,7 @@ class Platform:
     def loader(self, store: ProjectionStore | None = None, **options: Any) -> Loader:
         """The loader from ``impact.events`` into ClickHouse (the projections by default)."""
         s = self.settings
-        return Loader(store or self.projections, s.kafka, s.topics.events, **options)
+        return Loader(store or self.projections, SignedLog.of(s), **options)
 
     def ingest(self, **options: Any) -> Ingest:
         """The submissions desk reading ``impact.submissions``."""

@@ -26,7 +26,7 @@ from impact.canonical_json import canonical
 from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
 from impact.errors import NotFoundError
-from impact.projections.loader import Loader, LoadStats
+from impact.projections.loader import Loader, LoadStats, SignedLog
 from impact.projections.schema import create_schema, drop_schema
 from impact.projections.scoring import (
     QuarterReview,
@@ -68,8 +68,7 @@ def fresh_database_name(clickhouse: ClickHouseConfig) -> str:
 
 
 def replay_into_fresh_database(
-    kafka: KafkaConnection,
-    events_topic: str,
+    log: SignedLog,
     clickhouse: ClickHouseConfig,
     as_of: datetime | None = None,
     database: str | None = None,
@@ -81,7 +80,7 @@ def replay_into_fresh_database(
     try:
         create_schema(store)
         recorded_until = utc(as_of) if as_of else None
-        stats = Loader(store, kafka, events_topic, recorded_until=recorded_until).run(
+        stats = Loader(store, log, recorded_until=recorded_until).run(
             until_idle=True, max_idle_polls=1
         )
     except BaseException:
@@ -208,14 +207,13 @@ class ReplayResult:
 
 
 def replay(
-    kafka: KafkaConnection,
-    events_topic: str,
+    log: SignedLog,
     clickhouse: ClickHouseConfig,
     as_of: datetime | None,
     keep: bool = False,
 ) -> ReplayResult:
     """Everything as it was known at ``as_of`` (now when None), from offset 0 of the log."""
-    db = replay_into_fresh_database(kafka, events_topic, clickhouse, as_of)
+    db = replay_into_fresh_database(log, clickhouse, as_of)
     try:
         store = db.store
         cut = utc(as_of) if as_of else known_until(store)
@@ -340,14 +338,13 @@ def first_difference(recorded: list[dict[str, Any]], replayed: list[dict[str, An
 
 
 def reproduce(
-    kafka: KafkaConnection,
-    events_topic: str,
+    log: SignedLog,
     clickhouse: ClickHouseConfig,
     scoring: RecordedScoring,
 ) -> Reproduction:
     """Replay to the moment a scoring was recorded and score its quarter as of the time it used."""
     started = time.perf_counter()
-    db = replay_into_fresh_database(kafka, events_topic, clickhouse, scoring.recorded_at)
+    db = replay_into_fresh_database(log, clickhouse, scoring.recorded_at)
     try:
         review = review_quarter(db.store, Quarter.parse(scoring.quarter), as_of=scoring.as_of)
     except NotFoundError as exc:

@@ -165,10 +165,11 @@ def replay_command(
     """Rebuild every projection from offset 0 of impact.events into a fresh ClickHouse database,
     with only what was recorded by --as-of, and print the state and each quarter's ranking then."""
     from impact.audit.replay import replay
+    from impact.projections.loader import SignedLog
 
     with bootstrap() as platform:
         s = platform.settings
-        result = replay(s.kafka, s.events_topic, s.clickhouse, as_of, keep=keep)
+        result = replay(SignedLog.of(s), s.clickhouse, as_of, keep=keep)
     data = result.as_json()
     if as_json:
         print_json(data)
@@ -232,6 +233,7 @@ def reproduce_command(
     """Replay to the moment a quarter's review was recorded and check its ranking and inputs
     digest are identical to those recorded; exits 1 on the first difference."""
     from impact.audit.replay import recorded_scorings, reproduce
+    from impact.projections.loader import SignedLog
 
     if (quarter is None) == (not every):
         raise typer.BadParameter(
@@ -246,7 +248,7 @@ def reproduce_command(
         )
     results = []
     for scoring in scorings:
-        result = reproduce(settings.kafka, settings.events_topic, settings.clickhouse, scoring)
+        result = reproduce(SignedLog.of(settings), settings.clickhouse, scoring)
         results.append(result)
         if not as_json:
             head = (
@@ -288,10 +290,11 @@ def history_command(
     programme, outcomes, corrections, scores, decisions, joint project."""
     from impact.audit.history import timeline
     from impact.audit.replay import replay_into_fresh_database
+    from impact.projections.loader import SignedLog
 
     with bootstrap() as platform:
         s = platform.settings
-        db = replay_into_fresh_database(s.kafka, s.events_topic, s.clickhouse, as_of)
+        db = replay_into_fresh_database(SignedLog.of(s), s.clickhouse, as_of)
         try:
             found = timeline(db.store, ident, platform.sealer)
         finally:

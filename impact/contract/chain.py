@@ -143,6 +143,16 @@ def public_path(private_path: Path) -> Path:
     return private_path.with_suffix(".pub")
 
 
+def platform_trust(private_path: Path) -> dict[str, str]:
+    """Key id → public key of this platform's own key, as readers of its chain trust it (read
+    from the ``.pub`` beside it; the key is created when there is none yet)."""
+    public = public_path(private_path)
+    if public.is_file() and private_path.exists():
+        return dict([trusted_key(str(public))])
+    key = PlatformKey.load_or_create(private_path)
+    return {key.key_id: key.public_text}
+
+
 def trusted_key(text_or_path: str) -> tuple[str, str]:
     """(key id, public key) from a base64 public key, a ``.pub`` file or a ``.pem`` private key."""
     candidate = Path(text_or_path)

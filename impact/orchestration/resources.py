@@ -21,7 +21,7 @@ from pydantic import PrivateAttr, SecretStr
 from impact.domain.quarter import Quarter
 from impact.ingest.relay import Relay, RelayStats
 from impact.ledger import Ledger
-from impact.projections.loader import Loader, LoadStats
+from impact.projections.loader import Loader, LoadStats, SignedLog
 from impact.projections.store import ProjectionStore
 from impact.review_service import report_path
 from impact.settings import (
@@ -103,7 +103,7 @@ class KafkaResource(dg.ConfigurableResource):
         self, store: ProjectionStore, on_batch: Callable[[LoadStats], None] | None = None
     ) -> LoadStats:
         """Load every record of the log not yet in ClickHouse, then stop."""
-        loader = Loader(store, self.connection, self.topics.events)
+        loader = Loader(store, SignedLog.of(self._with_environment()))
         return loader.run(until_idle=True, on_batch=on_batch)
 
 

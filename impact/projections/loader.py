@@ -57,21 +57,23 @@ recorded by that time (the log as it stood then) and skips the rest.
 import logging
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from impact.contract.chain import GENESIS, content_digest, link
+from impact.contract.chain import platform_trust
 from impact.contract.events import read_for_loading
 from impact.contract.payloads import payload_problem
-from impact.errors import ContractError
+from impact.errors import ConfigurationError, ContractError
 from impact.kafka import Fetched, TopicReader
+from impact.projections.admission import ChainState, SignedCheckpoints
 from impact.projections.schema import create_schema
 from impact.projections.store import ProjectionStore
-from impact.settings import KafkaConnection
+from impact.settings import KafkaConnection, Settings
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,13 @@ BATCH_SIZE = 20_000
 """Records per poll, and so per INSERT, at most: big parts keep ClickHouse's merging cheap."""
 INSERT_DEPTH = 1
 """Batches checked and waiting for their INSERT at most (bounds memory)."""
+HOLD_SECONDS = 5.0
+"""How long a well-formed record no signed checkpoint covers is held (read again) before it
+is quarantined as not the platform's. A genuine record's checkpoint commits with it."""
+COMMIT_LAG_SECONDS = 1.0
+"""How long a poll waits for the checkpoint of records it read (the two topics' commit
+markers are written one after the other)."""
+HOLD_POLL_SECONDS = 0.2
 
 
 @dataclass
@@ -133,53 +142,6 @@ def _head(topic: bytes, record: Any) -> bytes:
 
 def _quarantined_line(json: bytes, reason: str) -> bytes:
     return json[:-1] + b',"error":' + orjson.dumps(reason[:2000]) + b"}"
-
-
-class ChainState:
-    """The chain as admitted so far: notification id → (prev_hash, hash) ('' when absent)."""
-
-    def __init__(self, admitted: dict[int, tuple[str, str]] | None = None) -> None:
-        self.links = admitted or {}
-        chained = [nid for nid, (_, h) in self.links.items() if h]
-        self.first_chained = min(chained) if chained else None
-
-    @classmethod
-    def stored(cls, store: ProjectionStore, topic: str) -> "ChainState":
-        rows = store.rows(
-            "SELECT notification_id, any(prev_hash), any(hash) FROM {db}.raw_events"
-            " WHERE topic = {t:String} AND error = '' GROUP BY notification_id",
-            t=topic,
-        )
-        return cls({int(n): (str(p), str(h)) for n, p, h in rows})
-
-    def judge(self, content: dict[str, Any]) -> str | None:
-        """Why the record ``content`` (a parsed envelope) is not admitted; None when it is
-        (and then it is admitted)."""
-        nid = content["notification_id"]
-        prev, own = content.get("prev_hash") or "", content.get("hash") or ""
-        if nid in self.links:
-            return f"a second record for notification id {nid}"
-        if not own or not prev:
-            if self.first_chained is not None and nid > self.first_chained:
-                return (
-                    f"no hash chain fields, after the chain began at notification id "
-                    f"{self.first_chained}"
-                )
-        else:
-            if link(prev, content_digest(content)) != own:
-                return "its hash does not cover its content"
-            before = self.links.get(nid - 1)
-            if nid == 1 and prev != GENESIS:
-                return "notification id 1 does not link to the chain's genesis"
-            if before is not None and before[1] and prev != before[1]:
-                return f"its prev_hash does not link to notification id {nid - 1}"
-            after = self.links.get(nid + 1)
-            if after is not None and after[0] and after[0] != own:
-                return f"the record of notification id {nid + 1} does not link to it"
-            if self.first_chained is None or nid < self.first_chained:
-                self.first_chained = nid
-        self.links[nid] = (prev, own)
-        return None
 
 
 def _unreadable_line(head: bytes, record: Any, error: str) -> bytes:
@@ -239,25 +201,57 @@ class _Inserter:
             self._thread.join()
 
 
+@dataclass(frozen=True)
+class SignedLog:
+    """The events topic, where its checkpoints are, and the platform keys trusted to sign them
+    (key id → public key)."""
+
+    kafka: KafkaConnection
+    events_topic: str
+    checkpoints_topic: str
+    trusted: Mapping[str, str]
+
+    @classmethod
+    def of(cls, settings: Settings, trusted: Mapping[str, str] | None = None) -> "SignedLog":
+        """This platform's log, trusting its own platform key unless ``trusted`` is given."""
+        return cls(
+            settings.kafka,
+            settings.events_topic,
+            settings.checkpoints_topic,
+            trusted or platform_trust(settings.platform_key_path),
+        )
+
+
 class Loader:
-    """Loads ``topic`` (the events topic) from ``kafka`` into ``store``'s ``raw_events``."""
+    """Loads ``log``'s events topic into ``store``'s ``raw_events``, admitting into the
+    projections only the chain its trusted platform keys signed."""
 
     def __init__(
         self,
         store: ProjectionStore,
-        kafka: KafkaConnection,
-        topic: str,
+        log: SignedLog,
         batch_size: int = BATCH_SIZE,
         recorded_until: datetime | None = None,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
+        if not log.trusted:
+            raise ConfigurationError(
+                "the loader needs the platform's public key to know its chain "
+                "(platform-key.pub beside the platform key)"
+            )
         self.store = store
-        self.kafka = kafka
-        self.topic = topic
+        self.kafka = log.kafka
+        self.topic = log.events_topic
+        self.checkpoints_topic = log.checkpoints_topic
+        self.trusted = dict(log.trusted)
         self._topic_json = orjson.dumps(self.topic)
         self.batch_size = batch_size
         self.recorded_until = recorded_until
+        self.hold_seconds = hold_seconds
         self.stats = LoadStats()
         self.chain = ChainState()
+        self._held_since: dict[tuple[int, int], float] = {}
+        self._checkpoints: SignedCheckpoints | None = None
 
     def run(
         self,
@@ -277,12 +271,19 @@ class Loader:
 
         def handle(fetched: Fetched) -> None:
             report()
-            batch = self._prepare(fetched)
+            batch, held = self._prepare(fetched)
             if batch.lines:
                 inserter.put(batch)  # type: ignore[union-attr]
+            for partition, offset in held.items():
+                reader.seek(partition, offset)  # read again until the chain decides
+            if held:
+                time.sleep(HOLD_POLL_SECONDS)
             self.stats.batches += 1
 
         try:
+            self._checkpoints = SignedCheckpoints(
+                self.kafka, self.checkpoints_topic, self.topic, self.trusted
+            )
             reader.assign(loaded_positions(self.store, self.topic))
             self.chain = ChainState.stored(self.store, self.topic)
             inserter = _Inserter(self.store)
@@ -300,41 +301,55 @@ class Loader:
         finally:
             if inserter is not None:
                 inserter.close()
+            if self._checkpoints is not None:
+                self._checkpoints.close()
             reader.close()
 
-    def _prepare(self, fetched: Fetched) -> _Batch:
-        """One poll's records, every partition's, as one INSERT (one part in ClickHouse)."""
-        ranges = ",".join(
-            f"{tp.partition}:{records[0].offset}-{records[-1].offset}"
-            for tp, records in sorted(fetched.items())
-        )
-        batch = _Batch(f"{self.topic}:{ranges}")
-        readable = []
-        for _tp, records in sorted(fetched.items()):
+    def _prepare(self, fetched: Fetched) -> tuple[_Batch, dict[int, int]]:
+        """One poll's records, every partition's, as one INSERT (one part in ClickHouse), and
+        per partition the offset to read again from (records held until the signed chain
+        covers them: they and everything after them in their partition wait)."""
+        unreadable: list[tuple[Any, bytes, str]] = []
+        readable: list[tuple[int, bytes, Any, Any, dict[str, Any]]] = []
+        for _tp, records in fetched.items():
             for record in records:
                 head = _head(self._topic_json, record)
                 try:
                     read = read_for_loading(record.value)
                 except ContractError as exc:
-                    self._quarantine(record, str(exc))
-                    batch.lines.append(_unreadable_line(head, record, str(exc)))
-                    self.stats.unreadable += 1
+                    unreadable.append((record, _unreadable_line(head, record, str(exc)), str(exc)))
                     continue
                 if self.recorded_until is not None and read.recorded_at > self.recorded_until:
-                    self.stats.skipped += 1
+                    readable.append((-1, head, record, read, {}))  # skipped, but read
                     continue
                 content = orjson.loads(read.json)
                 readable.append((content["notification_id"], head, record, read, content))
         readable.sort(key=lambda r: (r[0], r[2].partition, r[2].offset))
-        for _, head, record, read, content in readable:
-            reason = self.chain.judge(content)
+        refused, held = self._admission([r for r in readable if r[0] >= 0])
+        resume_at: dict[int, int] = {}
+        for partition, offset in held:
+            resume_at[partition] = min(offset, resume_at.get(partition, offset))
+
+        def kept(record: Any) -> bool:
+            return record.offset < resume_at.get(record.partition, record.offset + 1)
+
+        batch = _Batch("")
+        ranges: dict[int, list[int]] = {}
+        for record, line, why in unreadable:
+            if kept(record):
+                self._quarantine(record, why)
+                batch.lines.append(line)
+                self.stats.unreadable += 1
+        for nid, head, record, read, content in readable:
+            if not kept(record):
+                continue
+            self._held_since.pop((record.partition, record.offset), None)
+            if nid < 0:
+                self.stats.skipped += 1
+                continue
+            reason = refused.get((record.partition, record.offset))
             if reason is None:
-                reason = payload_problem(
-                    content["type"], content["schema_version"], content["payload"]
-                )
-                if reason is not None:
-                    # Not admitted: its place in the chain stays open for the genuine record.
-                    del self.chain.links[content["notification_id"]]
+                reason = self.chain.admit_if_linked(content)
             if reason is not None:
                 self._quarantine(record, reason)
                 batch.lines.append(head + _quarantined_line(read.json, reason)[1:])
@@ -342,7 +357,72 @@ class Loader:
                 continue
             batch.lines.append(head + read.json[1:])
             self.stats.loaded += 1
-        return batch
+        for _tp, records in fetched.items():
+            for record in records:
+                if kept(record):
+                    span = ranges.setdefault(record.partition, [record.offset, record.offset])
+                    span[0], span[1] = min(span[0], record.offset), max(span[1], record.offset)
+        batch.token = f"{self.topic}:" + ",".join(
+            f"{p}:{first}-{last}" for p, (first, last) in sorted(ranges.items())
+        )
+        return batch, resume_at
+
+    def _admission(
+        self, readable: list[tuple[int, bytes, Any, Any, dict[str, Any]]]
+    ) -> tuple[dict[tuple[int, int], str], list[tuple[int, int]]]:
+        """Which records (by partition and offset) are refused and why, and which are held:
+        a record is refused for its own content (its hash, its payload), for what the
+        admitted chain says against it, or for not being the link the signed chain holds
+        for its notification id; held while no signed checkpoint covers it yet, refused
+        as uncovered once held ``hold_seconds``."""
+        assert self._checkpoints is not None
+        refused: dict[tuple[int, int], str] = {}
+        candidates = []
+        for _, _, record, _, content in readable:
+            where = (record.partition, record.offset)
+            reason = self.chain.problem(content) or payload_problem(
+                content["type"], content["schema_version"], content["payload"]
+            )
+            if reason is not None:
+                refused[where] = reason
+            elif content.get("hash") and content.get("prev_hash"):
+                candidates.append((where, content))
+        if not candidates:
+            return refused, []
+        checkpoints = self._checkpoints
+        checkpoints.refresh()
+        highest = max(c["notification_id"] for _, c in candidates)
+        waited_until = time.monotonic() + COMMIT_LAG_SECONDS
+        while highest > checkpoints.newest and time.monotonic() < waited_until:
+            time.sleep(0.05)  # its checkpoint commits with it: wait for the marker
+            checkpoints.refresh()
+        held: list[tuple[int, int]] = []
+        at_hand: dict[int, list[tuple[str, str]]] = {}
+        now = time.monotonic()
+        for where, content in candidates:
+            nid = content["notification_id"]
+            if nid <= checkpoints.newest:
+                at_hand.setdefault(nid, []).append((content["prev_hash"], content["hash"]))
+            elif now - self._held_since.setdefault(where, now) < self.hold_seconds:
+                held.append(where)
+            else:
+                refused[where] = (
+                    f"no checkpoint signed by the platform key covers notification id {nid} "
+                    f"(the newest covers {checkpoints.newest})"
+                )
+        wanted = self.chain.signed_chain(checkpoints.signed, at_hand)
+        for where, content in candidates:
+            nid = content["notification_id"]
+            if nid in wanted and wanted[nid][1] != content["hash"] and where not in refused:
+                which = (
+                    f"a second record for notification id {nid}, not the one"
+                    if len(at_hand[nid]) > 1
+                    else f"not the record of notification id {nid}"
+                )
+                refused[where] = (
+                    f"{which} on the chain the platform key signed (checkpoint at {wanted[nid][0]})"
+                )
+        return refused, held
 
     def _quarantine(self, record: Any, reason: str) -> None:
         log.warning(

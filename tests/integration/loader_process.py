@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from impact.projections.loader import Loader
+from impact.projections.loader import Loader, SignedLog
 from impact.projections.schema import TYPED
 from impact.projections.store import ProjectionStore
 from impact.settings import Settings
@@ -31,7 +31,7 @@ def main() -> None:
         def stored(_: object) -> None:
             _write(status, store.rows("SELECT count() FROM {db}.raw_events")[0][0])
 
-        loader = Loader(store, settings.kafka, settings.events_topic, batch_size=int(sys.argv[3]))
+        loader = Loader(store, SignedLog.of(settings), batch_size=int(sys.argv[3]))
         loader.run(until_idle=True, on_batch=stored)
         stored(None)
     elif command == "check":

@@ -15,6 +15,7 @@ from impact.domain.quarter import Quarter
 from impact.domain.scoring import ScoringPolicy
 from impact.orchestration.run import run_review
 from impact.privacy import PersonalData
+from impact.projections.loader import SignedLog
 from impact.projections.scoring import recorded_review
 from tests import commands as cmd
 from tests.integration.slice import record_programmes
@@ -81,9 +82,9 @@ def test_a_correction_recorded_after_a_review_changes_todays_view_but_not_the_as
     )
     platform.relay().run(until_idle=True)
 
-    kafka, topic, clickhouse = settings.kafka, settings.events_topic, settings.clickhouse
-    then = replay(kafka, topic, clickhouse, as_of=recorded.recorded_at)
-    now = replay(kafka, topic, clickhouse, as_of=None)
+    log, clickhouse = SignedLog.of(settings), settings.clickhouse
+    then = replay(log, clickhouse, as_of=recorded.recorded_at)
+    now = replay(log, clickhouse, as_of=None)
 
     as_of_then = quarter(then, "2019Q1")
     assert as_of_then["inputs_digest"] == recorded.inputs_digest
@@ -122,7 +123,8 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
     scorings = recorded_scorings(kafka, topic, "2019Q1")
     assert len(scorings) == 2 and scorings[0].inputs_digest != scorings[1].inputs_digest
 
-    reproductions = [reproduce(kafka, topic, clickhouse, s) for s in scorings]
+    log = SignedLog.of(settings)
+    reproductions = [reproduce(log, clickhouse, s) for s in scorings]
 
     assert [r.identical for r in reproductions] == [True, True], [
         r.first_difference for r in reproductions
@@ -140,7 +142,7 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
         )
     )
     platform.relay().run(until_idle=True)
-    false_one = reproduce(kafka, topic, clickhouse, recorded_scorings(kafka, topic, "2019Q1")[-1])
+    false_one = reproduce(log, clickhouse, recorded_scorings(kafka, topic, "2019Q1")[-1])
     assert not false_one.identical
     assert false_one.first_difference.startswith("position 1: recorded P-KAMCO-00")
     assert audit_databases(store) == []
@@ -209,7 +211,7 @@ def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(
     )
     platform.relay().run(until_idle=True)
 
-    db = replay_into_fresh_database(settings.kafka, settings.events_topic, settings.clickhouse)
+    db = replay_into_fresh_database(SignedLog.of(settings), settings.clickhouse)
     try:
         by_proposal = timeline(db.store, "C-1", sealer)
         by_programme = timeline(db.store, "P-BPA-01", sealer)

@@ -176,3 +176,68 @@ def test_a_poisoned_or_forged_record_is_quarantined_and_the_ledger_goes_on(
     ) == [("7",)]
     assert quarantined(store)[0] == 1
     assert ranking(settings) == RANKING
+
+
+def forge_after(settings, records, value: str) -> tuple[int, int]:
+    """A copy of P-KAMCO-00's first outcome with ``value``, linked correctly after the head of
+    the log's genuine chain with the next notification id: well formed, only unsigned."""
+    original = next(
+        r for r in records if b"OutcomeReported" in r.value and b'"P-KAMCO-00/r1"' in r.value
+    )
+    genuine = [orjson.loads(r.value) for r in records]
+    head = max(
+        (e for e in genuine if "forged" not in e["actor"]), key=lambda e: e["notification_id"]
+    )
+    forged = orjson.loads(next_in_chain(orjson.loads(original.value), head, value=value))
+    forged["actor"] = f"{forged['actor']} forged"
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
+    producer.begin_transaction()
+    sent = producer.send(settings.events_topic, key=original.key, value=rehashed(forged))
+    producer.commit_transaction()
+    at = sent.get(timeout=10)
+    producer.close()
+    return at.partition, at.offset
+
+
+def test_a_well_linked_forgery_the_platform_did_not_sign_never_wins(
+    ledger, settings, store, platform
+):
+    """A forgery that links correctly and takes the next notification id: alone on the log it
+    is held, then quarantined as covered by no signed checkpoint; written before the
+    genuine record of that id, it loses to it when both are read together."""
+    record_programmes(ledger, 3)
+    platform.relay().run(until_idle=True)
+    ahead = forge_after(settings, read_records(settings, settings.events_topic), "900000")
+    stats = platform.loader(hold_seconds=1.0).run(until_idle=True)
+    assert stats.quarantined == 1
+    total, listed = quarantined(store)
+    assert total == 1 and listed[0][:2] == ahead
+    assert "no checkpoint signed by the platform key covers" in listed[0][3], listed
+
+    # The next forgery is on the log before the genuine record of its notification id.
+    before = forge_after(settings, read_records(settings, settings.events_topic), "800000")
+    ledger.handle(
+        cmd.report_outcome(
+            "P-KAMCO-00",
+            "KAMCO",
+            "P-KAMCO-00/r2",
+            "jobs_created",
+            "2019Q2",
+            Decimal(7),
+            occurred_at=datetime(2019, 7, 5, tzinfo=UTC),
+        )
+    )
+    platform.relay().run(until_idle=True)
+    platform.loader(hold_seconds=1.0).run(until_idle=True)
+    total, listed = quarantined(store)
+    assert total == 2
+    second = next(row for row in listed if row[:2] == before)
+    assert "on the chain the platform key signed" in second[3], listed
+    assert store.rows(
+        "SELECT toString(value) FROM {db}.outcome_rows WHERE report_id = 'P-KAMCO-00/r2'"
+    ) == [("7",)]
+    assert store.rows(
+        "SELECT count() FROM {db}.outcome_rows WHERE toString(value) IN ('900000', '800000')"
+    ) == [(0,)]
+    impact(settings, "load")  # at the command line, into its own ClickHouse
+    assert ranking(settings) == RANKING

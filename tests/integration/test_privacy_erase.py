@@ -16,6 +16,7 @@ from impact.domain.program import Target
 from impact.domain.quarter import Quarter
 from impact.errors import NotFoundError
 from impact.privacy import ERASED, PersonalData
+from impact.projections.loader import SignedLog
 from impact.projections.scoring import review_quarter
 from impact.report import build_report
 from tests import commands as cmd
@@ -94,7 +95,7 @@ def review_and_publish(platform) -> None:
 
 
 def fresh_replay(settings):
-    return replay_into_fresh_database(settings.kafka, settings.events_topic, settings.clickhouse)
+    return replay_into_fresh_database(SignedLog.of(settings), settings.clickhouse)
 
 
 def every_table_as_text(store) -> str:
@@ -154,7 +155,7 @@ def test_an_erased_proposer_leaves_no_trace_after_a_full_replay_and_nothing_else
     report = audit(settings)
     assert report.ok, failures(report)
     assert next(c for c in report.checks if c.name == "sealed-data").notes == ["1 erased", "1 open"]
-    replayed = replay(settings.kafka, settings.events_topic, settings.clickhouse, None)
+    replayed = replay(SignedLog.of(settings), settings.clickhouse, None)
     outputs = [orjson.dumps(replayed.as_json()).decode()]
     fresh = fresh_replay(settings)
     try:

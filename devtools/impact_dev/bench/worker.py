@@ -210,7 +210,7 @@ def phase_replay(args: Args) -> dict[str, Any]:
     """impact.events from offset 0 into a fresh ClickHouse (schema, raw_events, views), through
     the project's Loader; then the first quarterly review on what was loaded."""
     from impact.domain.quarter import Quarter
-    from impact.projections.loader import Loader
+    from impact.projections.loader import Loader, SignedLog
     from impact.projections.schema import create_schema
     from impact.projections.scoring import review_quarter
     from impact.projections.store import ProjectionStore
@@ -221,7 +221,7 @@ def phase_replay(args: Args) -> dict[str, Any]:
     target = int(args["count"])
     rss_before = peak_rss_mib()
     store = ProjectionStore(settings.clickhouse)
-    loader = Loader(store, settings.kafka, settings.events_topic)
+    loader = Loader(store, SignedLog.of(settings))
     progress = Progress("replayed", target)
 
     def enough() -> bool:
@@ -364,7 +364,7 @@ def phase_service(args: Args) -> dict[str, Any]:
 
 def _visibility_loader(settings: Any, args: Args, stop: Any) -> dict[str, Any]:
     """The loader, checking after each batch which outcome reports the projections show."""
-    from impact.projections.loader import Loader
+    from impact.projections.loader import Loader, SignedLog
     from impact.projections.store import ProjectionStore
 
     shutil.rmtree(args["chdb"], ignore_errors=True)
@@ -385,7 +385,7 @@ def _visibility_loader(settings: Any, args: Args, stop: Any) -> dict[str, Any]:
         if fresh:
             write_json(status, {"visible": seen})
 
-    loader = Loader(store, settings.kafka, settings.events_topic)
+    loader = Loader(store, SignedLog.of(settings))
     loader.run(until_idle=False, stop=stop, on_batch=look)
     stages = store.rows(
         "SELECT JSONExtractString(payload, 'report_id'), toFloat64(recorded_at),"
@@ -406,7 +406,7 @@ def phase_review(args: Args) -> dict[str, Any]:
     """The review query on the 1x scenario, then with its programmes and outcomes copied to
     10x and 100x directly in raw_events (SQL INSERT … SELECT; replaying 100x would be slow)."""
     from impact.domain.quarter import Quarter
-    from impact.projections.loader import RAW_COLUMNS, Loader
+    from impact.projections.loader import RAW_COLUMNS, Loader, SignedLog
     from impact.projections.scoring import quarter_inputs, review_quarter
     from impact.projections.store import ProjectionStore
 
@@ -414,7 +414,7 @@ def phase_review(args: Args) -> dict[str, Any]:
     shutil.rmtree(chdb, ignore_errors=True)
     settings = bench_settings(args["tag"], chdb=chdb, events_topic=args["topic"])
     store = ProjectionStore(settings.clickhouse)
-    Loader(store, settings.kafka, settings.events_topic).run(until_idle=True)
+    Loader(store, SignedLog.of(settings)).run(until_idle=True)
     topic = args["topic"]
     quarter = Quarter.parse(
         args.get("quarter") or store.rows("SELECT max(quarter) FROM {db}.outcome_versions")[0][0]
