@@ -2,7 +2,10 @@
 
 * ``review`` **records**: it scores the quarter on everything the projections hold,
   stores the scores in ``quarterly_scores`` and records them in the ledger as
-  ``PromotionReview.CandidatesScored`` (the same inputs recorded before record nothing).
+  ``PromotionReview.CandidatesScored`` (the same inputs recorded before record nothing),
+  with the chain position it read (``chain_read``: the highest notification id the
+  projections admitted and the chain's hash there), so an auditor knows which part of the
+  signed log the scores stand on.
   The recorded event reaches the projections with the next load.
 * Once the council has decided on a quarter, its **recorded** scores stand: ``review``
   replays the recorded review as of its recorded time and records nothing.
@@ -90,6 +93,7 @@ def review(ledger: Ledger, store: ProjectionStore, quarter: Quarter) -> ReviewOu
     # Once the council has decided on a review, its scores stand: replay them as of then.
     scored = review_as_recorded(store, quarter)[0] if decided else review_quarter(store, quarter)
     save_scores(store, scored)
+    position, chain_hash = chain_read(store)
     recorded = (
         False
         if decided
@@ -99,11 +103,23 @@ def review(ledger: Ledger, store: ProjectionStore, quarter: Quarter) -> ReviewOu
                 policy_version=scored.policy.version,
                 candidates=scored.candidates,
                 inputs_digest=scored.inputs_digest,
+                chain_position=position,
+                chain_hash=chain_hash,
                 occurred_at=scored.as_of,
             )
         )
     )
     return ReviewOutcome(scored, recorded=recorded, decided=decided)
+
+
+def chain_read(store: ProjectionStore) -> tuple[int, str]:
+    """How far along the log's chain the projections read: the highest notification id they
+    admitted (0 when none) and the chain's hash there ('' when that record has none)."""
+    rows = store.rows(
+        "SELECT notification_id, hash FROM {db}.raw_events WHERE error = ''"
+        " ORDER BY notification_id DESC LIMIT 1"
+    )
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, "")
 
 
 def replay(store: ProjectionStore, quarter: Quarter, as_of: datetime) -> Replay:

@@ -128,6 +128,10 @@ class RecordReviewScores(StaffCommand):
     policy_version: int
     candidates: tuple[ScoredCandidate, ...]
     inputs_digest: str
+    chain_position: int | None = Field(default=None, ge=0)
+    """The highest notification id of the chain the scores were read from (0: none)."""
+    chain_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$|^$")
+    """The chain's hash at ``chain_position`` ('' when those records carried none)."""
     actor: str = "promotion-review"
 
 

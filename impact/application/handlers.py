@@ -285,7 +285,12 @@ def record_review_scores(uow: UnitOfWork, cmd: c.RecordReviewScores) -> Changed:
             actor=cmd.actor,
         )
     opened.record_scores(
-        cmd.candidates, cmd.inputs_digest, occurred_at=cmd.occurred_at, actor=cmd.actor
+        cmd.candidates,
+        cmd.inputs_digest,
+        occurred_at=cmd.occurred_at,
+        actor=cmd.actor,
+        chain_position=cmd.chain_position,
+        chain_hash=cmd.chain_hash,
     )
     return (found_, opened)
 

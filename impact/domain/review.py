@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -32,9 +32,22 @@ class PromotionReview(Aggregate):
         policy_version: int
 
     class CandidatesScored(Aggregate.Event):
+        """The scores of a review, from inputs with ``inputs_digest``, read from the log's
+        chain as far as ``chain_position`` (the highest notification id the projections had
+        admitted, 0 for none) whose hash there was ``chain_hash``."""
+
+        class_version: ClassVar[int] = 2
         candidates: tuple[ScoredCandidate, ...]
         inputs_digest: str = Field(pattern=r"^[0-9a-f]{64}$")
         policy_version: int
+        chain_position: int | None = Field(default=None, ge=0)
+        chain_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$|^$")
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 scores did not say which part of the chain they read."""
+            state["chain_position"] = None
+            state["chain_hash"] = None
 
     class Decided(Aggregate.Event):
         program_code: str
@@ -66,6 +79,8 @@ class PromotionReview(Aggregate):
         inputs_digest: str,
         occurred_at: datetime,
         actor: str,
+        chain_position: int | None = None,
+        chain_hash: str | None = None,
     ) -> None:
         self._check_open()
         if self.decisions:
@@ -76,6 +91,8 @@ class PromotionReview(Aggregate):
             candidates=candidates,
             inputs_digest=inputs_digest,
             policy_version=self.policy_version,
+            chain_position=chain_position,
+            chain_hash=chain_hash,
             occurred_at=occurred_at,
             actor=actor,
         )
@@ -123,11 +140,15 @@ class PromotionReview(Aggregate):
         candidates: tuple[ScoredCandidate, ...],
         inputs_digest: str,
         policy_version: int,
+        chain_position: int | None,
+        chain_hash: str | None,
         occurred_at: datetime,
         actor: str,
     ) -> None:
         self.candidates = {c.program_code: c for c in candidates}
         self.inputs_digest = inputs_digest
+        self.chain_position = chain_position
+        self.chain_hash = chain_hash
 
     @event(Decided)
     def _decided(

@@ -39,6 +39,14 @@ def test_reviewing_the_same_log_twice_records_one_review_with_the_same_digest(
     assert len(events) == 1
     assert events[0].inputs_digest == first["inputs_digest"] and events[0].policy_version == 1
     assert [c.program_code for c in events[0].candidates] == ["P-BPA-02", "P-KIBO-01", "P-KAMCO-00"]
+    # The review says which part of the signed chain it read: the head the projections held.
+    head = store.rows(
+        "SELECT notification_id, hash FROM {db}.raw_events WHERE error = ''"
+        " AND notification_id < (SELECT min(notification_id) FROM {db}.raw_events"
+        " WHERE type = 'PromotionReview.Opened') ORDER BY notification_id DESC LIMIT 1"
+    )
+    assert (events[0].chain_position, events[0].chain_hash) == (head[0][0], head[0][1])
+    assert len(events[0].chain_hash) == 64
 
 
 def test_a_correction_recorded_after_a_review_does_not_change_it_when_replayed_as_of_then(

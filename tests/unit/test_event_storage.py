@@ -10,6 +10,7 @@ from eventsourcing.persistence import StoredEvent
 from impact.contract import EventEnvelope, envelope_for
 from impact.domain.base import event_id
 from impact.domain.program import Program, Target
+from impact.domain.review import PromotionReview
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
 from tests import commands as cmd
 
@@ -82,3 +83,9 @@ def test_the_envelope_on_the_log_carries_a_deterministic_id_and_both_clocks(ledg
     assert envelope.recorded_at > envelope.occurred_at
     assert "originator_topic" not in envelope.payload
     assert EventEnvelope.from_bytes(envelope.to_bytes()) == envelope
+
+
+def test_a_stored_v1_review_score_reads_as_v2_without_a_chain_position():
+    state = {"candidates": [], "inputs_digest": "0" * 64, "policy_version": 1}
+    PromotionReview.CandidatesScored.upcast_v1_v2(state)
+    assert state["chain_position"] is None and state["chain_hash"] is None
