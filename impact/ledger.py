@@ -7,6 +7,7 @@ Reads (``consortium()``, ``program(code)``, ...) return instances to look at.
 """
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from eventsourcing.persistence import (
 from impact.application.commands import Command
 from impact.application.handlers import HANDLERS
 from impact.application.unit_of_work import UnitOfWork
+from impact.contract.chain import PlatformKey
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
 from impact.domain.plan import Plan
@@ -31,6 +33,7 @@ from impact.domain.proposal import Proposal
 from impact.domain.review import Decision, PromotionReview
 from impact.errors import AlreadyExistsError, ConflictError, NotFoundError
 from impact.eventstore import OrjsonTranscoder, PydanticMapper
+from impact.store_chain import Link
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -44,6 +47,8 @@ class Ledger(Application[UUID]):
     # bring them up to date with one query for newer events instead of replaying them
     # all; each caller gets its own copy. Fast-forwarding sees other processes' events.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
+
+    _seal_key: PlatformKey | None = None
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -85,7 +90,7 @@ class Ledger(Application[UUID]):
         been processed already), ``ConflictError`` otherwise.
         """
         processing = ProcessingEvent[UUID](tracking=tracking)
-        processing.collect_events(*events)
+        processing.collect_events(*events, seal=self._seal())
         try:
             self._notify(self._record(processing))
         except IntegrityError:
@@ -99,6 +104,19 @@ class Ledger(Application[UUID]):
                 f"{', '.join(names)} changed meanwhile (another process saved first); "
                 f"read it again and retry"
             ) from None
+
+    def _seal(self) -> PlatformKey | None:
+        """The platform key that signs the store chain's last link of every transaction
+        (``impact.store_chain``), when the environment names one."""
+        if self._seal_key is None and self.env.get("IMPACT_PLATFORM_KEY"):
+            self._seal_key = PlatformKey.load_or_create(Path(self.env["IMPACT_PLATFORM_KEY"]))
+        return self._seal_key
+
+    def store_chain(self, start: int, stop: int) -> list[Link] | None:
+        """The store chain's links of notifications ``start``..``stop`` (None: this event
+        store keeps no store chain)."""
+        select = getattr(self.recorder, "select_links", None)
+        return None if select is None else list(select(start, stop))
 
     def tracked_position(self, name: str) -> int | None:
         """The highest position recorded under ``name`` (None when nothing was)."""

@@ -263,20 +263,29 @@ class Settings(BaseSettings):
 
     def event_store_env(self) -> dict[str, str]:
         """The environment eventsourcing reads to choose and open its recorder."""
-        return event_store_env(self.event_store_dsn)
+        return event_store_env(self.event_store_dsn, self.platform_key_path)
 
 
-def event_store_env(dsn: str) -> dict[str, str]:
+def event_store_env(dsn: str, platform_key: Path | None = None) -> dict[str, str]:
     """The environment eventsourcing reads to open the event store at ``dsn`` (sqlite:// or
-    postgresql://)."""
+    postgresql://), with the recorder that keeps the store chain (``impact.store_chain``),
+    sealed with ``platform_key`` when given."""
+    sealing = {"IMPACT_PLATFORM_KEY": str(platform_key)} if platform_key else {}
     parts = urlsplit(dsn)
     if parts.scheme == "sqlite":
         path = dsn[len("sqlite://") :]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "PROCESS_RECORDER_TOPIC": "impact.store_chain:SealedSQLiteProcessRecorder",
+            **sealing,
+        }
     if parts.scheme in ("postgres", "postgresql"):
         return {
+            **sealing,
+            "PROCESS_RECORDER_TOPIC": "impact.store_chain:SealedPostgresProcessRecorder",
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": parts.path.lstrip("/") or "impact",
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",

@@ -48,6 +48,7 @@ from impact.errors import PrivacyError
 from impact.ledger import Ledger
 from impact.privacy import PersonalDataSealer
 from impact.settings import KafkaConnection, Topics
+from impact.store_chain import notification_digest, seal_valid
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,11 @@ class Verifier:
         self.platform_chain = CheckResult(
             "platform-chain", "every record on the log is a link of the platform's signed chain"
         )
+        self.store_chain = CheckResult(
+            "store-chain",
+            "every event store row matches its link of the store chain, signed by a trusted "
+            "platform key when it was stored",
+        )
         self.signatures = SignatureCheck()
         self.sealed = CheckResult(
             "sealed-data", "sealed personal data opens with its subject's key, or was erased"
@@ -166,6 +172,7 @@ class Verifier:
         report.published = self._read_log()
         self.progress("reading the event store")
         report.stored = self._walk_store()
+        self._check_store_chain()
         self.progress(f"reading {self.checkpoints_topic}")
         signed = self._read_checkpoints()
         report.checkpoints = sum(len(v) for v in signed.values())
@@ -178,6 +185,7 @@ class Verifier:
             self.once,
             self.content,
             self.versions,
+            self.store_chain,
             self.chain,
             self.checkpoints,
             self.platform_chain,
@@ -402,6 +410,60 @@ class Verifier:
             for path, a, b in found[:4]
         )
         return shown + (f"; and {len(found) - 4} more" if len(found) > 4 else "")
+
+    # -- the store chain --------------------------------------------------------
+
+    def _check_store_chain(self) -> None:
+        """Each row against its link (``impact.store_chain``), each signed link against the
+        trusted platform keys, and every row covered by a signed link."""
+        check, head, start = self.store_chain, GENESIS, 1
+        signed, sealed, highest = 0, 0, 0
+        while True:
+            try:
+                page = self.ledger.notifications(start, 500)
+                links = self.ledger.store_chain(page[0].id, page[-1].id) if page else []
+            except Exception as exc:  # a damaged row: _walk_store says which
+                check.fail(f"event store rows from notification {start}", short(str(exc), 200))
+                return
+            if links is None:
+                check.notes.append("this event store keeps no store chain")
+                return
+            if not page:
+                break
+            by_id = {entry.notification_id: entry for entry in links}
+            for missing in sorted(set(by_id) - {n.id for n in page}):
+                check.fail(f"store chain link {missing}", "has no event store row: it was deleted")
+            for notification in page:
+                check.checked += 1
+                highest, where = notification.id, f"event store row {notification.id}"
+                entry = by_id.get(notification.id)
+                if entry is None:
+                    check.fail(where, "has no link in the store chain")
+                    continue
+                if link(head, notification_digest(notification)) != entry.hash:
+                    check.fail(
+                        where,
+                        "is not what was stored: its content does not match its link in the "
+                        "store chain (the row was changed after it was stored)",
+                    )
+                head = entry.hash
+                if entry.signature is not None:
+                    sealed = notification.id
+                    if seal_valid(entry, self.trusted):
+                        signed = notification.id
+                    else:
+                        check.fail(
+                            f"store chain link {notification.id}",
+                            f"its signature does not verify with a trusted platform key: rows "
+                            f"{signed + 1}..{notification.id} or their links were changed "
+                            "after they were signed",
+                        )
+            start = page[-1].id + 1
+        if highest > sealed:
+            check.fail(
+                f"event store rows {sealed + 1}..{highest}",
+                "are not covered by a signed link of the store chain",
+            )
 
     # -- checkpoints and the chain ----------------------------------------------
 

@@ -38,12 +38,15 @@ class EventStoreResource(dg.ConfigurableResource):
     """The domain event store (SQLite by default, PostgreSQL by DSN): one ledger per run."""
 
     dsn: str
+    platform_key_path: str | None = None
+    """The key that seals the store chain (``impact.store_chain``)."""
     _ledger: Ledger | None = PrivateAttr(default=None)
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(env=event_store_env(self.dsn))
+            key = Path(self.platform_key_path) if self.platform_key_path else None
+            self._ledger = Ledger(env=event_store_env(self.dsn, key))
         return self._ledger
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -136,7 +139,9 @@ class ReportsResource(dg.ConfigurableResource):
 
 def resources_from(settings: Settings) -> dict[str, Any]:
     return {
-        "event_store": EventStoreResource(dsn=settings.event_store_dsn),
+        "event_store": EventStoreResource(
+            dsn=settings.event_store_dsn, platform_key_path=str(settings.platform_key_path)
+        ),
         "kafka": KafkaResource(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             events_topic=settings.events_topic,

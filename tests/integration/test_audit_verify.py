@@ -4,6 +4,7 @@ found and located (event store row, Kafka partition and offset, field)."""
 import random
 import sqlite3
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -140,7 +141,11 @@ def test_one_flipped_byte_in_an_event_store_row_is_found_and_named_with_its_fiel
         f"notification {rowid}" in f and "value is Decimal('13')" in f
         for f in found["agency-signatures"]
     )
-    assert set(found) == {"content", "agency-signatures"}
+    assert found["store-chain"] == [
+        f"event store row {rowid}: is not what was stored: its content does not match its link "
+        "in the store chain (the row was changed after it was stored)"
+    ]
+    assert set(found) == {"content", "agency-signatures", "store-chain"}
 
 
 def test_any_single_flipped_byte_of_an_event_store_row_is_found_at_that_row(
@@ -227,6 +232,80 @@ def test_an_event_store_row_deleted_after_publishing_is_found(ledger, settings, 
         for f in found["exactly-once"]
     )
     assert any("version 3 follows version 1" in f for f in found["versions"])
+    assert (
+        f"store chain link {rowid}: has no event store row: it was deleted" in found["store-chain"]
+    )
+
+
+def staff_outcome_row(settings: Settings) -> tuple[int, bytes]:
+    with sqlite3.connect(settings.state_dir / "events.sqlite") as db:
+        return db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Program.OutcomeReported'"
+            ' AND CAST(state AS TEXT) LIKE \'%"value":"55"%\''
+        ).fetchone()
+
+
+def record_a_staff_outcome(ledger) -> None:
+    """An outcome entered by staff (no agency signature), not relayed yet."""
+    record_programmes(ledger, 2)
+    ledger.handle(
+        cmd.report_outcome(
+            "P-KAMCO-00",
+            "KAMCO",
+            "P-KAMCO-00/staff",
+            "participant_satisfaction",
+            "2019Q1",
+            Decimal(55),
+        )
+    )
+
+
+def test_a_staff_entry_edited_before_the_relay_ran_is_found_at_its_row(ledger, settings, platform):
+    """The relay publishes (and signs a checkpoint over) whatever the store holds when it runs,
+    so the log agrees with an edit made before it ran: the store chain, written with the row,
+    does not."""
+    record_a_staff_outcome(ledger)
+    rowid, state = staff_outcome_row(settings)
+    write_row(settings, rowid, state.replace(b'"value":"55"', b'"value":"99999"'))
+    platform.relay().run(until_idle=True)
+
+    found = failures(audit(settings))
+
+    assert set(found) == {"store-chain"}, found
+    assert found["store-chain"] == [
+        f"event store row {rowid}: is not what was stored: its content does not match its link "
+        "in the store chain (the row was changed after it was stored)"
+    ]
+
+
+def test_an_edit_whose_links_are_recomputed_breaks_the_platform_keys_signature(
+    ledger, settings, platform
+):
+    """Whoever can write the event store but does not hold the platform key can rewrite a row
+    and every link after it; the signed link then no longer verifies."""
+    from impact.contract.chain import GENESIS
+    from impact.store_chain import TABLE, notification_digest
+
+    record_a_staff_outcome(ledger)
+    rowid, state = staff_outcome_row(settings)
+    write_row(settings, rowid, state.replace(b'"value":"55"', b'"value":"99999"'))
+    head = GENESIS
+    with sqlite3.connect(settings.state_dir / "events.sqlite") as db:
+        for notification in ledger.notifications(1, 1000):
+            head = link(head, notification_digest(notification))
+            db.execute(
+                f"UPDATE {TABLE} SET hash = ? WHERE notification_id = ?", (head, notification.id)
+            )
+    platform.relay().run(until_idle=True)
+
+    found = failures(audit(settings))
+
+    assert set(found) == {"store-chain"}, found
+    last = ledger.max_notification_id()
+    assert found["store-chain"] == [
+        f"store chain link {last}: its signature does not verify with a trusted platform key: "
+        f"rows {rowid}..{last} or their links were changed after they were signed"
+    ], found
 
 
 def test_a_checkpoint_with_a_forged_signature_or_an_untrusted_key_fails(ledger, settings, platform):
