@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from impact.agency_keys import played_agencies
 from impact.application import commands as c
 from impact.bootstrap import Platform
 from impact.domain.submission import Submission
@@ -22,7 +23,7 @@ from impact.errors import (
     ProposalAlreadyDecidedError,
     ReviewStateError,
 )
-from impact.scenario.acts import Message, ScenarioActs
+from impact.scenario.acts import AGENCIES, Message, ScenarioActs
 from impact.scenario.generator import Act, Scenario
 
 PROMOTION_THRESHOLD = Decimal(72)
@@ -59,11 +60,23 @@ class ScenarioRunner:
         self.ledger = platform.ledger
         self.review = review
         self.on_act = on_act
-        self.acts = ScenarioActs(scenario.seed, platform.sealer)
+        played = played_agencies(platform.settings, AGENCIES, self._registered())
+        self.acts = ScenarioActs(
+            {a: k for a, (k, _) in played.items()},
+            platform.sealer,
+            public_keys={a: public for a, (_, public) in played.items()},
+        )
         self.pending: list[Message] = []
         self.report = RunReport()
         self.ingest = platform.ingest()
         self.deferred: Counter[str] = self._deferred_so_far()
+
+    def _registered(self) -> set[tuple[str, str]]:
+        """The agencies' keys registered already (on resume), so the same ones sign on."""
+        try:
+            return set(self.ledger.consortium().keys)
+        except NotFoundError:  # not founded yet
+            return set()
 
     def _deferred_so_far(self) -> Counter[str]:
         """How often the council deferred each programme in reviews already recorded (on resume)."""
