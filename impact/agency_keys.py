@@ -130,6 +130,13 @@ def find_key(
     return newest
 
 
+def left_in_state(settings: Settings) -> list[Path]:
+    """Agencies' private keys that earlier versions wrote into ``<state>/keys``: each belongs
+    in its agency's folder, and nowhere under the platform's state."""
+    folder = settings.state_dir / "keys"
+    return sorted(folder.glob(f"*{PRIVATE_SUFFIX}")) if folder.is_dir() else []
+
+
 def played_agencies(
     settings: Settings, agencies: Iterable[str], registered: Collection[tuple[str, str]] = ()
 ) -> dict[str, tuple[AgencyKeyPair, Ed25519PublicKey]]:

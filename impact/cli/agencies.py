@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from impact.agency_keys import AgencyFolder, check_agency_code, find_key
+from impact.agency_keys import AgencyFolder, check_agency_code, find_key, left_in_state
 from impact.application.commands import RegisterKey, RevokeKey
 from impact.bootstrap import bootstrap
 from impact.cli import parse
@@ -53,10 +53,13 @@ def keys_generate(agency: Agency, directory: AgencyDir = None) -> None:
     it with `impact keys register`. Nothing is sent or registered by this command."""
     settings = bootstrap().settings  # the folder alone: no service of the platform is built
     made = AgencyFolder.of(settings, check_agency_code(agency), directory).generate()
-    out.print(f"key id       {made.pair.key_id}")
-    out.print(f"fingerprint  {fingerprint(made.pair.public)}")
-    out.print(f"public key   {made.public_path}")
-    out.print(f"private key  {made.private_path} (keep it here; it never leaves the agency)")
+    for line in (
+        f"key id       {made.pair.key_id}",
+        f"fingerprint  {fingerprint(made.pair.public)}",
+        f"public key   {made.public_path}",
+        f"private key  {made.private_path} (keep it here; it never leaves the agency)",
+    ):
+        out.print(line, soft_wrap=True)  # paths whole, to be copied
     err.print(
         f"next: give {made.public_path.name} to the secretariat, who runs "
         f"`impact keys register --agency {agency} --public-key {made.public_path.name}`"
@@ -136,6 +139,13 @@ def keys_list(
             keys = platform.ledger.consortium().keys
         except NotFoundError:
             keys = {}
+        stray = left_in_state(platform.settings)
+    if stray:
+        err.print(
+            f"warning: {len(stray)} agency private key(s) in {stray[0].parent}, written by an "
+            "earlier version: move each to its agency (`--dir` of `impact submit`) and delete "
+            "them here; the platform must not hold an agency's key"
+        )
     table = Table("agency", "key id", "fingerprint", "valid from", "revoked at / valid")
     shown = 0
     for (code, key_id), key in sorted(keys.items(), key=lambda i: (i[0][0], i[1].valid_from)):

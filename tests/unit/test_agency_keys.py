@@ -243,3 +243,10 @@ def test_the_scan_finds_a_private_key_in_any_form(tmp_path):
     (state / "other.pem").write_bytes(_pem_private(Ed25519PrivateKey.generate()))
     found = private_keys_under([state], keys)
     assert len(found) == 3 and "a PEM PRIVATE KEY" in " ".join(found)
+
+
+def test_keys_left_in_the_state_by_an_earlier_version_are_pointed_out(capsys, places):
+    state, _ = places
+    AgencyFolder(agency="KAMCO", path=state / "keys").generate()
+    status, _, err = impact(capsys, "keys", "list")
+    assert status == 0 and f"1 agency private key(s) in {state / 'keys'}" in err
