@@ -2,8 +2,9 @@
 
 Staff acts (proposals, reviews by the expert panel, new members, keys) go to the
 ledger as the proposal desk and the secretariat enter them. Agencies' acts are
-signed submissions published to ``impact.submissions``; before each quarterly
-review everything sent so far is ingested (validated, verified, applied or
+submissions, each signed with the key in the agency's own folder (never under the
+platform's state: ``impact.agency_keys``), published to ``impact.submissions``; before
+each quarterly review everything sent so far is ingested (validated, verified, applied or
 rejected), relayed to ``impact.events``, loaded into ClickHouse and scored; the
 council then decides on the top candidates, and its decisions flow back the same way.
 """
