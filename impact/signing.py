@@ -1,7 +1,7 @@
 """Ed25519 keys: create, store, load, sign and verify canonical bytes.
 
 Every key of the ledger (agencies' keys, the platform key that signs checkpoints, the
-scenario's keys derived from its seed) is read, written and parsed here, and what
+benchmarks' keys derived from their seed) is read, written and parsed here, and what
 a signature covers is always ``canonical`` JSON.
 """
 
