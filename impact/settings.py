@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IMPACT_STATE_DIR", "state_dir"),
         description="Folder for the local broker, the SQLite event store and chDB.",
     )
+    agencies_dir: Path = Field(
+        default_factory=lambda: project_root() / ".agencies",
+        validation_alias=AliasChoices("IMPACT_AGENCIES_DIR", "agencies_dir"),
+        description="The agencies' own folders, one per agency (<dir>/KAMCO): where "
+        "`impact keys generate` writes an agency's key pair and `impact submit` finds it, and "
+        "where the demo plays the agencies. Never inside the state folder.",
+    )
     infra_dir: Path = Field(
         default_factory=lambda: project_root() / "infra",
         validation_alias=AliasChoices("IMPACT_INFRA_DIR", "infra_dir"),

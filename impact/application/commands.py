@@ -10,6 +10,7 @@ none) and who acts; a handler (``impact.application.handlers``) decides each one
 from datetime import date, datetime
 from decimal import Decimal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from impact.contract.submissions import (
@@ -25,6 +26,7 @@ from impact.domain.quarter import QuarterText
 from impact.domain.review import Decision, ScoredCandidate
 from impact.domain.scoring import ScoringPolicy
 from impact.domain.values import Line, Text
+from impact.signing import key_id_of, public_key_text
 
 
 class StaffCommand(BaseModel):
@@ -57,6 +59,24 @@ class RetireMember(StaffCommand):
 
 class RegisterKey(StaffCommand):
     key: AgencyKey
+
+    @classmethod
+    def of_public_key(
+        cls,
+        agency: str,
+        public: Ed25519PublicKey,
+        valid_from: datetime,
+        actor: str,
+        occurred_at: datetime,
+    ) -> "RegisterKey":
+        """Register the public half an agency handed over (its private key stays with it)."""
+        key = AgencyKey(
+            agency=agency,
+            key_id=key_id_of(public),
+            public_key=public_key_text(public),
+            valid_from=valid_from,
+        )
+        return cls(key=key, actor=actor, occurred_at=occurred_at)
 
 
 class RevokeKey(StaffCommand):

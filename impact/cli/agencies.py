@@ -4,78 +4,192 @@ An agency signs what it sends with a key it alone holds; the desk (``ingest``) a
 each submission to the ledger or rejects it with its reason.
 """
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from impact.application.commands import RegisterKey
+from impact.agency_keys import AgencyFolder, check_agency_code, find_key, left_in_state
+from impact.application.commands import RegisterKey, RevokeKey
 from impact.bootstrap import bootstrap
 from impact.cli import parse
 from impact.cli.render import err, out
-from impact.domain.consortium import AgencyKey
+from impact.errors import AlreadyExistsError, NotFoundError, SigningError
 from impact.ingest.client import read_submissions
-from impact.settings import Settings
-from impact.signing import AgencyKeyPair, public_key_text
+from impact.signing import fingerprint, key_id_of, load_public_key, public_key_from_text
 
-keys_app = typer.Typer(help="Agencies' Ed25519 signing keys.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Agencies' Ed25519 signing keys: an agency generates its own; staff register, "
+    "revoke and list the public halves.",
+    no_args_is_help=True,
+)
 
-
-def keys_dir(settings: Settings) -> Path:
-    return settings.state_dir / "keys"
-
-
-def find_key(settings: Settings, agency: str, key_file: Path | None) -> AgencyKeyPair:
-    if key_file is not None:
-        return AgencyKeyPair.load(key_file)
-    candidates = sorted(keys_dir(settings).glob(f"{agency}-*.pem"), key=lambda p: p.stat().st_mtime)
-    if not candidates:
-        raise typer.BadParameter(
-            f"no key of {agency} in {keys_dir(settings)}; "
-            f"run `impact keys generate --agency {agency}`",
-            param_hint="'--agency'",
-        )
-    return AgencyKeyPair.load(candidates[-1])
+SECRETARIAT = "consortium-secretariat"
+Agency = Annotated[str, typer.Option(help="Agency code, e.g. KAMCO.")]
+AgencyDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="The agency's own folder (default: <IMPACT_AGENCIES_DIR>/<AGENCY>); never inside "
+        "the platform's state folder.",
+        show_default=False,
+    ),
+]
+Time = Annotated[
+    datetime | None,
+    typer.Option(
+        parser=parse.time, metavar="TIME", help="ISO 8601 (default: now).", show_default=False
+    ),
+]
 
 
 @keys_app.command("generate")
-def keys_generate(
-    agency: Annotated[str, typer.Option(help="Agency code, e.g. KAMCO.")],
-    register: Annotated[
-        bool, typer.Option(help="Register the public key with the consortium.")
-    ] = True,
+def keys_generate(agency: Agency, directory: AgencyDir = None) -> None:
+    """On the agency's machine: create an Ed25519 key pair in the agency's own folder.
+
+    The private key stays there (0600); hand the .pub file to the secretariat, who registers
+    it with `impact keys register`. Nothing is sent or registered by this command."""
+    settings = bootstrap().settings  # the folder alone: no service of the platform is built
+    made = AgencyFolder.of(settings, check_agency_code(agency), directory).generate()
+    for line in (
+        f"key id       {made.pair.key_id}",
+        f"fingerprint  {fingerprint(made.pair.public)}",
+        f"public key   {made.public_path}",
+        f"private key  {made.private_path} (keep it here; it never leaves the agency)",
+    ):
+        out.print(line, soft_wrap=True)  # paths whole, to be copied
+    err.print(
+        f"next: give {made.public_path.name} to the secretariat, who runs "
+        f"`impact keys register --agency {agency} --public-key {made.public_path.name}`"
+    )
+
+
+@keys_app.command("register")
+def keys_register(
+    agency: Agency,
+    public_key: Annotated[
+        Path,
+        typer.Option(
+            "--public-key",
+            help="The agency's public key: the .pub file (PEM) `impact keys generate` wrote, "
+            "or one line of base64 of the 32 raw bytes.",
+        ),
+    ],
+    valid_from: Time = None,
+    actor: Annotated[str, typer.Option()] = SECRETARIAT,
 ) -> None:
-    """Create an Ed25519 key pair for an agency (private key stays in the state folder)."""
-    pair = AgencyKeyPair.generate(agency)
+    """Staff: register an agency's public key; submissions signed with it are accepted from
+    --valid-from on. Registering the same key again changes nothing."""
+    check_agency_code(agency)
+    public = load_public_key(public_key, f"the public key of {agency}")
+    key_id, print_ = key_id_of(public), fingerprint(public)
+    now = parse.now()
     with bootstrap() as platform:
-        if register:
-            now = parse.now()
-            key = AgencyKey(
-                agency=agency,
-                key_id=pair.key_id,
-                public_key=public_key_text(pair.public),
-                valid_from=now,
+        known = platform.ledger.consortium().keys.get((agency, key_id))
+        if known is not None:
+            if _public_of(known.public_key) != print_:
+                raise AlreadyExistsError(
+                    f"{agency} already has another key with id {key_id}; generate a new key"
+                )
+            out.print(
+                f"key {key_id} of {agency} is already registered ({print_}), "
+                f"valid from {known.valid_from.isoformat()}"
+                + (f", revoked at {known.revoked_at.isoformat()}" if known.revoked_at else "")
             )
-            platform.ledger.handle(
-                RegisterKey(key=key, actor="consortium-secretariat", occurred_at=now)
-            )
-        path = pair.save(keys_dir(platform.settings))
-    out.print(f"key {pair.key_id} of {agency}: {path}" + (" (registered)" if register else ""))
-    out.print(f"public key: {public_key_text(pair.public)}")
+            return
+        command = RegisterKey.of_public_key(
+            agency, public, valid_from=valid_from or now, actor=actor, occurred_at=now
+        )
+        platform.ledger.handle(command)
+    out.print(
+        f"registered key {key_id} of {agency} ({print_}), "
+        f"valid from {command.key.valid_from.isoformat()}"
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    agency: Agency,
+    key_id: Annotated[str, typer.Option("--key-id", help="The key's id (`impact keys list`).")],
+    revoked_at: Time = None,
+    actor: Annotated[str, typer.Option()] = SECRETARIAT,
+) -> None:
+    """Staff: revoke an agency's key; from --revoked-at on, nothing signed with it is accepted
+    (and `audit verify` flags anything accepted after it)."""
+    check_agency_code(agency)
+    now = parse.now()
+    with bootstrap() as platform:
+        command = RevokeKey(
+            agency=agency, key_id=key_id, revoked_at=revoked_at or now, actor=actor, occurred_at=now
+        )
+        platform.ledger.handle(command)
+    out.print(f"revoked key {key_id} of {agency} at {command.revoked_at.isoformat()}")
+
+
+@keys_app.command("list")
+def keys_list(
+    agency: Annotated[str | None, typer.Option(help="Only this agency's keys.")] = None,
+) -> None:
+    """Staff: the registered keys, with when each is valid."""
+    now = parse.now()
+    with bootstrap() as platform:
+        try:
+            keys = platform.ledger.consortium().keys
+        except NotFoundError:
+            keys = {}
+        stray = left_in_state(platform.settings)
+    if stray:
+        err.print(
+            f"warning: {len(stray)} agency private key(s) in {stray[0].parent}, written by an "
+            "earlier version: move each to its agency (`--dir` of `impact submit`) and delete "
+            "them here; the platform must not hold an agency's key"
+        )
+    table = Table("agency", "key id", "fingerprint", "valid from", "revoked at / valid")
+    shown = 0
+    for (code, key_id), key in sorted(keys.items(), key=lambda i: (i[0][0], i[1].valid_from)):
+        if agency is not None and code != agency:
+            continue
+        if key.revoked_at is not None:
+            state = key.revoked_at.isoformat() + (" (revoked)" if key.revoked_at <= now else "")
+        else:
+            state = "valid" if key.valid_from <= now else "not yet valid"
+        table.add_row(code, key_id, _public_of(key.public_key), key.valid_from.isoformat(), state)
+        shown += 1
+    if not shown:
+        out.print(f"no key of {agency} is registered" if agency else "no key is registered")
+        return
+    out.print(table)
+
+
+def _public_of(public_key: str) -> str:
+    try:
+        return fingerprint(public_key_from_text(public_key))
+    except SigningError:
+        return "(not an Ed25519 key)"
 
 
 def submit(
-    files: Annotated[list[Path], typer.Argument(help="JSON or JSON Lines files of submissions.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="JSON or JSON Lines files of submissions.", exists=True, dir_okay=False
+        ),
+    ],
     agency: Annotated[str, typer.Option(help="The sending agency.")],
     key_file: Annotated[
         Path | None,
-        typer.Option("--key", help="Private key PEM (default: newest of the agency)."),
+        typer.Option(
+            "--key", help="Private key PEM (default: the newest in the agency's own folder)."
+        ),
     ] = None,
+    directory: AgencyDir = None,
 ) -> None:
     """Validate, sign and publish submissions to impact.submissions (all or none)."""
-    submissions = [s for path in files for s in read_submissions(path)]
     with bootstrap() as platform:
-        key = find_key(platform.settings, agency, key_file)
+        key = find_key(platform.settings, agency, key_file, directory)
+        submissions = [s for path in files for s in read_submissions(path)]
         sent = platform.agency_client(key).send(submissions)
         topic = platform.settings.submissions_topic
     for item in sent:

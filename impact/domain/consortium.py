@@ -167,6 +167,12 @@ class Consortium(Aggregate):
         self.member(key.agency)
         if (key.agency, key.key_id) in self.keys:
             raise AlreadyExistsError(f"key {key.key_id} of {key.agency} is already registered")
+        owners = sorted({a for a, k in self.keys if k == key.key_id})
+        if owners:
+            raise AlreadyExistsError(
+                f"key {key.key_id} is registered to {owners[0]}; "
+                f"{key.agency} must generate a key of its own"
+            )
         self._key_registered(key=key, occurred_at=occurred_at, actor=actor)
 
     def revoke_key(
@@ -174,6 +180,11 @@ class Consortium(Aggregate):
     ) -> None:
         if (agency, key_id) not in self.keys:
             raise NotFoundError(f"{agency} has no key {key_id}; list its keys first")
+        revoked = self.keys[(agency, key_id)].revoked_at
+        if revoked is not None:
+            raise AlreadyExistsError(
+                f"key {key_id} of {agency} was already revoked at {revoked.isoformat()}"
+            )
         self._key_revoked(
             agency=agency,
             key_id=key_id,

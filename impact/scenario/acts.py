@@ -6,17 +6,19 @@ mistakes agencies make (which the desk must reject). The runner sends them throu
 Kafka; the benchmarks hand them straight to the ledger and the desk.
 """
 
-import hashlib
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from impact.application import commands as c
-from impact.domain.consortium import AgencyKey, Member
+from impact.domain.consortium import Member
 from impact.domain.proposal import ReviewComment
 from impact.ingest.client import routing_key, sign_submission
 from impact.privacy import PersonalData, PersonalDataSealer
 from impact.scenario.generator import Act
-from impact.signing import AgencyKeyPair, public_key_text
+from impact.signing import AgencyKeyPair
 
 SECRETARIAT = "consortium-secretariat"
 PROPOSAL_DESK = "proposal-desk"
@@ -27,17 +29,21 @@ Message = tuple[str, bytes, bytes]
 """A message for ``impact.submissions``: a label, its routing key, its bytes."""
 
 
-def scenario_key(seed: int, agency: str) -> AgencyKeyPair:
-    """The agency's signing key in the scenario: derived from the seed, so runs repeat."""
-    secret = hashlib.sha256(f"impact-scenario:{seed}:{agency}".encode()).digest()
-    return AgencyKeyPair.from_seed(agency, secret)
-
-
 class ScenarioActs:
-    """Turns acts into commands and messages, with the scenario's keys."""
+    """Turns acts into commands and messages, with the agencies' keys.
 
-    def __init__(self, seed: int, sealer: PersonalDataSealer) -> None:
-        self.keys = {a: scenario_key(seed, a) for a in AGENCIES}
+    ``keys`` are the keys the agencies sign with (in the demo, each from the agency's own
+    folder: ``impact.agency_keys.played_agencies``); ``public_keys`` the public halves they
+    handed to the secretariat (default: those of ``keys``), which the key acts register."""
+
+    def __init__(
+        self,
+        keys: Mapping[str, AgencyKeyPair],
+        sealer: PersonalDataSealer,
+        public_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    ) -> None:
+        self.keys = dict(keys)
+        self.public_keys = dict(public_keys or {a: k.public for a, k in keys.items()})
         self.sealer = sealer
 
     def command(self, act: Act) -> c.Command | None:
@@ -46,14 +52,13 @@ class ScenarioActs:
         if act.kind == "found":
             return c.FoundConsortium()
         if act.kind == "key.register":
-            pair = self.keys[d["agency"]]
-            key = AgencyKey(
-                agency=pair.agency,
-                key_id=pair.key_id,
-                public_key=public_key_text(pair.public),
+            return c.RegisterKey.of_public_key(
+                d["agency"],
+                self.public_keys[d["agency"]],
                 valid_from=at,
+                actor=SECRETARIAT,
+                occurred_at=at,
             )
-            return c.RegisterKey(key=key, actor=SECRETARIAT, occurred_at=at)
         if act.kind == "member.join":
             member = Member(
                 code=d["code"],

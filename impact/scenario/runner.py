@@ -2,8 +2,9 @@
 
 Staff acts (proposals, reviews by the expert panel, new members, keys) go to the
 ledger as the proposal desk and the secretariat enter them. Agencies' acts are
-signed submissions published to ``impact.submissions``; before each quarterly
-review everything sent so far is ingested (validated, verified, applied or
+submissions, each signed with the key in the agency's own folder (never under the
+platform's state: ``impact.agency_keys``), published to ``impact.submissions``; before
+each quarterly review everything sent so far is ingested (validated, verified, applied or
 rejected), relayed to ``impact.events``, loaded into ClickHouse and scored; the
 council then decides on the top candidates, and its decisions flow back the same way.
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from impact.agency_keys import played_agencies
 from impact.application import commands as c
 from impact.bootstrap import Platform
 from impact.domain.submission import Submission
@@ -22,7 +24,7 @@ from impact.errors import (
     ProposalAlreadyDecidedError,
     ReviewStateError,
 )
-from impact.scenario.acts import Message, ScenarioActs
+from impact.scenario.acts import AGENCIES, Message, ScenarioActs
 from impact.scenario.generator import Act, Scenario
 
 PROMOTION_THRESHOLD = Decimal(72)
@@ -59,11 +61,23 @@ class ScenarioRunner:
         self.ledger = platform.ledger
         self.review = review
         self.on_act = on_act
-        self.acts = ScenarioActs(scenario.seed, platform.sealer)
+        played = played_agencies(platform.settings, AGENCIES, self._registered())
+        self.acts = ScenarioActs(
+            {a: k for a, (k, _) in played.items()},
+            platform.sealer,
+            public_keys={a: public for a, (_, public) in played.items()},
+        )
         self.pending: list[Message] = []
         self.report = RunReport()
         self.ingest = platform.ingest()
         self.deferred: Counter[str] = self._deferred_so_far()
+
+    def _registered(self) -> set[tuple[str, str]]:
+        """The agencies' keys registered already (on resume), so the same ones sign on."""
+        try:
+            return set(self.ledger.consortium().keys)
+        except NotFoundError:  # not founded yet
+            return set()
 
     def _deferred_so_far(self) -> Counter[str]:
         """How often the council deferred each programme in reviews already recorded (on resume)."""

@@ -21,6 +21,7 @@ def impact_env(broker, tmp_path) -> dict[str, str]:
     return {
         **os.environ,
         "IMPACT_STATE_DIR": str(tmp_path / "state"),
+        "IMPACT_AGENCIES_DIR": str(tmp_path / "agencies"),
         "CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
         "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap_servers,
         "IMPACT_EVENTS_TOPIC": f"e2e.events.{tag}",

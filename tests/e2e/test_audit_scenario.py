@@ -8,7 +8,9 @@ import pytest
 
 from impact.bootstrap import build_ledger
 from impact.domain.proposal import Proposal
+from impact.scenario.acts import AGENCIES
 from impact.settings import Settings
+from tests.key_scan import agency_private_keys, private_keys_under
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +30,7 @@ def test_every_review_of_the_scenario_reproduces_and_survives_erasing_a_proposer
     impact_env,
 ):
     run("demo", "--until", "2019Q2", timeout=600)
+    every_agency_key_is_in_its_own_folder_only(impact_env)
 
     reproduced = audit("audit", "reproduce", "--all").stdout
     assert reproduced.count("identical") == 2 and "differs" not in reproduced
@@ -56,3 +59,21 @@ def test_every_review_of_the_scenario_reproduces_and_survives_erasing_a_proposer
     assert submitted(after).endswith("by [erased]") and name not in submitted(after)
     assert "identical" in audit("audit", "reproduce", "2019Q2").stdout
     assert "the log verifies end to end" in audit("audit", "verify").stdout
+
+
+def every_agency_key_is_in_its_own_folder_only(impact_env: dict[str, str]) -> None:
+    """The demo played each agency with a folder of its own; no agency's private key is
+    anywhere under the platform's state (event store, vault, Dagster home, ClickHouse), and no
+    PEM private key but the platform's own."""
+    state, agencies = Path(impact_env["IMPACT_STATE_DIR"]), Path(impact_env["IMPACT_AGENCIES_DIR"])
+    assert sorted(p.name for p in agencies.iterdir()) == sorted(AGENCIES)
+    keys = agency_private_keys(agencies)
+    assert len(keys) == len(AGENCIES)
+    clickhouse = Path(impact_env["CLICKHOUSE_DSN"].removeprefix("chdb://"))
+    logs = Settings().kafka_dir / "data"  # the local broker's: this test's topics' segments
+    topics = {v for k, v in impact_env.items() if k.endswith("_TOPIC")}
+    partitions = [p for p in logs.glob("*-*") if p.name.rpartition("-")[0] in topics]
+    assert partitions or not logs.is_dir()
+    assert not private_keys_under(
+        [state, clickhouse, *partitions], keys, allowed=[state / "platform-key.pem"]
+    )

@@ -94,6 +94,8 @@ def test_the_main_job_killed_mid_run_resumes_and_records_everything_once(run, im
     assert events["Program.OutcomeReported"] == submissions["outcome.report"]
     assert events["Submission.Accepted"] == sum(submissions.values())
     assert events["PromotionReview.CandidatesScored"] == Counter(a.kind for a in acts)["review"]
+    agencies = Path(impact_env["IMPACT_AGENCIES_DIR"])  # the resumed run signed on with them
+    assert [len(list(f.glob("*.pem"))) for f in agencies.iterdir()] == [1] * 8
 
 
 RUNS = "{ runsOrError { ... on Runs { results { status pipelineName tags { key value } } } } }"

@@ -14,6 +14,7 @@ keyed by size, seed and a fingerprint of the domain code, and reused by every ru
 and latency figures, and ``outcome_submissions`` the signed outcome reports they send.
 """
 
+import hashlib
 import math
 import os
 import shutil
@@ -61,16 +62,28 @@ def open_ledger(path: Path) -> Any:
     return _ledger(path, cached=False)
 
 
+def bench_key(seed: int, agency: str) -> Any:
+    """An agency's signing key in the benchmarks, derived from the seed so that cached stores
+    and generated submissions agree. The benchmarks play every agency in one process, on
+    stores of their own; the platform and the demo never derive an agency's key (each agency
+    generates its own, in its own folder: ``impact.agency_keys``)."""
+    from impact.signing import AgencyKeyPair
+
+    secret = hashlib.sha256(f"impact-scenario:{seed}:{agency}".encode()).digest()
+    return AgencyKeyPair.from_seed(agency, secret)
+
+
 class ScenarioPlayer:
     """Plays scenario acts straight into a ledger (no Kafka), the way the runner's people would:
     staff acts as commands, agencies' messages through the submissions desk."""
 
     def __init__(self, ledger: Any, sealer: Any, seed: int) -> None:
         from impact.ingest.desk import SubmissionDesk
+        from impact.scenario.acts import AGENCIES as SCENARIO_AGENCIES
         from impact.scenario.acts import ScenarioActs
 
         self.ledger = ledger
-        self.acts = ScenarioActs(seed, sealer)
+        self.acts = ScenarioActs({a: bench_key(seed, a) for a in SCENARIO_AGENCIES}, sealer)
         self.desk = SubmissionDesk()
         self.rejected = 0
 
@@ -204,7 +217,6 @@ def build_ingest_base(programmes: int, seed: int = 20181128) -> Path:
     from impact.contract.submissions import RegisterProgram
     from impact.domain.consortium import AgencyKey
     from impact.domain.program import Target
-    from impact.scenario.acts import scenario_key
     from impact.signing import public_key_text
 
     folder = cache_dir() / f"ingest-base-{programmes}-{fingerprint(STORE_SOURCES, 'ingest', seed)}"
@@ -218,7 +230,7 @@ def build_ingest_base(programmes: int, seed: int = 20181128) -> Path:
     ledger.handle(FoundConsortium())
     ledger.handle(AdoptBaselinePolicy(occurred_at=declared))
     for agency in AGENCIES:
-        pair = scenario_key(seed, agency)
+        pair = bench_key(seed, agency)
         key = AgencyKey(
             agency=agency,
             key_id=pair.key_id,
@@ -260,9 +272,8 @@ def outcome_submissions(
 ) -> Iterator[tuple[str, bytes, bytes]]:
     """``count`` signed outcome reports, spread over the base's programmes: (id, key, message)."""
     from impact.ingest.client import routing_key, sign_submission
-    from impact.scenario.acts import scenario_key
 
-    keys = {a: scenario_key(seed, a) for a in AGENCIES}
+    keys = {a: bench_key(seed, a) for a in AGENCIES}
     slots = [(m, q) for q in INGEST_QUARTERS for m in INGEST_METRICS]
     for i in range(count):
         n, slot = i % programmes, i // programmes

@@ -54,8 +54,7 @@ def send_submissions(
     bench: Session, settings: Any, count: int, programmes: int, prefix: str = "B"
 ) -> None:
     from impact.ingest.client import AgencyClient
-    from impact.scenario.acts import scenario_key
-    from impact_dev.bench.generate import outcome_submissions
+    from impact_dev.bench.generate import bench_key, outcome_submissions
 
-    client = AgencyClient(settings.kafka, settings.topics, scenario_key(bench.o.seed, "KAMCO"))
+    client = AgencyClient(settings.kafka, settings.topics, bench_key(bench.o.seed, "KAMCO"))
     client.send_raw(outcome_submissions(count, programmes, bench.o.seed, prefix))
