@@ -40,6 +40,7 @@ from impact.errors import AlreadyExistsError, ConflictError
 from impact.ledger import Ledger
 from impact.settings import Settings
 from tests import commands as cmd
+from tests.integration.slice import record_programmes
 
 pytestmark = pytest.mark.integration
 
@@ -90,13 +91,32 @@ def open_ledger(event_store_dsn: str, tmp_path: Path) -> Iterator[OpenLedger]:
 
 
 def test_the_dsn_selects_the_recorder_of_its_store(open_ledger, event_store_dsn):
-    recorder_module = type(open_ledger().recorder).__module__
+    """eventsourcing's recorder of that store, extended to write the store chain."""
+    recorder = type(open_ledger().recorder)
     expected = (
         "eventsourcing.postgres"
         if event_store_dsn.startswith("postgresql")
         else "eventsourcing.sqlite"
     )
-    assert recorder_module == expected
+    assert recorder.__module__ == "impact.store_chain"
+    assert [c.__module__ for c in recorder.__mro__[1:2]] == [expected]
+
+
+def test_every_stored_row_is_linked_and_each_transaction_sealed(open_ledger, event_store_dsn):
+    from impact.contract.chain import GENESIS, link
+    from impact.store_chain import notification_digest
+
+    ledger = open_ledger()
+    ledger.handle(cmd.found())
+    record_programmes(ledger, 2)
+    rows = ledger.notifications(1, 100)
+    links = ledger.store_chain(1, rows[-1].id)
+    assert [x.notification_id for x in links] == [n.id for n in rows]
+    head = GENESIS
+    for row, entry in zip(rows, links, strict=True):
+        head = link(head, notification_digest(row))
+        assert entry.hash == head
+    assert links[-1].signature is not None
 
 
 # -- what the tests record ------------------------------------------------------------
