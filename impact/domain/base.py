@@ -13,6 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 from pydantic import BaseModel, ConfigDict, Field
 
+from impact import clock
+
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://busan-impact-ledger.example/ns")
 
 
@@ -47,6 +49,11 @@ class Aggregate(BaseAggregate[UUID]):
         class_version: ClassVar[int] = 1
         occurred_at: datetime = Field(description="Business time: when it happened.")
         actor: str = Field(min_length=1, max_length=64)
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            """The recorded time: the ledger's clock (``impact.clock``)."""
+            return clock.now()
 
     class Created(Event, CanInitAggregate[UUID]):
         originator_topic: str

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from impact import clock
 from impact.application.unit_of_work import UnitOfWork
 from impact.canonical_json import canonical
 from impact.contract.submissions import (
@@ -69,6 +70,10 @@ class SubmissionDesk:
     def process(self, value: bytes | None, source: Source, uow: UnitOfWork) -> Verdict:
         """The verdict on one message. Anything but a refusal propagates: the caller
         stores nothing of its poll and the message is decided again after restart."""
+        with clock.deciding(value):
+            return self._process(value, source, uow)
+
+    def _process(self, value: bytes | None, source: Source, uow: UnitOfWork) -> Verdict:
         claimed: str | None = None
         agency: str | None = None  # only once the agency's signature verified
         submission_id: str | None = None
