@@ -160,7 +160,9 @@ class Campaign:
         self.reference = reference
         tag = f"{seed}-{uuid.uuid4().hex[:8]}"
         self.variables = environment(root / "ledger", tag)
-        self.env = {**os.environ, **self.variables, "IMPACT_RELAY_BATCH_SIZE": "40"}
+        self.env = {**os.environ, **self.variables}
+        self.relay_env = {**self.env, "IMPACT_RELAY_BATCH_SIZE": "10"}
+        """The relay's rounds publish in small transactions, so a kill finds it part-way."""
         self.settings = settings_of(self.variables)
         self.tag = tag
         self.sent: list[str] = []
@@ -179,9 +181,11 @@ class Campaign:
             raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout, time.monotonic() - began
 
-    def _start(self, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    def _start(
+        self, args: list[str], log: Path, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         with log.open("ab") as output:
-            return subprocess.Popen(args, env=self.env, stdout=output, stderr=output)
+            return subprocess.Popen(args, env=env or self.env, stdout=output, stderr=output)
 
     @staticmethod
     def _kill(process: subprocess.Popen[bytes]) -> bool:
@@ -308,14 +312,15 @@ class Campaign:
         progress: Callable[[], int],
         end: int,
         log: Path,
+        env: dict[str, str] | None = None,
     ) -> None:
         """Start it, kill it soon after its progress moves, restart it to the end."""
         start = progress()
-        process = self._start(args, log)
+        process = self._start(args, log, env)
         deadline = time.monotonic() + 120
         while progress() == start and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(self.rng.uniform(0.0, 0.4))
+        time.sleep(self.rng.uniform(0.0, 0.25))
         at = progress()
         if self._kill(process) and at < end:
             tally.kills += 1
@@ -325,7 +330,7 @@ class Campaign:
             )
         else:
             self.say(f"{tally.process}: it was done before the kill; another round")
-        _, took = self._run(args, self.env, f"the restarted {tally.process}")
+        _, took = self._run(args, env or self.env, f"the restarted {tally.process}")
         tally.recoveries.append(took)
 
     def ingest(self) -> Tally:
@@ -361,11 +366,12 @@ class Campaign:
         tally = Tally("relay")
         log = self.root / "relay.log"
         while tally.kills < self.kills["relay"]:
-            self._record_proposals(300)
+            self._record_proposals(600)
             ledger = build_ledger(self.settings)
             end = ledger.max_notification_id()
             ledger.close()
-            self._round(tally, [IMPACT, "relay", "--until-idle"], self._published, end, log)
+            args = [IMPACT, "relay", "--until-idle"]
+            self._round(tally, args, self._published, end, log, self.relay_env)
         return tally
 
     # -- the loader ---------------------------------------------------------------
