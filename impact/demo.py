@@ -38,13 +38,15 @@ class Played:
     seed: int
     scale: int
     until: str | None
+    finished_before: bool = False
+    """A run recorded before progress was kept in the ledger said it had finished."""
 
     @classmethod
     def load(cls, path: Path) -> "Played | None":
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls(data["seed"], data["scale"], data["until"])
+        return cls(data["seed"], data["scale"], data["until"], bool(data.get("done")))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +115,7 @@ def run_demo(
     progress = progress_name(seed, scale, until)
     played = ledger.tracked_position(progress) or 0
     ledger.close()
-    done = played > len(acts)
+    done = played > len(acts) or (state is not None and state.finished_before)
     if done:
         out.print(
             f"the scenario is already recorded (seed {seed}, scale {scale}): showing the result; "

@@ -47,7 +47,7 @@ from impact.domain.submission import Rejection, Submission
 from impact.ingest.client import routing_key, sign_submission
 from impact.ingest.ingest import tracking_name
 from impact.ingest.relay import highest_published
-from impact.kafka import read_topic_records
+from impact.kafka import delete_topics, read_topic_records
 from impact.projections.store import ProjectionStore
 from impact.scenario.acts import scenario_key
 from impact.scenario.generator import build_scenario
@@ -168,6 +168,8 @@ class Campaign:
         self.sent: list[str] = []
         """The submission ids the ingest rounds sent (each must be applied once)."""
         self.proposals = 0
+        self.topics = [self.variables]
+        """The variables naming the campaign's topics (deleted once it passed)."""
 
     # -- running processes ------------------------------------------------------
 
@@ -203,6 +205,7 @@ class Campaign:
         if self.reference is None:
             self.say("the uninterrupted run, for reference (its own state folder and topics)")
             ref = environment(self.root / "reference", f"{self.tag}-ref")
+            self.topics.append(ref)
             output, took = self._run(self._demo_args(), {**os.environ, **ref}, "the reference")
             self.reference = digest_in(output)
             self.say(f"  inputs digest {self.reference[:16]}… in {took:.0f} s")
@@ -212,7 +215,13 @@ class Campaign:
         loader = self.loader()
         tallies = [main, ingest, relay, loader]
         audit = self.check(tallies)
-        return Outcome(tallies, self.digest, self.reference, audit, time.monotonic() - began)
+        outcome = Outcome(tallies, self.digest, self.reference, audit, time.monotonic() - began)
+        if outcome.passed:  # else they are kept, to look into
+            for variables in self.topics:
+                delete_topics(
+                    self.settings.kafka, [v for k, v in variables.items() if "TOPIC" in k]
+                )
+        return outcome
 
     def main_job(self) -> Tally:
         tally = Tally("main job")
@@ -241,7 +250,7 @@ class Campaign:
             process = self._start(self._demo_args(), log)
             if pending is not None:
                 pending = (pending[0], started) if pending[1] < 0 else pending
-            watch(started + self.rng.uniform(0.3, 12.0), process)
+            watch(started + self.rng.uniform(0.3, 15.0), process)
             at = played()
             if not self._kill(process):
                 raise RuntimeError(f"the main job ended before it was killed; see {log}")
