@@ -235,7 +235,10 @@ class Campaign:
             finally:
                 ledger.close()
 
-        pending: tuple[int, float] | None = None  # (played at the kill, restarted at)
+        # (acts played when it was killed, when this run started): a run's recovery is
+        # the time it took to pass the act its predecessor was killed at; a run killed
+        # before that leaves it to the next one, whose clock starts at its own start.
+        pending: tuple[int, float] | None = None
 
         def watch(until: float, process: subprocess.Popen[bytes]) -> None:
             nonlocal pending
@@ -249,8 +252,8 @@ class Campaign:
             started = time.monotonic()
             process = self._start(self._demo_args(), log)
             if pending is not None:
-                pending = (pending[0], started) if pending[1] < 0 else pending
-            watch(started + self.rng.uniform(0.3, 15.0), process)
+                pending = (pending[0], started)
+            watch(started + self.rng.uniform(0.3, 25.0), process)
             at = played()
             if not self._kill(process):
                 raise RuntimeError(f"the main job ended before it was killed; see {log}")
@@ -262,7 +265,7 @@ class Campaign:
                 f"{time.monotonic() - started:.1f} s, at act {at}"
             )
         started = time.monotonic()
-        if pending is not None and pending[1] < 0:
+        if pending is not None:
             pending = (pending[0], started)
         process = self._start(self._demo_args(), log)
         watch(float("inf"), process)
