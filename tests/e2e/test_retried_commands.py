@@ -14,4 +14,3 @@ def test_a_staff_command_entered_again_is_already_recorded_and_other_content_ref
     assert "already recorded: proposal C-2019-0001; nothing changed" in again.stdout
     other = run("proposal", "submit", "--code", "C-2019-0001", "--title", "다른 제안", ok=False)
     assert other.returncode == 2 and "already exists with another title" in other.stderr
-

@@ -258,9 +258,7 @@ def record_everything(ledger: Ledger) -> None:
     ledger.handle(cmd.retire_member("BNK", date(2020, 1, 1), actor="BUSAN"))
 
 
-def register(
-    ledger: Ledger, code: str = "P-BPA-01", agency: str = "BPA", budget: int = 5
-) -> UUID:
+def register(ledger: Ledger, code: str = "P-BPA-01", agency: str = "BPA", budget: int = 5) -> UUID:
     ledger.handle(
         cmd.register_program(
             code,
