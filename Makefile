@@ -29,7 +29,7 @@ LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
 .PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
-	demo bench ui trials
+	demo bench ui trials kill-campaign
 
 setup: install
 	$(INFRA) fetch
@@ -109,6 +109,13 @@ trials: up pg-up
 
 demo: up
 	$(IMPACT) demo
+
+# SIGKILL the main job, the ingest, the relay and the loader at random moments (100 kills,
+# seeded), restart each, and count what was lost or doubled; fails unless nothing was. CI
+# runs a short one: `make kill-campaign KILL_ARGS="--kills 12 --until 2019Q1"`.
+KILL_ARGS ?=
+kill-campaign: up
+	$(DEV) kill-campaign $(KILL_ARGS)
 
 # The Dagster UI (http://127.0.0.1:3000) on the Dagster home where `impact` and `make demo`
 # record their runs: <state>/dagster, or DAGSTER_HOME when set.

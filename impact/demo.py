@@ -6,9 +6,12 @@ signed submissions through Kafka and the ingest, twelve quarterly reviews throug
 the relay, ClickHouse and Dagster, and the council's decisions. It ends with the
 ranking of the last quarter reviewed and the council's report.
 
-Progress is kept in ``<state>/demo.json``: a second run resumes an interrupted one,
-says so, and otherwise shows the finished result; ``--fresh`` starts clean (it deletes
-the ledger's state and topics).
+How far it got is known from the ledger itself: each act is stored together with a
+tracking record of its position in the scenario (``impact.scenario.runner``), so a
+run killed at any instant resumes exactly after the last act stored, says so, and a
+finished one shows its result. ``<state>/demo.json`` names the scenario played (seed,
+scale, last quarter), written before the first act; ``--fresh`` starts clean (it
+deletes the ledger's state and topics).
 """
 
 import json
@@ -24,23 +27,26 @@ from impact.domain.quarter import Quarter
 from impact.errors import DemoStateError
 from impact.kafka import delete_topics, ledger_topics
 from impact.scenario.generator import Act, Scenario, build_scenario
-from impact.scenario.runner import RunReport, ScenarioRunner
+from impact.scenario.runner import RunReport, ScenarioRunner, progress_name
 from impact.settings import Settings
 
 
 @dataclass
-class Progress_:
+class Played:
+    """Which scenario the ledger holds (how far it got is in the ledger)."""
+
     seed: int
     scale: int
     until: str | None
-    last_seq: int
-    done: bool
+    finished_before: bool = False
+    """A run recorded before progress was kept in the ledger said it had finished."""
 
     @classmethod
-    def load(cls, path: Path) -> "Progress_ | None":
+    def load(cls, path: Path) -> "Played | None":
         if not path.exists():
             return None
-        return cls(**json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        return cls(data["seed"], data["scale"], data["until"], bool(data.get("done")))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +88,7 @@ def run_demo(
     if fresh:
         with out.status("starting clean: deleting the ledger's state and topics"):
             wipe(settings)
-    state = Progress_.load(progress_file)
+    state = Played.load(progress_file)
     ledger = build_ledger(settings)
     if state is None and ledger.max_notification_id() > 0:
         raise DemoStateError(
@@ -106,30 +112,33 @@ def run_demo(
                 f"the scenario reviews 2019Q1 to 2021Q4; {until} is not among them"
             )
         acts = scenario.acts = [a for a in acts if a.at <= cutoff]
-    if state is not None and state.done:
+    progress = progress_name(seed, scale, until)
+    played = ledger.tracked_position(progress) or 0
+    ledger.close()
+    done = played > len(acts) or (state is not None and state.finished_before)
+    if done:
         out.print(
             f"the scenario is already recorded (seed {seed}, scale {scale}): showing the result; "
             f"`impact demo --fresh` starts clean"
         )
     elif state is not None:
-        out.print(f"resuming the interrupted run after act {state.last_seq + 1} of {len(acts)}")
+        out.print(f"resuming the interrupted run after act {played} of {len(acts)}")
     else:
         out.print(
             f"starting clean: the Busan scenario, {len(acts)} acts (seed {seed}, scale {scale})"
         )
-        state = Progress_(seed, scale, until, -1, False)
-        state.save(progress_file)
+        Played(seed, scale, until).save(progress_file)
 
     report = None
-    if not state.done:
-        report = _play(scenario, settings, state, progress_file, out)
+    if not done:
+        report = _play(scenario, settings, progress, played, out)
     reviews = [Quarter.parse(a.data["quarter"]) for a in acts if a.kind == "review"]
     _finish(settings, out, reviews[-1])
     return report
 
 
 def _play(
-    scenario: Scenario, settings: Settings, state: Progress_, progress_file: Path, out: Console
+    scenario: Scenario, settings: Settings, progress: str, played: int, out: Console
 ) -> RunReport:
     from impact.orchestration.run import partition_key_of, run_review
 
@@ -144,24 +153,17 @@ def _play(
     )
     with Progress(*columns, console=out, transient=False) as bar:
         order = {act.seq: n for n, act in enumerate(scenario.acts, start=1)}
-        task = bar.add_task(
-            "acts", total=len(scenario.acts), completed=order.get(state.last_seq, 0)
-        )
+        task = bar.add_task("acts", total=len(scenario.acts), completed=played)
 
         def on_act(act: Act) -> None:
             bar.update(task, completed=order[act.seq], description=_describe(act))
             if act.kind in ("review", "council") and not out.is_terminal:
                 # No live bar in a log: a line per quarterly step instead.
                 out.print(f"[{order[act.seq]}/{len(scenario.acts)}] {_describe(act)} done")
-            if act.kind in ("review", "council"):
-                state.last_seq = act.seq
-                state.save(progress_file)
 
         with bootstrap(settings) as platform:
-            runner = ScenarioRunner(scenario, platform, review, on_act=on_act)
-            report = runner.run(resume_after=state.last_seq)
-    state.last_seq, state.done = scenario.acts[-1].seq, True
-    state.save(progress_file)
+            runner = ScenarioRunner(scenario, platform, review, on_act=on_act, progress=progress)
+            report = runner.run()
     out.print(
         f"played {report.acts} acts: {report.submissions_sent} submissions sent, {report.applied} applied, "
         f"{report.rejected} rejected ({', '.join(f'{k} {v}' for k, v in sorted(report.rejection_codes.items()))}); "

@@ -3,6 +3,13 @@
 A handler never stores: it returns the aggregates it changed (nothing when there was
 nothing to do) and the unit of work keeps them. ``HANDLERS`` maps each command class
 to its handler.
+
+Staff commands can be retried (after a crash, a timeout, a doubt): a command that asks
+for what the ledger already holds (the same natural id with the same content) changes
+nothing and returns nothing, so ``Ledger.handle`` answers False and the command line
+says "already recorded"; the same id with other content is refused by the rule as
+before. Business time and the acting person are not content: a retry entered a minute
+later is the same command.
 """
 
 from datetime import datetime
@@ -69,24 +76,34 @@ def found(uow: UnitOfWork, cmd: c.FoundConsortium) -> Changed:
 
 def admit_member(uow: UnitOfWork, cmd: c.AdmitMember) -> Changed:
     found_ = consortium(uow)
+    if found_.members.get(cmd.member.code) == cmd.member:
+        return ()
     found_.admit(cmd.member, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
 
 def retire_member(uow: UnitOfWork, cmd: c.RetireMember) -> Changed:
     found_ = consortium(uow)
+    member = found_.members.get(cmd.code)
+    if member is not None and member.left_on == cmd.left_on:
+        return ()
     found_.retire(cmd.code, cmd.left_on, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
 
 def register_key(uow: UnitOfWork, cmd: c.RegisterKey) -> Changed:
     found_ = consortium(uow)
+    if found_.keys.get((cmd.key.agency, cmd.key.key_id)) == cmd.key:
+        return ()
     found_.register_key(cmd.key, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
 
 def revoke_key(uow: UnitOfWork, cmd: c.RevokeKey) -> Changed:
     found_ = consortium(uow)
+    key = found_.keys.get((cmd.agency, cmd.key_id))
+    if key is not None and key.revoked_at == cmd.revoked_at:
+        return ()
     found_.revoke_key(
         cmd.agency, cmd.key_id, cmd.revoked_at, occurred_at=cmd.occurred_at, actor=cmd.actor
     )
@@ -95,6 +112,8 @@ def revoke_key(uow: UnitOfWork, cmd: c.RevokeKey) -> Changed:
 
 def adopt_policy(uow: UnitOfWork, cmd: c.AdoptPolicy) -> Changed:
     found_ = consortium(uow)
+    if (cmd.effective_from, cmd.policy) in found_.adopted_policies():
+        return ()
     found_.adopt_policy(
         cmd.policy, cmd.effective_from, occurred_at=cmd.occurred_at, actor=cmd.actor
     )
@@ -116,7 +135,18 @@ def adopt_baseline_policy(uow: UnitOfWork, cmd: c.AdoptBaselinePolicy) -> Change
 
 def submit_proposal(uow: UnitOfWork, cmd: c.SubmitProposal) -> Changed:
     if uow.exists(Proposal.create_id(code=cmd.code)):
-        raise AlreadyExistsError(f"proposal {cmd.code} already exists")
+        earlier = proposal(uow, cmd.code, to_change=False)
+        if (earlier.title, earlier.text, earlier.category, earlier.channel) == (
+            cmd.title,
+            cmd.text,
+            cmd.category,
+            cmd.channel,
+        ):
+            return ()
+        raise AlreadyExistsError(
+            f"proposal {cmd.code} already exists with another title, text, category or "
+            f"channel; give a new proposal a new code"
+        )
     return (
         Proposal(
             code=cmd.code,
@@ -133,12 +163,16 @@ def submit_proposal(uow: UnitOfWork, cmd: c.SubmitProposal) -> Changed:
 
 def start_proposal_review(uow: UnitOfWork, cmd: c.StartProposalReview) -> Changed:
     found_ = proposal(uow, cmd.code)
+    if found_.status != "submitted" and found_.panel == cmd.panel:
+        return ()
     found_.start_review(cmd.panel, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
 
 def record_proposal_review(uow: UnitOfWork, cmd: c.RecordProposalReview) -> Changed:
     found_ = proposal(uow, cmd.code)
+    if found_.status not in ("submitted", "under_review") and found_.scores == dict(cmd.scores):
+        return ()
     found_.record_review(
         dict(cmd.scores), cmd.comments, occurred_at=cmd.occurred_at, actor=cmd.actor
     )
@@ -148,12 +182,16 @@ def record_proposal_review(uow: UnitOfWork, cmd: c.RecordProposalReview) -> Chan
 def adopt_proposal(uow: UnitOfWork, cmd: c.AdoptProposal) -> Changed:
     plan(uow).task(cmd.task_code, on=cmd.occurred_at.date())
     found_ = proposal(uow, cmd.code)
+    if found_.status == "adopted" and found_.task_code == cmd.task_code:
+        return ()
     found_.adopt(cmd.task_code, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
 
 def reject_proposal(uow: UnitOfWork, cmd: c.RejectProposal) -> Changed:
     found_ = proposal(uow, cmd.code)
+    if found_.status == "rejected" and found_.decision_reason == cmd.reason:
+        return ()
     found_.reject(cmd.reason, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
@@ -161,6 +199,8 @@ def reject_proposal(uow: UnitOfWork, cmd: c.RejectProposal) -> Changed:
 def merge_proposal(uow: UnitOfWork, cmd: c.MergeProposal) -> Changed:
     proposal(uow, cmd.into_code, to_change=False)
     found_ = proposal(uow, cmd.code)
+    if found_.status == "merged" and found_.merged_into == cmd.into_code:
+        return ()
     found_.merge_into(cmd.into_code, occurred_at=cmd.occurred_at, actor=cmd.actor)
     return (found_,)
 
@@ -193,8 +233,36 @@ def register_program(uow: UnitOfWork, cmd: c.RegisterProgram) -> Changed:
         occurred_at=at,
     )
     if uow.exists(registered.id):
+        if not uow.from_submissions and _same_programme(
+            uow.look(Program, registered.id, cmd.program_code), registered
+        ):
+            return ()  # staff entering it again
         raise AlreadyExistsError(f"programme {cmd.program_code} already exists")
     return (registered,)
+
+
+def _same_programme(earlier: Program, again: Program) -> bool:
+    fields = (
+        "agency",
+        "task_code",
+        "title_ko",
+        "title_en",
+        "origin_proposals",
+        "targets",
+        "budget_krw",
+        "starts_on",
+        "ends_on",
+    )
+    return all(getattr(earlier, f) == getattr(again, f) for f in fields)
+
+
+def _reported_already(found: Program, uow: UnitOfWork, report_id: str, *content: object) -> bool:
+    """Staff entering a report again: the same id with the same metric, quarter, value
+    (and the report it corrects)."""
+    earlier = found.reports.get(report_id)
+    if uow.from_submissions or earlier is None:
+        return False
+    return (earlier.metric, earlier.quarter, earlier.value, earlier.corrects) == content
 
 
 def _submission_id(uow: UnitOfWork, cmd: Any) -> str | None:
@@ -204,6 +272,8 @@ def _submission_id(uow: UnitOfWork, cmd: Any) -> str | None:
 
 def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
     found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    if _reported_already(found_, uow, cmd.report_id, cmd.metric, cmd.quarter, cmd.value, None):
+        return ()
     found_.report_outcome(
         report_id=cmd.report_id,
         metric=cmd.metric,
@@ -219,6 +289,11 @@ def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
 
 def correct_outcome(uow: UnitOfWork, cmd: c.CorrectOutcome) -> Changed:
     found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    corrected = found_.reports.get(cmd.corrects)
+    if corrected is not None and _reported_already(
+        found_, uow, cmd.report_id, corrected.metric, corrected.quarter, cmd.value, cmd.corrects
+    ):
+        return ()
     found_.correct_outcome(
         report_id=cmd.report_id,
         corrects=cmd.corrects,
@@ -300,6 +375,8 @@ def decide_promotion(uow: UnitOfWork, cmd: c.DecidePromotion) -> Changed:
     project of the agencies named, or of every agency active on the day."""
     at, code = cmd.occurred_at, cmd.program_code
     opened = review(uow, cmd.quarter)
+    if opened.decisions.get(code) == cmd.decision:
+        return ()  # the council's decision, recorded already
     candidate = opened.candidates.get(code)
     if cmd.decision == "promote" and candidate is not None and not candidate.eligible:
         raise ReviewStateError(

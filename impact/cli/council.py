@@ -14,7 +14,7 @@ import typer
 from impact.application import commands as c
 from impact.bootstrap import bootstrap
 from impact.cli import parse
-from impact.cli.render import err, out, print_json
+from impact.cli.render import err, out, print_json, recorded
 from impact.domain.quarter import Quarter
 
 council_app = typer.Typer(
@@ -157,10 +157,13 @@ def council_decide(
         occurred_at=occurred_at or parse.now(),
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
+        changed = platform.ledger.handle(command)
         joint = (
             platform.ledger.program(program).joint_participants if chosen[0] == "promote" else ()
         )
+    if not changed:
+        recorded(False, "", f"{program}: {chosen[0]} in the review of {q}")
+        return
     if joint:
         out.print(f"{program} promoted in the review of {q}: a joint project of {', '.join(joint)}")
     else:

@@ -14,7 +14,7 @@ import typer
 from impact.application import commands as c
 from impact.bootstrap import bootstrap
 from impact.cli import parse
-from impact.cli.render import out
+from impact.cli.render import recorded
 from impact.contract.submissions import CorrectOutcome, RegisterProgram, ReportOutcome
 from impact.domain.program import Evidence, Target
 from impact.domain.proposal import ReviewComment
@@ -60,7 +60,7 @@ def proposal_submit(
             subject = proposer_id or f"subject:{code}"
             personal = PersonalData(name=proposer_name, contact=proposer_contact)
             sealed = platform.sealer.seal(subject, personal)
-        platform.ledger.handle(
+        changed = platform.ledger.handle(
             c.SubmitProposal(
                 code=code,
                 title=title,
@@ -71,7 +71,7 @@ def proposal_submit(
                 occurred_at=occurred_at or parse.now(),
             )
         )
-    out.print(f"proposal {code} submitted")
+    recorded(changed, f"proposal {code} submitted", f"proposal {code}")
 
 
 @proposal_app.command("start-review")
@@ -86,8 +86,8 @@ def proposal_start_review(
         code=code, panel=tuple(panel), actor=actor, occurred_at=occurred_at or parse.now()
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
-    out.print(f"review of {code} started")
+        changed = platform.ledger.handle(command)
+    recorded(changed, f"review of {code} started", f"the review of {code}")
 
 
 @proposal_app.command("review")
@@ -117,8 +117,8 @@ def proposal_review(
         occurred_at=occurred_at or parse.now(),
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
-    out.print(f"review of {code} recorded")
+        changed = platform.ledger.handle(command)
+    recorded(changed, f"review of {code} recorded", f"the review of {code}")
 
 
 @proposal_app.command("adopt")
@@ -133,8 +133,8 @@ def proposal_adopt(
         code=code, task_code=task, actor=actor, occurred_at=occurred_at or parse.now()
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
-    out.print(f"proposal {code} adopted into {task}")
+        changed = platform.ledger.handle(command)
+    recorded(changed, f"proposal {code} adopted into {task}", f"proposal {code} adopted")
 
 
 @proposal_app.command("reject")
@@ -149,8 +149,8 @@ def proposal_reject(
         code=code, reason=reason, actor=actor, occurred_at=occurred_at or parse.now()
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
-    out.print(f"proposal {code} rejected")
+        changed = platform.ledger.handle(command)
+    recorded(changed, f"proposal {code} rejected", f"proposal {code} rejected")
 
 
 # -- programmes ---------------------------------------------------------------------
@@ -196,8 +196,8 @@ def program_register(
         origin_proposals=tuple(origin),
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
-    out.print(f"programme {code} registered by {agency} under {task}")
+        changed = platform.ledger.handle(command)
+    recorded(changed, f"programme {code} registered by {agency} under {task}", f"programme {code}")
 
 
 @program_app.command("report")
@@ -235,8 +235,8 @@ def program_report(
         evidence=evidence,
     )
     with bootstrap() as platform:
-        platform.ledger.handle(command)
-    out.print(f"{program}: {metric} {q} = {value} reported (report {rid})")
+        changed = platform.ledger.handle(command)
+    recorded(changed, f"{program}: {metric} {q} = {value} reported (report {rid})", f"report {rid}")
 
 
 @program_app.command("correct")
@@ -253,7 +253,7 @@ def program_correct(
     at = occurred_at or parse.now()
     with bootstrap() as platform:
         rid = report_id or f"{corrects}-c{platform.ledger.program(program).version + 1}"
-        platform.ledger.handle(
+        changed = platform.ledger.handle(
             _staff_entry(
                 CorrectOutcome,
                 f"staff:{rid}",
@@ -266,4 +266,8 @@ def program_correct(
                 reason=reason,
             )
         )
-    out.print(f"{program}: report {corrects} corrected to {value} (report {rid})")
+    recorded(
+        changed,
+        f"{program}: report {corrects} corrected to {value} (report {rid})",
+        f"report {rid}",
+    )

@@ -30,6 +30,12 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def recorded(changed: bool, message: str, what: str) -> None:
+    """The answer to a staff command: ``message`` when it recorded something, else that
+    ``what`` was recorded already (a retried command changes nothing)."""
+    out.print(message if changed else f"already recorded: {what}; nothing changed")
+
+
 def progress(message: str) -> None:
     """A step of long work, dim on stderr, so stdout stays the result alone."""
     err.print(Text(message, style="dim"))

@@ -79,12 +79,17 @@ class Proposal(Aggregate):
     ) -> None:
         self.code = code
         self.title = title
+        self.text = text
         self.category = category
+        self.channel = channel
         self.status: ProposalStatus = "submitted"
         self.submitted_at = occurred_at
         self.proposer = proposer
         self.task_code: str | None = None
         self.scores: dict[str, Decimal] = {}
+        self.panel: tuple[str, ...] = ()
+        self.decision_reason: str | None = None
+        self.merged_into: str | None = None
 
     # -- commands ---------------------------------------------------------------
 
@@ -147,6 +152,7 @@ class Proposal(Aggregate):
     @event(ReviewStarted)
     def _review_started(self, panel: tuple[str, ...], occurred_at: datetime, actor: str) -> None:
         self.status = "under_review"
+        self.panel = tuple(panel)
 
     @event(Reviewed)
     def _reviewed(
@@ -167,7 +173,9 @@ class Proposal(Aggregate):
     @event(Rejected)
     def _rejected(self, reason: str, occurred_at: datetime, actor: str) -> None:
         self.status = "rejected"
+        self.decision_reason = reason
 
     @event(Merged)
     def _merged(self, into_code: str, occurred_at: datetime, actor: str) -> None:
         self.status = "merged"
+        self.merged_into = into_code

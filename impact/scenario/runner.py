@@ -7,29 +7,46 @@ platform's state: ``impact.agency_keys``), published to ``impact.submissions``; 
 each quarterly review everything sent so far is ingested (validated, verified, applied or
 rejected), relayed to ``impact.events``, loaded into ClickHouse and scored; the
 council then decides on the top candidates, and its decisions flow back the same way.
+
+How far a run got is known from the ledger alone, so a run killed at any instant
+resumes exactly after the last act stored:
+
+* a staff act and the council's decisions of a meeting are stored in one transaction
+  with a tracking record "act N of the scenario played" (``progress_name``); a review
+  is marked played once it finished (doing it again is harmless: the same inputs give
+  the same scores, recorded once);
+* agencies' messages are sent at the next review; resuming before it, the messages of
+  the acts since the last review are counted against what ``impact.submissions``
+  already holds and only the missing ones are sent (the desk's tracking records apply
+  each message on the topic once);
+* the end of the run is marked too (position ``len(acts) + 1``).
 """
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from eventsourcing.persistence import Tracking
+
 from impact.agency_keys import played_agencies
 from impact.application import commands as c
 from impact.bootstrap import Platform
-from impact.domain.submission import Submission
-from impact.errors import (
-    AlreadyExistsError,
-    NotFoundError,
-    ProposalAlreadyDecidedError,
-    ReviewStateError,
-)
+from impact.errors import NotFoundError
+from impact.kafka import read_topic_records
 from impact.scenario.acts import AGENCIES, Message, ScenarioActs
 from impact.scenario.generator import Act, Scenario
 
 PROMOTION_THRESHOLD = Decimal(72)
 DEFERRALS_BEFORE_PROMOTION = 2
 COUNCIL_ACTOR = "council"
+MESSAGE_KINDS = ("submission", "bad_submission")
+
+
+def progress_name(seed: int, scale: int, until: str | None = None) -> str:
+    """The name of the tracking records that say how far the scenario was played."""
+    return f"scenario:{seed}:{scale}:{until or 'all'}"
 
 
 @dataclass
@@ -55,12 +72,19 @@ class ScenarioRunner:
         platform: Platform,
         review: Reviewer,
         on_act: Callable[[Act], None] | None = None,
+        progress: str | None = None,
     ) -> None:
         self.scenario = scenario
         self.platform = platform
         self.ledger = platform.ledger
         self.review = review
         self.on_act = on_act
+        self.progress = progress or progress_name(scenario.seed, scenario.scale)
+        """The tracking records' name: how far this scenario was played."""
+        self.window = 0
+        """Where the acts since the last review begin (their messages go with the next)."""
+        self.check_sent = False
+        """Whether some pending messages may be on the topic already (resuming)."""
         played = played_agencies(platform.settings, AGENCIES, self._registered())
         self.acts = ScenarioActs(
             {a: k for a, (k, _) in played.items()},
@@ -91,55 +115,56 @@ class ScenarioRunner:
                 deferred.update(code for code, d in review.decisions.items() if d == "defer")
         return deferred
 
-    def run(self, resume_after: int = -1) -> RunReport:
-        """Play the acts in order; ``resume_after`` is the seq of the last act already played."""
+    def played(self) -> int:
+        """How many acts the ledger holds as played (``len(acts) + 1``: the run finished)."""
+        return self.ledger.tracked_position(self.progress) or 0
+
+    def run(self) -> RunReport:
+        """Play the acts in order, after the last one the ledger holds as played."""
         acts = self.scenario.acts
-        start = next((i + 1 for i, a in enumerate(acts) if a.seq == resume_after), 0)
-        self.resuming = start > 0
-        for act in acts[start:]:
-            self._play(act)
+        start = min(self.played(), len(acts))
+        self.window = next((i + 1 for i in range(start - 1, -1, -1) if acts[i].kind == "review"), 0)
+        for act in acts[self.window : start]:
+            if act.kind in MESSAGE_KINDS:  # since the last review: sent or not, unknown yet
+                self._submission(act)
+        self.check_sent = bool(self.pending)
+        for n, act in enumerate(acts[start:], start=start + 1):
+            self._play(act, n)
             self.report.acts += 1
             if self.on_act:
                 self.on_act(act)
         self._flush()
+        self._mark(len(acts) + 1)
         return self.report
 
-    def _play(self, act: Act) -> None:
-        """Play one act. Resuming an interrupted run, an act may have been played already
-        (progress is saved at each review): such acts are recognised and skipped until the
-        next review, which is where the previous run saved its progress."""
-        handler = {
-            "submission": self._submission,
-            "bad_submission": self._submission,
-            "review": self._review,
-            "council": self._council,
-        }.get(act.kind, self._staff)
-        if not self.resuming:
-            handler(act)
-            return
-        if act.kind == "submission" and self.ledger.exists(
-            Submission.create_id(
-                agency=act.data["agency"], submission_id=act.data["submission"]["submission_id"]
-            )
-        ):
-            return
-        try:
-            handler(act)
-        except (AlreadyExistsError, ProposalAlreadyDecidedError, ReviewStateError):
-            return
-        if act.kind == "review":
-            self.resuming = False
+    def _tracking(self, n: int) -> Tracking:
+        return Tracking(application_name=self.progress, notification_id=n)
+
+    def _mark(self, n: int) -> None:
+        """Record act ``n`` as played (an act that stored nothing of its own)."""
+        if self.played() < n:
+            self.ledger.unit_of_work().commit(self._tracking(n))
+
+    def _play(self, act: Act, n: int) -> None:
+        """Play act ``n`` (counted from 1); what it stores is stored with its position."""
+        if act.kind in MESSAGE_KINDS:
+            self._submission(act)
+        elif act.kind == "review":
+            self._review(act)
+            self._mark(n)
+        elif act.kind == "council":
+            self._council(act, n)
+        else:
+            self._staff(act, n)
 
     # -- staff and agencies -----------------------------------------------------
 
-    def _staff(self, act: Act) -> None:
+    def _staff(self, act: Act, n: int) -> None:
         command = self.acts.command(act)
         assert command is not None, act.kind
-        if isinstance(command, c.RegisterKey) and (
-            (command.key.agency, command.key.key_id) in self.ledger.consortium().keys
-        ):
-            return  # registered before an interruption
-        self.ledger.handle(command)
+        uow = self.ledger.unit_of_work()
+        uow.decide(command)
+        uow.commit(self._tracking(n))
 
     def _submission(self, act: Act) -> None:
         message = self.acts.message(act)
@@ -147,6 +172,9 @@ class ScenarioRunner:
         self.pending.append(message)
 
     def _flush(self) -> None:
+        if self.pending and self.check_sent:
+            self.pending = self._not_sent_yet(self.pending)
+        self.check_sent = False
         if self.pending:
             sender = self.platform.agency_client(next(iter(self.acts.keys.values())))
             sender.send_raw(self.pending)
@@ -158,6 +186,31 @@ class ScenarioRunner:
         self.report.rejected += stats.rejected - before[1]
         self.report.rejection_codes = Counter(stats.codes)
 
+    def _not_sent_yet(self, pending: list[Message]) -> list[Message]:
+        """The pending messages ``impact.submissions`` does not hold yet (an interrupted
+        run may have sent some or all). Messages are counted, not just looked up: an
+        agency's mistake may be the very bytes of an earlier message sent again."""
+        settings = self.platform.settings
+        on_topic = Counter(
+            _digest(record.value)
+            for record in read_topic_records(
+                settings.kafka, settings.topics.submissions, "impact-scenario-resume"
+            )
+        )
+        seen: Counter[bytes] = Counter()
+        for act in self.scenario.acts[: self.window]:  # sent before the last review
+            if act.kind in MESSAGE_KINDS:
+                message = self.acts.message(act)
+                assert message is not None
+                seen[_digest(message[2])] += 1
+        missing = []
+        for message in pending:
+            digest = _digest(message[2])
+            seen[digest] += 1
+            if seen[digest] > on_topic[digest]:
+                missing.append(message)
+        return missing
+
     # -- the review and the council ---------------------------------------------
 
     def _review(self, act: Act) -> None:
@@ -165,13 +218,15 @@ class ScenarioRunner:
         self.review(act.data["quarter"])
         self.report.reviews += 1
 
-    def _council(self, act: Act) -> None:
+    def _council(self, act: Act, n: int) -> None:
         """The council's habit: it looks at the top three eligible candidates; it promotes
         the first one when it scores at least the threshold and was deferred twice before
         (it wants to see good quarters last), declines one whose evidence is thin, and
         defers the rest. At most one promotion per meeting."""
         quarter = act.data["quarter"]
         review = self.ledger.review(quarter)
+        uow = self.ledger.unit_of_work()
+        decided: list[tuple[str, str]] = []
         ranked = sorted(
             (c for c in review.candidates.values() if c.eligible), key=lambda c: c.rank
         )[:3]
@@ -189,7 +244,7 @@ class ScenarioRunner:
                 decision, reason = "decline", "증빙 자료 부족"
             else:
                 decision, reason = "defer", "다음 분기 성과를 보고 재검토"
-            self.ledger.handle(
+            uow.decide(
                 c.DecidePromotion(
                     quarter=quarter,
                     program_code=code,
@@ -200,8 +255,15 @@ class ScenarioRunner:
                     occurred_at=act.at,
                 )
             )
+            decided.append((code, decision))
+        uow.commit(self._tracking(n))  # the meeting's decisions with its position
+        for code, decision in decided:
             self.report.decisions[decision] += 1
             if decision == "defer":
                 self.deferred[code] += 1
             if decision == "promote":
                 self.report.promoted.append((code, quarter))
+
+
+def _digest(value: bytes | None) -> bytes:
+    return hashlib.sha256(value or b"").digest()

@@ -278,7 +278,7 @@ def record_everything(ledger: Ledger) -> None:
     ledger.handle(cmd.retire_member("BNK", date(2020, 1, 1), actor="BUSAN"))
 
 
-def register(ledger: Ledger, code: str = "P-BPA-01", agency: str = "BPA") -> UUID:
+def register(ledger: Ledger, code: str = "P-BPA-01", agency: str = "BPA", budget: int = 5) -> UUID:
     ledger.handle(
         cmd.register_program(
             code,
@@ -286,7 +286,7 @@ def register(ledger: Ledger, code: str = "P-BPA-01", agency: str = "BPA") -> UUI
             "S4-T2",
             TITLE_KO,
             "Plastic ZERO",
-            5,
+            budget,
             date(2019, 1, 1),
             targets=(
                 Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal("0.1")),
@@ -447,7 +447,7 @@ def test_creating_an_aggregate_another_instance_created_is_refused_as_already_ex
         monkeypatch.setattr(second_process, "exists", lambda i: i != program_id and looked(i))
     register(first_process)
     with pytest.raises(AlreadyExistsError, match="programme P-BPA-01 already exists"):
-        register(second_process)
+        register(second_process, budget=6)  # the same again would be already recorded
     stored = open_ledger().repository.event_store.get(program_id)
     assert [e.originator_version for e in stored] == [1]
 

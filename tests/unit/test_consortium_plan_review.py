@@ -50,9 +50,10 @@ def test_a_member_joins_once_and_acts_only_from_its_joining_date(ledger):
     member = Member(
         code="BNK", name_ko="부산은행", name_en="BNK Busan Bank", joined_on=date(2019, 6, 1)
     )
-    ledger.handle(cmd.admit_member(member, actor="BUSAN"))
+    assert ledger.handle(cmd.admit_member(member, actor="BUSAN"))
+    assert not ledger.handle(cmd.admit_member(member, actor="BUSAN")), "already recorded"
     with pytest.raises(AlreadyExistsError, match="BNK is already a member"):
-        ledger.handle(cmd.admit_member(member, actor="BUSAN"))
+        ledger.handle(cmd.admit_member(member.model_copy(update={"name_en": "BNK"}), actor="BUSAN"))
     with pytest.raises(
         NotAMemberError, match="BNK joined on 2019-06-01; it cannot act on 2019-05-31"
     ):
@@ -77,8 +78,11 @@ def test_keys_rotate_a_revoked_key_is_no_longer_valid_and_the_new_one_is(ledger)
     assert [
         k.key_id for k in consortium.keys_valid_at("KAMCO", datetime(2020, 6, 1, tzinfo=UTC))
     ] == ["k2"]
+    assert not ledger.handle(cmd.register_key(old, actor="secretariat")), "already recorded"
     with pytest.raises(AlreadyExistsError):
-        ledger.handle(cmd.register_key(old, actor="secretariat"))
+        ledger.handle(
+            cmd.register_key(old.model_copy(update={"public_key": "CCCC"}), actor="secretariat")
+        )
     with pytest.raises(NotFoundError, match="KAMCO has no key k9"):
         consortium.revoke_key("KAMCO", "k9", revoked_at=AT, occurred_at=AT, actor="s")
 

@@ -62,9 +62,10 @@ def test_a_programme_needs_a_task_of_the_plan(ledger):
 
 
 def test_a_programme_code_is_registered_once(ledger):
-    register(ledger)
+    assert register(ledger)
+    assert not register(ledger), "staff entering it again: already recorded"
     with pytest.raises(AlreadyExistsError, match="programme P-BPA-01 already exists"):
-        register(ledger)
+        register(ledger, budget=2_000_000)
 
 
 def test_a_negative_budget_is_refused(ledger):

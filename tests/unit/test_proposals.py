@@ -26,9 +26,10 @@ def test_a_proposal_goes_from_submission_through_review_to_adoption(ledger):
 
 
 def test_a_proposal_code_is_submitted_once(ledger):
-    ledger.handle(cmd.submit_proposal("C-1", "a", "b", "c"))
-    with pytest.raises(AlreadyExistsError, match="proposal C-1 already exists"):
-        ledger.handle(cmd.submit_proposal("C-1", "a", "b", "c"))
+    assert ledger.handle(cmd.submit_proposal("C-1", "a", "b", "c"))
+    assert not ledger.handle(cmd.submit_proposal("C-1", "a", "b", "c")), "already recorded"
+    with pytest.raises(AlreadyExistsError, match="proposal C-1 already exists with another"):
+        ledger.handle(cmd.submit_proposal("C-1", "another title", "b", "c"))
 
 
 def test_a_proposal_is_not_decided_before_its_review(ledger):
