@@ -7,12 +7,13 @@ writes the report alone.
 """
 
 import functools
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from impact import clock
 from impact.application.commands import AdoptBaselinePolicy
 from impact.bootstrap import build_ledger
 from impact.domain.quarter import Quarter
@@ -75,7 +76,7 @@ def run_review(settings: Settings, partition_key: str) -> dg.ExecuteInProcessRes
 
     The review needs a scoring policy in the log: v1 is adopted on first use.
     """
-    build_ledger(settings).handle(AdoptBaselinePolicy(occurred_at=datetime.now(tz=UTC)))
+    build_ledger(settings).handle(AdoptBaselinePolicy(occurred_at=clock.now()))
     return _run("quarterly_review", settings, partition_key)
 
 

@@ -26,10 +26,12 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from eventsourcing.persistence import Tracking
 
+from impact import clock
 from impact.agency_keys import played_agencies
 from impact.application import commands as c
 from impact.bootstrap import Platform
@@ -47,6 +49,25 @@ MESSAGE_KINDS = ("submission", "bad_submission")
 def progress_name(seed: int, scale: int, until: str | None = None) -> str:
     """The name of the tracking records that say how far the scenario was played."""
     return f"scenario:{seed}:{scale}:{until or 'all'}"
+
+
+class ScenarioClock:
+    """The scenario's time, as ``impact.clock`` asks it: each act is recorded at its own
+    moment of 2018-2021 (``act.at``: a report a few days after its quarter, a correction
+    weeks later, a review in the month after the quarter), and each agency's message, when
+    the desk decides it, at the moment it was sent. So "as known then" (``--as-of``, the
+    auditors' replays) can be seen on the scenario."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+        self.sent: dict[bytes, datetime] = {}
+        """When each message (by the sha256 of its bytes) was sent in the scenario."""
+
+    def __call__(self) -> datetime:
+        message = clock.message_deciding()
+        if message is not None and (sent := self.sent.get(_digest(message))) is not None:
+            return sent
+        return self.at if self.at is not None else clock.system_clock()
 
 
 @dataclass
@@ -92,6 +113,7 @@ class ScenarioRunner:
             public_keys={a: public for a, (_, public) in played.items()},
         )
         self.pending: list[Message] = []
+        self.clock = ScenarioClock()
         self.report = RunReport()
         self.ingest = platform.ingest()
         self.deferred: Counter[str] = self._deferred_so_far()
@@ -120,7 +142,12 @@ class ScenarioRunner:
         return self.ledger.tracked_position(self.progress) or 0
 
     def run(self) -> RunReport:
-        """Play the acts in order, after the last one the ledger holds as played."""
+        """Play the acts in order, after the last one the ledger holds as played, each
+        recorded at its own moment (``ScenarioClock``)."""
+        with clock.recording_at(self.clock):
+            return self._run()
+
+    def _run(self) -> RunReport:
         acts = self.scenario.acts
         start = min(self.played(), len(acts))
         self.window = next((i + 1 for i in range(start - 1, -1, -1) if acts[i].kind == "review"), 0)
@@ -147,6 +174,7 @@ class ScenarioRunner:
 
     def _play(self, act: Act, n: int) -> None:
         """Play act ``n`` (counted from 1); what it stores is stored with its position."""
+        self.clock.at = act.at
         if act.kind in MESSAGE_KINDS:
             self._submission(act)
         elif act.kind == "review":
@@ -169,6 +197,7 @@ class ScenarioRunner:
     def _submission(self, act: Act) -> None:
         message = self.acts.message(act)
         assert message is not None, act.kind
+        self.clock.sent.setdefault(_digest(message[2]), act.at)
         self.pending.append(message)
 
     def _flush(self) -> None:
