@@ -61,10 +61,18 @@ def review(
     With --as-of it replays the review as it was known then, e.g. to reproduce a past one.
     """
     from impact import review_service
-    from impact.orchestration.run import outcome_of, partition_key_of, run_load, run_review
+    from impact.orchestration.run import (
+        outcome_of,
+        partition_key_of,
+        reviewable,
+        run_load,
+        run_review,
+    )
     from impact.projections.scoring import programme_titles
     from impact.report.table import ranking_table
 
+    if as_of is None:
+        reviewable(partition_key_of(quarter))  # before anything is built or recorded
     with bootstrap() as platform:
         store = platform.projections
         if as_of is not None:
