@@ -348,17 +348,34 @@ def erase_command(
 
 @privacy_app.command("status")
 def status_command(
-    subject: Annotated[str, typer.Argument(help="The proposer's subject id.")],
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="The proposer's subject id (e.g. citizen-0001), or a proposal code "
+            "(e.g. C-2018-0001) to find the subject its proposer's data is sealed under."
+        ),
+    ],
     as_json: AsJson = False,
 ) -> None:
-    """Whether a subject's key exists, and which records hold their sealed data."""
+    """Whether a subject's key exists, and which records hold their sealed data. Given a
+    proposal code, it names the subject first: the id `privacy erase` takes."""
     from impact.audit.erasure import subject_records
 
+    proposal = None
     with bootstrap() as platform:
+        if parse.PROPOSAL_CODE.fullmatch(subject) and platform.sealer.vault.state(subject) == (
+            "unknown"
+        ):
+            proposal, sealed = subject, platform.ledger.proposal(subject).proposer
+            if sealed is None:
+                raise NotFoundError(f"proposal {proposal} holds no personal data")
+            subject = sealed.subject_id
         found = subject_records(platform.ledger, platform.sealer, subject)
     if as_json:
-        print_json(found.as_json())
+        print_json({**({"proposal": proposal} if proposal else {}), **found.as_json()})
         return
+    if proposal:
+        out.print(f"proposal {proposal}: its proposer's data is sealed under subject {subject}")
     state = {
         "held": "key held",
         "erased": f"erased at {found.erased_at}",

@@ -128,11 +128,16 @@ def council_decide(
     ],
     program: Annotated[str, typer.Argument(help="Programme code, e.g. P-BPA-01.")],
     reason: Annotated[str, typer.Option(help="Why the council decided so.")],
-    promote: Annotated[bool, typer.Option("--promote", help="Make it a joint project.")] = False,
-    defer: Annotated[
-        bool, typer.Option("--defer", help="Decide again in a later quarter.")
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make it a joint project (or --defer, --decline).")
     ] = False,
-    decline: Annotated[bool, typer.Option("--decline", help="Do not promote it.")] = False,
+    defer: Annotated[
+        bool,
+        typer.Option("--defer", help="Decide again in a later quarter (or --promote, --decline)."),
+    ] = False,
+    decline: Annotated[
+        bool, typer.Option("--decline", help="Do not promote it (or --promote, --defer).")
+    ] = False,
     meeting: Annotated[
         str | None, typer.Option(help="Meeting reference (default: council-QUARTER).")
     ] = None,
@@ -140,10 +145,14 @@ def council_decide(
         list[str],
         typer.Option(help="Agency of the joint project (repeat; default: every active agency)."),
     ] = [],  # noqa: B006
-    actor: Annotated[str, typer.Option()] = "council",
+    actor: Annotated[str, typer.Option(help="Who records it, as the log names them.")] = "council",
     occurred_at: parse.OccurredAt = None,
 ) -> None:
-    """Record the council's decision on a scored programme of a quarter's review."""
+    """Record the council's decision on a programme the quarter's review scored: exactly one
+    of --promote, --defer or --decline is required.
+
+    Run `impact review QUARTER` first; the decision is published to the events topic by the
+    next `impact load` (or review)."""
     chosen = [
         name
         for name, flag in (("promote", promote), ("defer", defer), ("decline", decline))
@@ -165,6 +174,7 @@ def council_decide(
         occurred_at=occurred_at or parse.now(),
     )
     with bootstrap() as platform:
+        settings = platform.settings
         platform.ledger.handle(command)
         joint = (
             platform.ledger.program(program).joint_participants if chosen[0] == "promote" else ()
@@ -173,4 +183,4 @@ def council_decide(
         out.print(f"{program} promoted in the review of {q}: a joint project of {', '.join(joint)}")
     else:
         out.print(f"{program}: {chosen[0]} recorded in the review of {q}")
-    out.print("the next load publishes the decision to impact.events")
+    out.print(f"the next load publishes the decision to {settings.events_topic}")

@@ -1,6 +1,7 @@
 """``impact relay``, ``impact load`` and ``impact demo``: what operators run.
 
-The relay publishes the ledger's stored events to ``impact.events``; the load job carries
+The relay publishes the ledger's stored events to the events topic (``IMPACT_EVENTS_TOPIC``,
+``impact.events`` by default); the load job carries
 them into ClickHouse's projections; the demo plays the Busan scenario through all of it.
 """
 
@@ -18,9 +19,16 @@ from impact.settings import Settings
 
 
 def relay(
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
+    until_idle: Annotated[
+        bool,
+        typer.Option(
+            "--until-idle",
+            help="Stop when caught up; give up with exit 2 when Kafka cannot be reached.",
+        ),
+    ] = False,
 ) -> None:
-    """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
+    """Publish stored domain events to the events topic, IMPACT_EVENTS_TOPIC (impact.events by
+    default), exactly once and in order per aggregate; without --until-idle it keeps running."""
     from impact.kafka import keep_running
 
     with bootstrap() as platform:

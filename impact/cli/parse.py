@@ -99,6 +99,20 @@ def quarter(text: str) -> Quarter:
         raise typer.BadParameter(str(exc)) from None
 
 
+PROPOSAL_CODE = re.compile(r"C-(\d{4})-(\d{1,6})")
+"""A citizen's proposal: ``C-``, the year it reached the desk, its number that year."""
+
+
+def proposal_code(text: str) -> str:
+    """``C-YEAR-NUMBER``, e.g. ``C-2018-0001``, as programme codes are checked."""
+    code = text.strip()
+    if PROPOSAL_CODE.fullmatch(code) is None:
+        raise typer.BadParameter(
+            f"{text!r} is not a proposal code; write it as C-YEAR-NUMBER, e.g. C-2018-0001"
+        )
+    return code
+
+
 def decimal(text: str) -> Decimal:
     """A finite decimal number every layer holds (``impact.domain.values``): ``31``,
     ``6150.5``, ``-2``; never a float."""
@@ -157,7 +171,10 @@ OccurredAt = Annotated[
     typer.Option(
         parser=time,
         metavar="TIME",
-        help="Business time, ISO 8601 (default: now).",
+        help="When it happened (business time), e.g. 2019-04-05 or 2019-04-05T09:00 (UTC "
+        "unless it says otherwise; default: now). It decides which quarter the fact counts in: "
+        "the review of 2019Q1 counts only what occurred before 2019-04-01, so a programme "
+        "registered now is no candidate for a past quarter.",
         show_default=False,
     ),
 ]

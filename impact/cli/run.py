@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, NoReturn, Union, get_args, get_origin
 
 import typer
-from typer.core import TyperArgument, TyperGroup, TyperOption
 from pydantic import ValidationError
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from impact.cli import render
 from impact.contract.submissions import describe_errors

@@ -52,9 +52,7 @@ def reviewable(partition_key: str) -> None:
         if asked < first
         else f"{asked} has not ended yet; the last quarter that has is {last}"
     )
-    raise ValueOutOfRangeError(
-        f"{asked} cannot be reviewed: {why} (reviewable: {first} to {last})"
-    )
+    raise ValueOutOfRangeError(f"{asked} cannot be reviewed: {why} (reviewable: {first} to {last})")
 
 
 def _run(

@@ -45,7 +45,7 @@ def test_a_bad_time_exits_2_and_names_the_option_and_how_to_write_it(capsys):
 def test_a_bad_quarter_exits_2_and_says_how_quarters_are_written(capsys):
     status, _, err = impact(capsys, "review", "2019Q5")
     assert status == USER_ERROR
-    assert "'quarter'" in err and "'2019Q5' is not a quarter; write it like 2021Q4" in err
+    assert "'QUARTER'" in err and "'2019Q5' is not a quarter; write it like 2021Q4" in err
 
 
 @pytest.mark.parametrize("value", ["abc", "NaN", "-Infinity", "12,5"])
