@@ -212,7 +212,7 @@ def ingest(
     (impact.submissions by default), to the ledger; each rejection, with its reason, goes to
     IMPACT_REJECTIONS_TOPIC (impact.submissions.rejected). Without --until-idle it keeps
     running."""
-    from impact.kafka import keep_running
+    from impact.cli.operators import keep_publishing
 
     def show(code: str, outcome: object) -> None:
         if code != "accepted":
@@ -220,7 +220,12 @@ def ingest(
 
     with bootstrap() as platform:
         desk = platform.ingest()
-        stats = keep_running(lambda: desk.run(until_idle=until_idle, on_message=show), "the ingest")
+        stats = keep_publishing(
+            lambda: desk.run(until_idle=until_idle, on_message=show),
+            "the ingest",
+            platform.settings,
+            until_idle,
+        )
     codes = ", ".join(f"{k} {v}" for k, v in sorted(stats.codes.items()))
     out.print(
         f"ingest: {stats.applied} applied, {stats.rejected} rejected"
