@@ -69,7 +69,8 @@ def verify_command(
     ] = [],  # noqa: B006
     as_json: AsJson = False,
 ) -> None:
-    """Check the event store, impact.events and its signed checkpoints end to end.
+    """Check the event store, the events topic (IMPACT_EVENTS_TOPIC) and its signed
+    checkpoints end to end.
 
     Exits 1 and names each failure's place (event store row, Kafka partition and offset,
     field) when anything is missing, doubled, out of order, altered or wrongly signed.
@@ -162,8 +163,9 @@ def replay_command(
     as_json: AsJson = False,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the replay's database.")] = False,
 ) -> None:
-    """Rebuild every projection from offset 0 of impact.events into a fresh ClickHouse database,
-    with only what was recorded by --as-of, and print the state and each quarter's ranking then."""
+    """Rebuild every projection from offset 0 of the events topic (IMPACT_EVENTS_TOPIC) into a
+    fresh ClickHouse database, with only what was recorded by --as-of, and print the state and
+    each quarter's ranking then."""
     from impact.audit.replay import replay
     from impact.projections.loader import SignedLog
 

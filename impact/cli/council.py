@@ -97,6 +97,11 @@ def review(
         outcome = outcome_of(run_review(platform.settings, partition_key_of(quarter)), store)
         titles = programme_titles(store)
     done = outcome.review
+    if not done.candidates:
+        err.print(
+            f"no programme is a candidate for {quarter}: a programme counts in the review of "
+            "a quarter it runs in, when registered (--occurred-at) before that quarter ends"
+        )
     if as_json:
         print_json(_ranking_json(done, titles, recorded=outcome.recorded, decided=outcome.decided))
         err.print(outcome.note)
