@@ -116,9 +116,10 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
 ) -> None:
     """Write the council's report of a quarter: one self-contained HTML page (Korean and English)."""
-    from impact.orchestration.run import run_load
+    from impact.orchestration.run import partition_key_of, reviewable, run_load
     from impact.review_service import write_report
 
+    reviewable(partition_key_of(quarter))  # a quarter that can have a review, and so a report
     with bootstrap() as platform:
         run_load(platform.settings)
         size = write_report(platform.projections, quarter, out_file)

@@ -192,10 +192,11 @@ def test_a_review_of_a_quarter_the_ledger_cannot_hold_exits_2_with_how_to_write_
 
 
 @pytest.mark.parametrize("quarter", ["2018Q4", "2100Q4"])
+@pytest.mark.parametrize("command", [("review",), ("report", "--out", "never.html")])
 def test_a_review_of_a_quarter_outside_the_reviewable_ones_exits_2_saying_which_are(
-    capsys, quarter
+    capsys, quarter, command
 ):
-    status, out, err = impact(capsys, "review", quarter)
+    status, out, err = impact(capsys, command[0], quarter, *command[1:])
     assert status == USER_ERROR and out == ""
     assert f"{quarter} cannot be reviewed" in err and "reviewable: 2019Q1 to " in err
     assert len(err.strip().splitlines()) == 1
