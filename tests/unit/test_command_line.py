@@ -207,3 +207,15 @@ def test_a_review_as_of_a_time_that_is_not_one_exits_2(capsys, as_of):
     status, out, err = impact(capsys, "review", "2019Q1", "--as-of", as_of)
     assert status == USER_ERROR and out == ""
     assert "'--as-of'" in err and "is not a time" in err
+
+
+def test_the_quarterly_jobs_refuse_a_partition_they_do_not_have_before_anything_runs():
+    from impact.errors import ValueOutOfRangeError
+    from impact.orchestration.run import reviewable, run_review
+    from impact.settings import Settings
+
+    with pytest.raises(ValueOutOfRangeError, match="the reviews start with 2019Q1"):
+        run_review(Settings(state_dir="/nonexistent/never-built"), "2018-10-01")
+    with pytest.raises(ValueOutOfRangeError, match="2100Q1 has not ended yet"):
+        reviewable("2100-01-01")
+    reviewable("2019-01-01")
