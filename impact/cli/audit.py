@@ -327,10 +327,17 @@ def history_command(
 
 @privacy_app.command("erase")
 def erase_command(
-    subject: Annotated[str, typer.Argument(help="The proposer's subject id, e.g. citizen-0001.")],
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="The proposer's subject id, e.g. citizen-0001, or subject:C-2018-0001 for a "
+            "proposal submitted without --proposer-id; `impact privacy status C-2018-0001` "
+            "names a proposal's."
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Destroy a proposer's key: their name and contact then read as erased everywhere, and
+    """Destroy a proposer's key: their name and contact then read as [erased] everywhere, and
     nothing in the log is rewritten (the chain and checkpoints still verify)."""
     from impact.audit.erasure import erase
 

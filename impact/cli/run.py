@@ -30,6 +30,7 @@ from typing import Any, NoReturn, Union, get_args, get_origin
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from impact.cli import render
@@ -74,7 +75,10 @@ def plain_help(command: Any) -> Any:
     help then wraps to the terminal's width (not broken mid-sentence where the source is)."""
     if command.help:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
-        command.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+        command.help = escape("\n\n".join(" ".join(p.split()) for p in paragraphs))
+    for param in command.params:  # typer reads help as rich markup: `[erased]` stays as written
+        if getattr(param, "help", None):
+            param.help = escape(param.help)
     help_option = command.get_help_option(command.context_class(command))  # made once, kept
     for param in [*command.params, *([help_option] if help_option else [])]:
         if isinstance(param, TyperOption) and (param.is_flag or param.count):

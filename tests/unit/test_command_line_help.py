@@ -161,3 +161,17 @@ def test_a_command_that_cannot_reach_kafka_gives_up_saying_where_it_tried(monkey
     with pytest.raises(InfrastructureError, match=r"the relay gave up after 0 s .*127\.0\.0\.1:1"):
         operators.keep_publishing(work, "the relay", Where(), until_idle=True)  # type: ignore[arg-type]
     assert tries
+
+
+def test_brackets_in_a_command_help_are_printed_as_written(capsys):
+    def erase(
+        subject: str = typer.Option("x", help="Reads as [erased] after; [bold]not bold[/bold]."),
+    ) -> None:
+        """Destroy a key: the name then reads as [erased] everywhere."""
+
+    single = typer.Typer()
+    single.command()(erase)
+    assert exit_status(single, ["--help"]) == 0
+    text = words(capsys.readouterr().out)
+    assert "reads as [erased] everywhere" in text
+    assert "Reads as [erased] after; [bold]not bold[/bold]." in text
