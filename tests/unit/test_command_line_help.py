@@ -18,9 +18,13 @@ PYTHON_TYPE = re.compile(r"<(?:[a-z]|Quarter|Decimal|Path|Target|Score|ReviewCom
 """A placeholder typer derives from a Python type: ``<bool>``, ``<str>``, ``<list[str]>``."""
 
 
+ROOT = plain_help(typer.main.get_command(app))
+"""The app's command tree, as ``impact`` runs it."""
+
+
 def commands(command: object = None, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """The path of every command and group of the app, the app itself first."""
-    command = command or plain_help(typer.main.get_command(app))
+    command = command or ROOT
     yield path
     if isinstance(command, TyperGroup):
         for name, sub in sorted(command.commands.items()):
@@ -28,7 +32,7 @@ def commands(command: object = None, path: tuple[str, ...] = ()) -> Iterator[tup
 
 
 def command_at(path: tuple[str, ...]) -> object:
-    command: object = plain_help(typer.main.get_command(app))
+    command: object = ROOT
     for name in path:
         assert isinstance(command, TyperGroup)
         command = command.commands[name]
@@ -175,3 +179,46 @@ def test_brackets_in_a_command_help_are_printed_as_written(capsys):
     text = words(capsys.readouterr().out)
     assert "reads as [erased] everywhere" in text
     assert "Reads as [erased] after; [bold]not bold[/bold]." in text
+
+
+# -- the README's commands ---------------------------------------------------------------------
+
+
+def readme_commands() -> list[str]:
+    """Every ``impact …`` line of the README's code blocks, continuation lines joined,
+    without its comment."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", readme, re.S | re.M)
+    lines = "\n".join(blocks).replace("\\\n", " ").splitlines()
+    found = []
+    for line in lines:
+        line = re.sub(r"^(\.venv/bin/)", "", line.strip())
+        if line.startswith("impact "):
+            found.append(line.split(" # ")[0].split("   #")[0].strip())
+    return found
+
+
+README_COMMANDS = readme_commands()
+
+
+def test_the_readme_shows_the_commands_a_newcomer_needs():
+    shown = " ".join(README_COMMANDS)
+    for command in ("keys generate", "submit", "ingest", "proposal reject", "program correct",
+                    "catalogue", "plan", "privacy status"):  # fmt: skip
+        assert f"impact {command} " in shown or shown.endswith(f"impact {command}"), command
+
+
+@pytest.mark.parametrize("line", README_COMMANDS)
+def test_every_command_of_the_readme_names_commands_and_options_that_exist(line):
+    import shlex
+
+    tokens = shlex.split(line.replace("[", " ").replace("]", " ").replace("|", " "))[1:]
+    command: object = ROOT
+    while tokens and isinstance(command, TyperGroup) and tokens[0] in command.commands:
+        command = command.commands[tokens.pop(0)]
+    assert tokens == ["--help"] or not isinstance(command, TyperGroup), f"{line}: no command"
+    options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}  # type: ignore[attr-defined]
+    unknown = [t for t in tokens if t.startswith("--") and t not in options | {"--help"}]
+    assert not unknown, f"{line}: no option {unknown}"
