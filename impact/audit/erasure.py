@@ -56,7 +56,8 @@ def erase(ledger: Ledger, sealer: PersonalDataSealer, subject_id: str) -> Subjec
     if before.key == "unknown":
         raise NotFoundError(
             f"no key of subject {subject_id} is held here; nothing to erase "
-            "(give the subject id the proposal was sealed under, e.g. citizen-0001)"
+            "(give the subject id the proposal was sealed under, e.g. citizen-0001; "
+            "`impact privacy status C-2018-0001` shows a proposal's)"
         )
     if before.key == "held":
         sealer.vault.erase(subject_id)

@@ -28,6 +28,7 @@ keys_app = typer.Typer(
 
 SECRETARIAT = "consortium-secretariat"
 Agency = Annotated[str, typer.Option(help="Agency code, e.g. KAMCO.")]
+Actor = Annotated[str, typer.Option(help="Who records it, as the log names them.")]
 AgencyDir = Annotated[
     Path | None,
     typer.Option(
@@ -78,7 +79,7 @@ def keys_register(
         ),
     ],
     valid_from: Time = None,
-    actor: Annotated[str, typer.Option()] = SECRETARIAT,
+    actor: Actor = SECRETARIAT,
 ) -> None:
     """Staff: register an agency's public key; submissions signed with it are accepted from
     --valid-from on. Registering the same key again changes nothing."""
@@ -114,7 +115,7 @@ def keys_revoke(
     agency: Agency,
     key_id: Annotated[str, typer.Option("--key-id", help="The key's id (`impact keys list`).")],
     revoked_at: Time = None,
-    actor: Annotated[str, typer.Option()] = SECRETARIAT,
+    actor: Actor = SECRETARIAT,
 ) -> None:
     """Staff: revoke an agency's key; from --revoked-at on, nothing signed with it is accepted
     (and `audit verify` flags anything accepted after it)."""
@@ -186,7 +187,8 @@ def submit(
     ] = None,
     directory: AgencyDir = None,
 ) -> None:
-    """Validate, sign and publish submissions to impact.submissions (all or none)."""
+    """Validate, sign and publish submissions to the submissions topic,
+    IMPACT_SUBMISSIONS_TOPIC (impact.submissions by default); all of them or none."""
     with bootstrap() as platform:
         key = find_key(platform.settings, agency, key_file, directory)
         submissions = [s for path in files for s in read_submissions(path)]
@@ -198,10 +200,19 @@ def submit(
 
 
 def ingest(
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
+    until_idle: Annotated[
+        bool,
+        typer.Option(
+            "--until-idle",
+            help="Stop when caught up; give up with exit 2 when Kafka cannot be reached.",
+        ),
+    ] = False,
 ) -> None:
-    """Apply submissions from impact.submissions; rejections go to impact.submissions.rejected."""
-    from impact.kafka import keep_running
+    """Apply submissions from the submissions topic, IMPACT_SUBMISSIONS_TOPIC
+    (impact.submissions by default), to the ledger; each rejection, with its reason, goes to
+    IMPACT_REJECTIONS_TOPIC (impact.submissions.rejected). Without --until-idle it keeps
+    running."""
+    from impact.cli.operators import keep_publishing
 
     def show(code: str, outcome: object) -> None:
         if code != "accepted":
@@ -209,7 +220,12 @@ def ingest(
 
     with bootstrap() as platform:
         desk = platform.ingest()
-        stats = keep_running(lambda: desk.run(until_idle=until_idle, on_message=show), "the ingest")
+        stats = keep_publishing(
+            lambda: desk.run(until_idle=until_idle, on_message=show),
+            "the ingest",
+            platform.settings,
+            until_idle,
+        )
     codes = ", ".join(f"{k} {v}" for k, v in sorted(stats.codes.items()))
     out.print(
         f"ingest: {stats.applied} applied, {stats.rejected} rejected"

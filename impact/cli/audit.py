@@ -69,7 +69,8 @@ def verify_command(
     ] = [],  # noqa: B006
     as_json: AsJson = False,
 ) -> None:
-    """Check the event store, impact.events and its signed checkpoints end to end.
+    """Check the event store, the events topic (IMPACT_EVENTS_TOPIC) and its signed
+    checkpoints end to end.
 
     Exits 1 and names each failure's place (event store row, Kafka partition and offset,
     field) when anything is missing, doubled, out of order, altered or wrongly signed.
@@ -162,8 +163,9 @@ def replay_command(
     as_json: AsJson = False,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the replay's database.")] = False,
 ) -> None:
-    """Rebuild every projection from offset 0 of impact.events into a fresh ClickHouse database,
-    with only what was recorded by --as-of, and print the state and each quarter's ranking then."""
+    """Rebuild every projection from offset 0 of the events topic (IMPACT_EVENTS_TOPIC) into a
+    fresh ClickHouse database, with only what was recorded by --as-of, and print the state and
+    each quarter's ranking then."""
     from impact.audit.replay import replay
     from impact.projections.loader import SignedLog
 
@@ -325,10 +327,17 @@ def history_command(
 
 @privacy_app.command("erase")
 def erase_command(
-    subject: Annotated[str, typer.Argument(help="The proposer's subject id, e.g. citizen-0001.")],
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="The proposer's subject id, e.g. citizen-0001, or subject:C-2018-0001 for a "
+            "proposal submitted without --proposer-id; `impact privacy status C-2018-0001` "
+            "names a proposal's."
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Destroy a proposer's key: their name and contact then read as erased everywhere, and
+    """Destroy a proposer's key: their name and contact then read as [erased] everywhere, and
     nothing in the log is rewritten (the chain and checkpoints still verify)."""
     from impact.audit.erasure import erase
 
@@ -348,17 +357,34 @@ def erase_command(
 
 @privacy_app.command("status")
 def status_command(
-    subject: Annotated[str, typer.Argument(help="The proposer's subject id.")],
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="The proposer's subject id (e.g. citizen-0001), or a proposal code "
+            "(e.g. C-2018-0001) to find the subject its proposer's data is sealed under."
+        ),
+    ],
     as_json: AsJson = False,
 ) -> None:
-    """Whether a subject's key exists, and which records hold their sealed data."""
+    """Whether a subject's key exists, and which records hold their sealed data. Given a
+    proposal code, it names the subject first: the id `privacy erase` takes."""
     from impact.audit.erasure import subject_records
 
+    proposal = None
     with bootstrap() as platform:
+        if parse.PROPOSAL_CODE.fullmatch(subject) and platform.sealer.vault.state(subject) == (
+            "unknown"
+        ):
+            proposal, sealed = subject, platform.ledger.proposal(subject).proposer
+            if sealed is None:
+                raise NotFoundError(f"proposal {proposal} holds no personal data")
+            subject = sealed.subject_id
         found = subject_records(platform.ledger, platform.sealer, subject)
     if as_json:
-        print_json(found.as_json())
+        print_json({**({"proposal": proposal} if proposal else {}), **found.as_json()})
         return
+    if proposal:
+        out.print(f"proposal {proposal}: its proposer's data is sealed under subject {subject}")
     state = {
         "held": "key held",
         "erased": f"erased at {found.erased_at}",

@@ -61,10 +61,18 @@ def review(
     With --as-of it replays the review as it was known then, e.g. to reproduce a past one.
     """
     from impact import review_service
-    from impact.orchestration.run import outcome_of, partition_key_of, run_load, run_review
+    from impact.orchestration.run import (
+        outcome_of,
+        partition_key_of,
+        reviewable,
+        run_load,
+        run_review,
+    )
     from impact.projections.scoring import programme_titles
     from impact.report.table import ranking_table
 
+    if as_of is None:
+        reviewable(partition_key_of(quarter))  # before anything is built or recorded
     with bootstrap() as platform:
         store = platform.projections
         if as_of is not None:
@@ -89,6 +97,11 @@ def review(
         outcome = outcome_of(run_review(platform.settings, partition_key_of(quarter)), store)
         titles = programme_titles(store)
     done = outcome.review
+    if not done.candidates:
+        err.print(
+            f"no programme is a candidate for {quarter}: a programme counts in the review of "
+            "a quarter it runs in, when registered (--occurred-at) before that quarter ends"
+        )
     if as_json:
         print_json(_ranking_json(done, titles, recorded=outcome.recorded, decided=outcome.decided))
         err.print(outcome.note)
@@ -103,9 +116,10 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
 ) -> None:
     """Write the council's report of a quarter: one self-contained HTML page (Korean and English)."""
-    from impact.orchestration.run import run_load
+    from impact.orchestration.run import partition_key_of, reviewable, run_load
     from impact.review_service import write_report
 
+    reviewable(partition_key_of(quarter))  # a quarter that can have a review, and so a report
     with bootstrap() as platform:
         run_load(platform.settings)
         size = write_report(platform.projections, quarter, out_file)
@@ -120,11 +134,16 @@ def council_decide(
     ],
     program: Annotated[str, typer.Argument(help="Programme code, e.g. P-BPA-01.")],
     reason: Annotated[str, typer.Option(help="Why the council decided so.")],
-    promote: Annotated[bool, typer.Option("--promote", help="Make it a joint project.")] = False,
-    defer: Annotated[
-        bool, typer.Option("--defer", help="Decide again in a later quarter.")
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make it a joint project (or --defer, --decline).")
     ] = False,
-    decline: Annotated[bool, typer.Option("--decline", help="Do not promote it.")] = False,
+    defer: Annotated[
+        bool,
+        typer.Option("--defer", help="Decide again in a later quarter (or --promote, --decline)."),
+    ] = False,
+    decline: Annotated[
+        bool, typer.Option("--decline", help="Do not promote it (or --promote, --defer).")
+    ] = False,
     meeting: Annotated[
         str | None, typer.Option(help="Meeting reference (default: council-QUARTER).")
     ] = None,
@@ -132,10 +151,14 @@ def council_decide(
         list[str],
         typer.Option(help="Agency of the joint project (repeat; default: every active agency)."),
     ] = [],  # noqa: B006
-    actor: Annotated[str, typer.Option()] = "council",
+    actor: Annotated[str, typer.Option(help="Who records it, as the log names them.")] = "council",
     occurred_at: parse.OccurredAt = None,
 ) -> None:
-    """Record the council's decision on a scored programme of a quarter's review."""
+    """Record the council's decision on a programme the quarter's review scored: exactly one
+    of --promote, --defer or --decline is required.
+
+    Run `impact review QUARTER` first; the decision is published to the events topic by the
+    next `impact load` (or review)."""
     chosen = [
         name
         for name, flag in (("promote", promote), ("defer", defer), ("decline", decline))
@@ -157,6 +180,7 @@ def council_decide(
         occurred_at=occurred_at or parse.now(),
     )
     with bootstrap() as platform:
+        settings = platform.settings
         changed = platform.ledger.handle(command)
         joint = (
             platform.ledger.program(program).joint_participants if chosen[0] == "promote" else ()
@@ -168,4 +192,4 @@ def council_decide(
         out.print(f"{program} promoted in the review of {q}: a joint project of {', '.join(joint)}")
     else:
         out.print(f"{program}: {chosen[0]} recorded in the review of {q}")
-    out.print("the next load publishes the decision to impact.events")
+    out.print(f"the next load publishes the decision to {settings.events_topic}")

@@ -7,7 +7,7 @@ submissions, checked as a signed one would be, under a reference of their own.
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 
@@ -17,7 +17,7 @@ from impact.cli import parse
 from impact.cli.render import recorded
 from impact.contract.submissions import CorrectOutcome, RegisterProgram, ReportOutcome
 from impact.domain.program import Evidence, Target
-from impact.domain.proposal import ReviewComment
+from impact.domain.proposal import Channel, ReviewComment
 from impact.domain.quarter import Quarter
 from impact.privacy import PersonalData
 
@@ -26,7 +26,11 @@ program_app = typer.Typer(
     help="Programmes: register, report outcomes, correct them.", no_args_is_help=True
 )
 
-Actor = Annotated[str, typer.Option()]
+Actor = Annotated[
+    str, typer.Option(help="Who records it, as the log names them (a person or a desk).")
+]
+CHANNELS = ", ".join(get_args(Channel))
+ProposalCode = Annotated[str, typer.Argument(help="Proposal code, e.g. C-2018-0001.")]
 
 
 def _staff_entry(cls: type[Any], reference: str, agency: str, at: datetime, **fields: Any) -> Any:
@@ -39,18 +43,41 @@ def _staff_entry(cls: type[Any], reference: str, agency: str, at: datetime, **fi
 
 @proposal_app.command("submit")
 def proposal_submit(
-    code: Annotated[str, typer.Option(help="Proposal reference, e.g. C-2018-0001.")],
-    title: Annotated[str, typer.Option()],
-    text: Annotated[str, typer.Option()] = "",
-    category: Annotated[str, typer.Option()] = "general",
-    channel: Annotated[str, typer.Option()] = "website",
+    code: Annotated[
+        str,
+        typer.Option(
+            parser=parse.proposal_code,
+            metavar="CODE",
+            help="Proposal code: C-YEAR-NUMBER, e.g. C-2018-0001.",
+        ),
+    ],
+    title: Annotated[str, typer.Option(help="The proposal's title, one line (up to 300).")],
+    text: Annotated[str, typer.Option(help="What the citizen proposes, in full.")] = "",
+    category: Annotated[
+        str, typer.Option(help="Free-text topic, e.g. environment, jobs, housing.")
+    ] = "general",
+    channel: Annotated[
+        str, typer.Option(help=f"How it reached the desk: one of {CHANNELS}.")
+    ] = "website",
     proposer_id: Annotated[
-        str | None, typer.Option(help="Opaque subject reference of the citizen.")
+        str | None,
+        typer.Option(
+            help="Opaque subject id of the citizen, e.g. citizen-0001; their personal data is "
+            "sealed under this subject's key (default: subject:CODE), which `privacy erase` "
+            "destroys.",
+            show_default=False,
+        ),
     ] = None,
     proposer_name: Annotated[
-        str | None, typer.Option(help="Sealed under the citizen's own key.")
+        str | None,
+        typer.Option(
+            help="The citizen's name; sealed under their own key, never stored in the clear.",
+            show_default=False,
+        ),
     ] = None,
-    proposer_contact: Annotated[str, typer.Option()] = "",
+    proposer_contact: Annotated[
+        str, typer.Option(help="The citizen's e-mail or phone; sealed with the name.")
+    ] = "",
     occurred_at: parse.OccurredAt = None,
 ) -> None:
     """Record a citizen's proposal (personal data is sealed, never stored in the clear)."""
@@ -76,7 +103,7 @@ def proposal_submit(
 
 @proposal_app.command("start-review")
 def proposal_start_review(
-    code: str,
+    code: ProposalCode,
     panel: Annotated[list[str], typer.Option(help="Expert reviewer (repeat).")],
     actor: Actor = "proposal-desk",
     occurred_at: parse.OccurredAt = None,
@@ -92,7 +119,7 @@ def proposal_start_review(
 
 @proposal_app.command("review")
 def proposal_review(
-    code: str,
+    code: ProposalCode,
     score: Annotated[
         list[parse.Score],
         typer.Option(
@@ -123,8 +150,8 @@ def proposal_review(
 
 @proposal_app.command("adopt")
 def proposal_adopt(
-    code: str,
-    task: Annotated[str, typer.Option(help="Plan task, e.g. S4-T2.")],
+    code: ProposalCode,
+    task: Annotated[str, typer.Option(help="A task of the plan (`impact plan`), e.g. S4-T2.")],
     actor: Actor = "proposal-desk",
     occurred_at: parse.OccurredAt = None,
 ) -> None:
@@ -139,8 +166,8 @@ def proposal_adopt(
 
 @proposal_app.command("reject")
 def proposal_reject(
-    code: str,
-    reason: Annotated[str, typer.Option()],
+    code: ProposalCode,
+    reason: Annotated[str, typer.Option(help="Why it is rejected; kept in the log.")],
     actor: Actor = "proposal-desk",
     occurred_at: parse.OccurredAt = None,
 ) -> None:
@@ -160,23 +187,38 @@ def proposal_reject(
 def program_register(
     code: Annotated[str, typer.Option(help="Programme code, e.g. P-BPA-01.")],
     agency: Annotated[str, typer.Option(help="Owning agency, e.g. BPA.")],
-    task: Annotated[str, typer.Option(help="Plan task, e.g. S4-T2.")],
-    title_ko: Annotated[str, typer.Option()],
-    title_en: Annotated[str, typer.Option()],
-    budget_krw: Annotated[int, typer.Option(help="Budget in KRW (integer).")],
-    starts_on: Annotated[date, typer.Option(parser=parse.date, metavar="DATE", help="YYYY-MM-DD")],
+    task: Annotated[str, typer.Option(help="A task of the plan (`impact plan`), e.g. S4-T2.")],
+    title_ko: Annotated[str, typer.Option(help="The programme's title in Korean.")],
+    title_en: Annotated[str, typer.Option(help="The programme's title in English.")],
+    budget_krw: Annotated[int, typer.Option(help="Budget in KRW, a whole number.")],
+    starts_on: Annotated[
+        date,
+        typer.Option(
+            parser=parse.date, metavar="DATE", help="First day of the programme, YYYY-MM-DD."
+        ),
+    ],
     ends_on: Annotated[
-        date | None, typer.Option(parser=parse.date, metavar="DATE", help="YYYY-MM-DD")
+        date | None,
+        typer.Option(
+            parser=parse.date,
+            metavar="DATE",
+            help="Last day, YYYY-MM-DD (default: open-ended).",
+            show_default=False,
+        ),
     ] = None,
     target: Annotated[
         list[Target],
         typer.Option(
             parser=parse.target,
             metavar="METRIC:QUARTER:VALUE",
-            help="metric:QUARTER:value (repeat).",
+            help="A quarter's target of a metric of `impact catalogue`, in its unit, e.g. "
+            "jobs_created:2019Q1:30 (repeat).",
         ),
     ] = [],  # noqa: B006
-    origin: Annotated[list[str], typer.Option(help="Adopted proposal it came from (repeat).")] = [],  # noqa: B006
+    origin: Annotated[
+        list[str],
+        typer.Option(help="Code of an adopted proposal it came from, e.g. C-2018-0001 (repeat)."),
+    ] = [],  # noqa: B006
     occurred_at: parse.OccurredAt = None,
 ) -> None:
     """Register an agency's programme under a task of the plan."""
@@ -202,16 +244,44 @@ def program_register(
 
 @program_app.command("report")
 def program_report(
-    program: Annotated[str, typer.Option(help="Programme code.")],
-    agency: Annotated[str, typer.Option(help="Reporting agency.")],
-    metric: Annotated[str, typer.Option()],
-    quarter: Annotated[
-        Quarter, typer.Option(parser=parse.quarter, metavar="QUARTER", help="e.g. 2019Q1")
+    program: Annotated[str, typer.Option(help="Programme code, e.g. P-BPA-01.")],
+    agency: Annotated[str, typer.Option(help="The agency that owns it, e.g. BPA.")],
+    metric: Annotated[
+        str,
+        typer.Option(help="A metric code; `impact catalogue` lists them, e.g. jobs_created."),
     ],
-    value: Annotated[Decimal, typer.Option(parser=parse.decimal, metavar="NUMBER")],
-    report_id: Annotated[str | None, typer.Option(help="Stable id (default: derived).")] = None,
-    evidence_uri: Annotated[str | None, typer.Option()] = None,
-    evidence_sha256: Annotated[str | None, typer.Option()] = None,
+    quarter: Annotated[
+        Quarter,
+        typer.Option(
+            parser=parse.quarter, metavar="QUARTER", help="The quarter it counts for, e.g. 2019Q1."
+        ),
+    ],
+    value: Annotated[
+        Decimal,
+        typer.Option(
+            parser=parse.decimal,
+            metavar="NUMBER",
+            help="In the metric's unit and range (`impact catalogue`), e.g. 31 or 6150.5.",
+        ),
+    ],
+    report_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Stable id of the report, which a correction names (default: "
+            "PROGRAM/METRIC/QUARTER).",
+            show_default=False,
+        ),
+    ] = None,
+    evidence_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the evidence is kept (with --evidence-sha256).", show_default=False
+        ),
+    ] = None,
+    evidence_sha256: Annotated[
+        str | None,
+        typer.Option(help="sha256 of the evidence file, 64 hex digits.", show_default=False),
+    ] = None,
     occurred_at: parse.OccurredAt = None,
 ) -> None:
     """Report one outcome of a programme for a quarter."""
@@ -241,12 +311,32 @@ def program_report(
 
 @program_app.command("correct")
 def program_correct(
-    program: Annotated[str, typer.Option()],
-    agency: Annotated[str, typer.Option()],
-    corrects: Annotated[str, typer.Option(help="The report id it corrects.")],
-    value: Annotated[Decimal, typer.Option(parser=parse.decimal, metavar="NUMBER")],
-    reason: Annotated[str, typer.Option()],
-    report_id: Annotated[str | None, typer.Option()] = None,
+    program: Annotated[str, typer.Option(help="Programme code, e.g. P-BPA-01.")],
+    agency: Annotated[str, typer.Option(help="The agency that owns it, e.g. BPA.")],
+    corrects: Annotated[
+        str,
+        typer.Option(
+            help="The id of the report it corrects, e.g. P-BPA-01/jobs_created/2019Q1 (as "
+            "`program report` printed it)."
+        ),
+    ],
+    value: Annotated[
+        Decimal,
+        typer.Option(
+            parser=parse.decimal,
+            metavar="NUMBER",
+            help="The corrected value, in the metric's unit (`impact catalogue`).",
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why it is corrected; kept in the log.")],
+    report_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Stable id of the correction (default: CORRECTS-cN, N the programme's next "
+            "version).",
+            show_default=False,
+        ),
+    ] = None,
     occurred_at: parse.OccurredAt = None,
 ) -> None:
     """Correct an earlier report; the original stays in the log."""

@@ -1,11 +1,13 @@
 """``impact relay``, ``impact load`` and ``impact demo``: what operators run.
 
-The relay publishes the ledger's stored events to ``impact.events``; the load job carries
+The relay publishes the ledger's stored events to the events topic (``IMPACT_EVENTS_TOPIC``,
+``impact.events`` by default); the load job carries
 them into ClickHouse's projections; the demo plays the Busan scenario through all of it.
 """
 
 import socket
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -13,19 +15,47 @@ from impact.bootstrap import bootstrap
 from impact.cli import parse
 from impact.cli.render import err, out
 from impact.domain.quarter import Quarter
-from impact.errors import InfrastructureError
+from impact.errors import InfrastructureError, LogError
 from impact.settings import Settings
+
+T = TypeVar("T")
+
+UNTIL_IDLE_PATIENCE = 30.0
+"""Seconds a command run ``--until-idle`` keeps trying to reach Kafka before it gives up
+(exit 2); a long-running relay or ingest keeps trying for ``LONG_RUNNING_PATIENCE``."""
+LONG_RUNNING_PATIENCE = 120.0
+
+
+def keep_publishing(work: Callable[[], T], what: str, settings: Settings, until_idle: bool) -> T:
+    """``work`` run again after each Kafka failure, as ``keep_running`` does, for a bounded
+    time: then the error says what could not be reached, and the command exits 2."""
+    from impact.kafka import keep_running
+
+    patience = UNTIL_IDLE_PATIENCE if until_idle else LONG_RUNNING_PATIENCE
+    try:
+        return keep_running(work, what, give_up_after=patience)
+    except LogError as exc:
+        raise InfrastructureError(
+            f"{what} gave up after {patience:.0f} s of failures to reach Kafka at "
+            f"{settings.kafka_bootstrap_servers} ({exc}); start the broker (`make up`) or set "
+            "KAFKA_BOOTSTRAP_SERVERS to a running one"
+        ) from exc
 
 
 def relay(
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when caught up.")] = False,
+    until_idle: Annotated[
+        bool,
+        typer.Option(
+            "--until-idle",
+            help="Stop when caught up; give up with exit 2 when Kafka cannot be reached.",
+        ),
+    ] = False,
 ) -> None:
-    """Publish stored domain events to impact.events (exactly once, in order per aggregate)."""
-    from impact.kafka import keep_running
-
+    """Publish stored domain events to the events topic, IMPACT_EVENTS_TOPIC (impact.events by
+    default), exactly once and in order per aggregate; without --until-idle it keeps running."""
     with bootstrap() as platform:
         publisher = platform.relay()
-        stats = keep_running(
+        stats = keep_publishing(
             lambda: publisher.run(
                 until_idle=until_idle,
                 on_batch=lambda s: err.print(
@@ -33,6 +63,8 @@ def relay(
                 ),
             ),
             "the relay",
+            platform.settings,
+            until_idle,
         )
     out.print(
         f"relay: {stats.published} events published after notification {stats.resumed_after}"

@@ -11,6 +11,7 @@ that needs the time reads it once and passes it on.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, NamedTuple
 
@@ -29,25 +30,66 @@ def now() -> dt.datetime:
     return dt.datetime.now(tz=dt.UTC)
 
 
-def time(text: str) -> dt.datetime:
-    """ISO 8601 (``2019-04-05``, ``2019-04-05T09:00``, ``…+09:00``), or ``now``."""
-    if text.strip().lower() == "now":
-        return now()
+_DAY = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?")
+"""A day written year first: ``2019-04-05``, ``2019-4-5``, ``2019/04/05``, ``2019.4.5``."""
+_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+TIME_FORMS = (
+    "ISO 8601, e.g. 2019-04-05 or 2019-04-05T09:00 (UTC unless it says otherwise, "
+    "e.g. 2019-04-05T09:00+09:00); 2019/04/05 and 2019-4-5 also do; or now, today, yesterday"
+)
+DATE_FORMS = "YYYY-MM-DD, e.g. 2019-04-05 (2019/04/05 and 2019-4-5 also do), or today, yesterday"
+
+
+def _day(text: str) -> dt.date | None:
+    """The day ``text`` names, year first, or ``None`` when it names none."""
+    word = text.strip().lower()
+    if word in _WORDS:
+        return now().date() + dt.timedelta(days=_WORDS[word])
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
+        return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a time; write it as ISO 8601, e.g. 2019-04-05T09:00 "
-            "(UTC unless it says otherwise), or now"
-        ) from None
+        pass
+    match = _DAY.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def time(text: str) -> dt.datetime:
+    """ISO 8601 (``2019-04-05``, ``2019-04-05T09:00``, ``…+09:00``), a day written
+    ``2019/04/05`` or ``2019-4-5`` (optionally followed by a time of day), ``now``, ``today``
+    or ``yesterday`` (midnight UTC of that day)."""
+    stripped = text.strip()
+    if stripped.lower() == "now":
+        return now()
+    moment = None
+    try:
+        moment = dt.datetime.fromisoformat(stripped)
+    except ValueError:
+        head, _, clock = stripped.replace("T", " ", 1).partition(" ")
+        day = _day(head)
+        if day is not None:
+            try:
+                moment = dt.datetime.fromisoformat(
+                    f"{day.isoformat()}T{clock.strip()}" if clock.strip() else day.isoformat()
+                )
+            except ValueError:
+                moment = None
+    if moment is None:
+        raise typer.BadParameter(f"{text!r} is not a time; write it as {TIME_FORMS}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+    """``YYYY-MM-DD``, ``2019/04/05``, ``2019-4-5``, ``today`` or ``yesterday``."""
+    day = _day(text)
+    if day is None:
+        raise typer.BadParameter(f"{text!r} is not a date; write it as {DATE_FORMS}")
+    return day
 
 
 def quarter(text: str) -> Quarter:
@@ -55,6 +97,20 @@ def quarter(text: str) -> Quarter:
         return Quarter.parse(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+PROPOSAL_CODE = re.compile(r"C-(\d{4})-(\d{1,6})")
+"""A citizen's proposal: ``C-``, the year it reached the desk, its number that year."""
+
+
+def proposal_code(text: str) -> str:
+    """``C-YEAR-NUMBER``, e.g. ``C-2018-0001``, as programme codes are checked."""
+    code = text.strip()
+    if PROPOSAL_CODE.fullmatch(code) is None:
+        raise typer.BadParameter(
+            f"{text!r} is not a proposal code; write it as C-YEAR-NUMBER, e.g. C-2018-0001"
+        )
+    return code
 
 
 def decimal(text: str) -> Decimal:
@@ -115,7 +171,10 @@ OccurredAt = Annotated[
     typer.Option(
         parser=time,
         metavar="TIME",
-        help="Business time, ISO 8601 (default: now).",
+        help="When it happened (business time), e.g. 2019-04-05 or 2019-04-05T09:00 (UTC "
+        "unless it says otherwise; default: now). It decides which quarter the fact counts in: "
+        "the review of 2019Q1 counts only what occurred before 2019-04-01, so a programme "
+        "registered now is no candidate for a past quarter.",
         show_default=False,
     ),
 ]

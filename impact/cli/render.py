@@ -14,8 +14,10 @@ from rich.text import Text
 
 def _stdout() -> Console:
     console = Console(markup=False, emoji=False)
-    if not console.is_terminal:  # piped or captured: keep table rows whole rather than 80 columns
-        console = Console(markup=False, emoji=False, width=180)
+    if not console.is_terminal:
+        # Piped or captured (a log, grep): a line of text is never wrapped, and a table is
+        # laid out for 180 columns rather than 80, so that its rows stay whole.
+        console = Console(markup=False, emoji=False, width=180, soft_wrap=True)
     return console
 
 

@@ -17,14 +17,21 @@ Run from here, never through ``app()``: typer's own handling would print usage e
 as a framed panel, and the ledger's errors as tracebacks.
 """
 
+import inspect
 import logging
 import signal
 import sys
+import types
 from collections.abc import Sequence
-from typing import NoReturn
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn, Union, get_args, get_origin
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from impact.cli import render
 from impact.contract.submissions import describe_errors
@@ -32,11 +39,67 @@ from impact.errors import ImpactError
 
 USER_ERROR = 2
 
+_PLACEHOLDERS: dict[Any, str] = {
+    str: "TEXT",
+    int: "INTEGER",
+    float: "NUMBER",
+    Decimal: "NUMBER",
+    Path: "FILE",
+    datetime: "TIME",
+    date: "DATE",
+}
+
+
+def _placeholder(param: TyperOption) -> str:
+    """What a value of ``param`` is, in the help's words: ``TEXT``, ``FILE``, ``QUARTER``…"""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", str)
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation)
+    if get_origin(annotation) in (Union, types.UnionType):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    if annotation is Path and param.name in ("directory", "dir", "folder"):
+        return "DIR"
+    known = _PLACEHOLDERS.get(annotation)
+    return known or (annotation.__name__.upper() if isinstance(annotation, type) else "TEXT")
+
+
+def _no_type(ctx: object) -> None:
+    return None
+
+
+def plain_help(command: Any) -> Any:
+    """``command`` and its subcommands with help in plain words: each value's placeholder
+    (``TEXT``, ``FILE``, ``QUARTER``, an argument by its name) instead of the Python type
+    typer shows (``<str>``, ``<list[str]>``), and none on a flag (``--yes``, not
+    ``--yes <bool>``), and each paragraph of a command's docstring one line, which the
+    help then wraps to the terminal's width (not broken mid-sentence where the source is)."""
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = escape("\n\n".join(" ".join(p.split()) for p in paragraphs))
+    for param in command.params:  # typer reads help as rich markup: `[erased]` stays as written
+        if getattr(param, "help", None):
+            param.help = escape(param.help)
+    help_option = command.get_help_option(command.context_class(command))  # made once, kept
+    for param in [*command.params, *([help_option] if help_option else [])]:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count):
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
+        elif isinstance(param, TyperArgument):
+            if param.metavar is None:
+                name = (param.name or "value").upper()
+                param.metavar = name  # the usage line adds "..." to one that repeats
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
+        elif isinstance(param, TyperOption) and param.metavar is None:
+            param.metavar = _placeholder(param)
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            plain_help(sub)
+    return command
+
 
 def exit_status(app: typer.Typer, args: Sequence[str] | None = None) -> int:
     """Run ``app`` on ``args`` (default: the process's arguments); report a user error as
     one line on stderr; the exit status. An unexpected exception is raised as it is."""
-    command = typer.main.get_command(app)
+    command = plain_help(typer.main.get_command(app))
     try:
         result = command.main(args=args, standalone_mode=False)
     except typer.Abort:

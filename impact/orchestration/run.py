@@ -17,7 +17,7 @@ from impact import clock
 from impact.application.commands import AdoptBaselinePolicy
 from impact.bootstrap import build_ledger
 from impact.domain.quarter import Quarter
-from impact.errors import ImpactError
+from impact.errors import ImpactError, ValueOutOfRangeError
 from impact.orchestration.assets import partition_key_of, quarter_of, quarterly
 from impact.orchestration.definitions import build_definitions
 from impact.projections.scoring import review_quarter
@@ -38,9 +38,29 @@ def _instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
+def reviewable(partition_key: str) -> None:
+    """Refuse, saying which quarters can be, a quarter the quarterly jobs have no partition for:
+    before the plan's first quarter, or one that has not ended yet (in Busan's time)."""
+    keys = quarterly.get_partition_keys()
+    if partition_key in keys:
+        return
+    asked = quarter_of(partition_key)
+    if not keys:
+        raise ValueOutOfRangeError(f"{asked} cannot be reviewed: no quarter has ended yet")
+    first, last = quarter_of(keys[0]), quarter_of(keys[-1])
+    why = (
+        f"the reviews start with {first}, the plan's first quarter"
+        if asked < first
+        else f"{asked} has not ended yet; the last quarter that has is {last}"
+    )
+    raise ValueOutOfRangeError(f"{asked} cannot be reviewed: {why} (reviewable: {first} to {last})")
+
+
 def _run(
     job: str, settings: Settings, partition_key: str | None = None
 ) -> dg.ExecuteInProcessResult:
+    if partition_key is not None:
+        reviewable(partition_key)
     try:
         result = (
             build_definitions(settings)
@@ -52,6 +72,8 @@ def _run(
                 raise_on_error=True,
             )
         )
+    except dg.DagsterUnknownPartitionError as exc:  # a partition the job does not know
+        raise ValueOutOfRangeError(f"the {job} job has no partition {partition_key}") from exc
     except dg.DagsterError as exc:
         # Dagster wraps what our code raised: hand the ledger's own error on as it is.
         cause: BaseException | None = exc
@@ -76,6 +98,7 @@ def run_review(settings: Settings, partition_key: str) -> dg.ExecuteInProcessRes
 
     The review needs a scoring policy in the log: v1 is adopted on first use.
     """
+    reviewable(partition_key)
     build_ledger(settings).handle(AdoptBaselinePolicy(occurred_at=clock.now()))
     return _run("quarterly_review", settings, partition_key)
 

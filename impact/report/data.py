@@ -202,10 +202,22 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
         ranking.append(view)
     council = [v for v in ranking if v.candidate.eligible][: review.policy.candidates]
     funnel = store.dicts("SELECT * FROM {db}.proposal_funnel_summary")[0]
-    strategies = store.dicts(
-        "SELECT strategy, programmes, outcomes, evidenced, targets, targets_met, budget_krw"
-        " FROM {db}.rollup_by_strategy WHERE quarter = {q:String} ORDER BY strategy",
-        q=str(quarter),
+    # The programmes the review ranked, by strategy: one with outcomes or targets for the
+    # quarter that was no candidate (registered after it, say) is not counted.
+    ranked = [c.program_code for c in review.candidates]
+    strategies = (
+        store.dicts(
+            "SELECT strategy, uniqExact(program_id) AS programmes, sum(outcomes) AS outcomes,"
+            " sum(evidenced) AS evidenced, sum(targets) AS targets,"
+            " sum(targets_met) AS targets_met, sum(budget_krw) AS budget_krw"
+            " FROM {db}.program_quarter_summary"
+            " WHERE quarter = {q:String} AND code IN {codes:Array(String)}"
+            " GROUP BY strategy ORDER BY strategy",
+            q=str(quarter),
+            codes=ranked,
+        )
+        if ranked
+        else []
     )
     return ReportData(
         quarter=quarter,

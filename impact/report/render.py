@@ -295,7 +295,7 @@ TEMPLATE = """<!DOCTYPE html>
   <tbody>{% for s in d.strategies %}<tr><td>{{ s.strategy }} {{ bilingual(s.strategy) }}</td><td class="num">{{ s.programmes }}</td><td class="num">{{ s.outcomes }}</td><td class="num">{{ s.evidenced }}</td><td class="num">{{ s.targets_met }}/{{ s.targets }}</td><td class="num">{{ s.budget_krw|krw }}</td></tr>{% endfor %}</tbody>
 </table>
 
-<footer class="note">모든 수치는 이벤트 로그(impact.events)에서만 계산됨 · Every number is computed from the event log alone;
+<footer class="note">모든 수치는 이벤트 로그에서만 계산됨 · Every number is computed from the event log alone;
   replaying the log as of the time above reproduces this page's scores and digest.</footer>
 </body>
 </html>

@@ -34,18 +34,18 @@ def one_app(command: typer.models.CommandFunctionType) -> typer.Typer:
 
 def test_a_bad_time_exits_2_and_names_the_option_and_how_to_write_it(capsys):
     status, out, err = impact(
-        capsys, "proposal", "adopt", "C-2018-0001", "--task", "S4-T2", "--occurred-at", "yesterday"
+        capsys, "proposal", "adopt", "C-2018-0001", "--task", "S4-T2", "--occurred-at", "05/04/2019"
     )
     assert status == USER_ERROR and out == ""
-    assert "'--occurred-at'" in err and "'yesterday' is not a time" in err
-    assert "ISO 8601, e.g. 2019-04-05T09:00" in err
+    assert "'--occurred-at'" in err and "'05/04/2019' is not a time" in err
+    assert "ISO 8601, e.g. 2019-04-05 or 2019-04-05T09:00" in err
     assert len(err.strip().splitlines()) == 1
 
 
 def test_a_bad_quarter_exits_2_and_says_how_quarters_are_written(capsys):
     status, _, err = impact(capsys, "review", "2019Q5")
     assert status == USER_ERROR
-    assert "'quarter'" in err and "'2019Q5' is not a quarter; write it like 2021Q4" in err
+    assert "'QUARTER'" in err and "'2019Q5' is not a quarter; write it like 2021Q4" in err
 
 
 @pytest.mark.parametrize("value", ["abc", "NaN", "-Infinity", "12,5"])
@@ -155,6 +155,29 @@ def test_a_time_without_a_zone_is_utc_and_now_is_read_at_the_edge():
     assert before <= parse.time("now") <= datetime.now(tz=UTC)
 
 
+@pytest.mark.parametrize(
+    "text", ["2019-04-05", "2019/04/05", "2019-4-5", "2019.4.5", "2019/4/5 00:00", "20190405"]
+)
+def test_a_day_is_read_in_its_common_unambiguous_forms(text):
+    assert parse.time(text) == datetime(2019, 4, 5, tzinfo=UTC)
+    assert parse.date(text.split(" ")[0]) == datetime(2019, 4, 5).date()
+
+
+def test_today_and_yesterday_are_midnight_utc_of_those_days():
+    today = datetime.now(tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert parse.time("today") == today
+    assert (today - parse.time("Yesterday")).days == 1
+    assert parse.date("yesterday") == parse.time("yesterday").date()
+
+
+@pytest.mark.parametrize("text", ["05/04/2019", "2019/13/01", "2019-02-30", "last tuesday"])
+def test_an_ambiguous_or_impossible_day_says_which_forms_are_expected(text):
+    with pytest.raises(typer.BadParameter, match="YYYY-MM-DD"):
+        parse.date(text)
+    with pytest.raises(typer.BadParameter, match="ISO 8601"):
+        parse.time(text)
+
+
 def test_scores_and_targets_are_read_as_decimals():
     assert parse.score(" impact = 80.5") == ("impact", Decimal("80.5"))
     target = parse.target("jobs_created:2019Q1:30")
@@ -168,8 +191,31 @@ def test_a_review_of_a_quarter_the_ledger_cannot_hold_exits_2_with_how_to_write_
     assert quarter in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("quarter", ["2018Q4", "2100Q4"])
+@pytest.mark.parametrize("command", [("review",), ("report", "--out", "never.html")])
+def test_a_review_of_a_quarter_outside_the_reviewable_ones_exits_2_saying_which_are(
+    capsys, quarter, command
+):
+    status, out, err = impact(capsys, command[0], quarter, *command[1:])
+    assert status == USER_ERROR and out == ""
+    assert f"{quarter} cannot be reviewed" in err and "reviewable: 2019Q1 to " in err
+    assert len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("as_of", ["<bad text>", "2019-13-01", "\x00"])
 def test_a_review_as_of_a_time_that_is_not_one_exits_2(capsys, as_of):
     status, out, err = impact(capsys, "review", "2019Q1", "--as-of", as_of)
     assert status == USER_ERROR and out == ""
     assert "'--as-of'" in err and "is not a time" in err
+
+
+def test_the_quarterly_jobs_refuse_a_partition_they_do_not_have_before_anything_runs():
+    from impact.errors import ValueOutOfRangeError
+    from impact.orchestration.run import reviewable, run_review
+    from impact.settings import Settings
+
+    with pytest.raises(ValueOutOfRangeError, match="the reviews start with 2019Q1"):
+        run_review(Settings(state_dir="/nonexistent/never-built"), "2018-10-01")
+    with pytest.raises(ValueOutOfRangeError, match="2100Q1 has not ended yet"):
+        reviewable("2100-01-01")
+    reviewable("2019-01-01")
