@@ -2,7 +2,7 @@
 
 import typer
 
-from impact.cli import agencies, audit, council, desk, operators, setup
+from impact.cli import agencies, audit, council, desk, operators, people, setup
 from impact.cli.run import run_typer
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app.command("load")(operators.load)
 app.command("review")(council.review)
 app.command("report")(council.report)
 app.command("demo")(operators.demo)
+app.command("export")(people.export)
+app.add_typer(people.submissions_app, name="submissions")
 
 
 def main() -> None:
