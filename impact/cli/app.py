@@ -27,6 +27,7 @@ app.command("report")(council.report)
 app.command("demo")(operators.demo)
 app.command("export")(people.export)
 app.add_typer(people.submissions_app, name="submissions")
+app.add_typer(people.template_app, name="template")
 
 
 def main() -> None:

@@ -138,3 +138,40 @@ def wait_and_print(platform: object, agency: str, sent: list, seconds: float) ->
         raise typer.Exit(1)
     if pending:
         raise typer.Exit(3)
+
+
+template_app = typer.Typer(
+    help="Agencies: workbooks to fill in and send with `impact submit`.", no_args_is_help=True
+)
+
+
+@template_app.command("outcomes")
+def template_outcomes(
+    agency: Annotated[str, typer.Option(help="Agency code, e.g. KAMCO.")],
+    quarter: Annotated[
+        Quarter,
+        typer.Option(parser=parse.quarter, help="Quarter, e.g. 2021Q4.", show_default=False),
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="The workbook to write (.xlsx).", show_default=False)
+    ],
+) -> None:
+    """A workbook of the agency's active programmes and the metrics each reports in the
+    quarter, with units and targets: fill in the actuals and send it with `impact submit`."""
+    from impact.agency_keys import check_agency_code
+    from impact.agency_sheets import template_rows, write_template
+
+    check_agency_code(agency)
+    if out_file.suffix.lower() != ".xlsx":
+        out_file = out_file.with_suffix(".xlsx")
+    with bootstrap() as platform:
+        rows = template_rows(platform.projections, agency, quarter)
+    write_template(rows, agency, quarter, out_file)
+    programmes = len({r.program_code for r in rows})
+    out.print(f"{out_file}: {programmes} programmes, {len(rows)} rows to fill in")
+    if not rows:
+        err.print(f"no active programme of {agency} in {quarter} is known to the projections")
+    err.print(
+        f"next: fill in the yellow cells, then "
+        f"`impact submit {out_file.name} --agency {agency} --wait`"
+    )
