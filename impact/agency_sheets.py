@@ -25,6 +25,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.domain.quarter import Quarter
 from impact.errors import SubmissionError
@@ -545,8 +547,8 @@ def read_outcome_rows(path: Path, agency: str, now: datetime | None = None) -> l
                 submission["evidence"] = {"uri": uri, "sha256": sha}
             try:
                 submission_adapter.validate_python(submission)
-            except Exception as exc:
-                details = getattr(exc, "errors", lambda: [])()
+            except ValidationError as exc:
+                details = exc.errors()
                 for e in details[:3]:
                     field = str(e["loc"][-1]) if e.get("loc") else "value"
                     key_ = {"uri": "evidence_uri", "sha256": "evidence_sha256"}.get(field, field)

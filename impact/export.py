@@ -107,7 +107,7 @@ OUTCOMES = Table(
     SELECT s.code AS program_code, o.quarter AS quarter, o.metric AS metric,
            o.report_id AS report_id, o.corrects AS corrects,
            toString(o.value) AS value, o.aggregate_version AS version,
-           o.is_correction AS is_correction, o.has_evidence AS has_evidence,
+           o.is_correction AS is_correction, CAST(o.has_evidence, 'Bool') AS has_evidence,
            o.evidence_sha256 AS evidence_sha256, o.occurred_at AS occurred_at,
            o.recorded_at AS recorded_at, o.actor AS actor
     FROM {db}.outcome_versions AS o
@@ -162,7 +162,7 @@ SCORES = Table(
     SELECT quarter, JSONExtractString(c, 'program_code') AS program_code,
            toUInt32(JSONExtractInt(c, 'rank')) AS rank,
            toDecimal64OrZero(trim(BOTH '"' FROM JSONExtractRaw(c, 'score')), 2) AS score,
-           JSONExtractBool(c, 'eligible') AS eligible,
+           CAST(JSONExtractBool(c, 'eligible'), 'Bool') AS eligible,
            JSONExtractString(c, 'failed_gate') AS failed_gate,
            arrayStringConcat(JSONExtract(c, 'flags', 'Array(String)'), ';') AS flags,
            {_COMPONENTS},

@@ -112,7 +112,7 @@ def verdict_of(ledger: Ledger, agency: str, sent: Sent, topic: str) -> Receipt |
         return _receipt(event, None)
     record_id = Submission.create_id(agency=agency, submission_id=sent.submission_id)
     for event in ledger.events.get(record_id, lte=1):
-        if event.source == f"{topic}:{sent.partition}:{sent.offset}":
+        if getattr(event, "source", None) == f"{topic}:{sent.partition}:{sent.offset}":
             return _receipt(event, None)
     return None
 

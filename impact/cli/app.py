@@ -28,6 +28,7 @@ app.command("demo")(operators.demo)
 app.command("export")(people.export)
 app.add_typer(people.submissions_app, name="submissions")
 app.add_typer(people.template_app, name="template")
+app.command("site")(people.site)
 
 
 def main() -> None:

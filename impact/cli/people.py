@@ -175,3 +175,16 @@ def template_outcomes(
         f"next: fill in the yellow cells, then "
         f"`impact submit {out_file.name} --agency {agency} --wait`"
     )
+
+
+def site(out_dir: OutDir = Path("site")) -> None:
+    """The public site, static HTML that needs no server: every citizen proposal, what became
+    of it, the programmes it became and their outcomes against targets (no personal data)."""
+    from impact.site import build_site
+
+    with bootstrap() as platform:
+        pages = build_site(platform.projections, out_dir)
+    out.print(
+        f"{out_dir / 'index.html'}: {pages['proposals']} proposals, {pages['programmes']} "
+        f"programmes, {pages['filters']} filtered lists"
+    )

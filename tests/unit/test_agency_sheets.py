@@ -19,7 +19,9 @@ ROWS = [
         "P-KAMCO-01", "합동 채용박람회 · Joint job fair", "jobs_created", "2021Q4", Decimal(58)
     ),
     TemplateRow("P-KAMCO-01", "합동 채용박람회 · Joint job fair", "local_hires", "2021Q4", None),
-    TemplateRow("P-KAMCO-02", "공공구매 · Procurement", "se_purchases_krw", "2021Q4", Decimal(4e8)),
+    TemplateRow(
+        "P-KAMCO-02", "공공구매 · Procurement", "se_purchases_krw", "2021Q4", Decimal("400000000")
+    ),
     TemplateRow("P-KAMCO-04", "채무조정 · Debt", "participant_satisfaction", "2021Q4", None),
 ]
 
