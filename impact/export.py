@@ -142,6 +142,27 @@ OUTCOMES = Table(
     ),
 )
 
+TARGETS = Table(
+    "targets",
+    "목표",
+    "Targets",
+    """
+    SELECT s.code AS program_code, t.quarter AS quarter, t.metric AS metric,
+           toString(t.target) AS target, t.recorded_at AS recorded_at
+    FROM {db}.program_targets AS t
+    INNER JOIN {db}.programs AS s ON s.program_id = t.program_id
+    WHERE t.quarter <= {q:String}
+    ORDER BY program_code, quarter, metric
+    """,
+    (
+        _c("program_code", "string", "사업 코드", "Programme code"),
+        _c("quarter", "string", "목표 분기", "Quarter of the target"),
+        _c("metric", "string", "지표 코드", "Metric code"),
+        _c("target", "number", "목표값(문자열로 정확히)", "Target (exact as text)"),
+        _c("recorded_at", "date-time", "기록 시각(UTC)", "Recorded at (UTC)"),
+    ),
+)
+
 _COMPONENTS = ",\n           ".join(
     f"toDecimal64OrZero(trim(BOTH '\"' FROM JSONExtractRaw(c, 'components', '{k}')), 4) AS {k}"
     for k in COMPONENTS
@@ -274,7 +295,7 @@ PROPOSALS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (PROGRAMMES, OUTCOMES, SCORES, DECISIONS, PROPOSALS)
+TABLES: tuple[Table, ...] = (PROGRAMMES, TARGETS, OUTCOMES, SCORES, DECISIONS, PROPOSALS)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import dagster as dg
 from impact.orchestration.assets import (
     council_report,
     projections,
+    public_site,
     published_events,
     quarterly_scores,
     raw_events,
@@ -25,13 +26,13 @@ load_events_job = dg.define_asset_job(
 
 # The review and the report load first, so they see everything stored. The load's checks run
 # with load_events: inside the review they would run before the recorded review is published.
-REVIEW = dg.AssetSelection.assets(quarterly_scores, review_published, council_report)
+REVIEW = dg.AssetSelection.assets(quarterly_scores, review_published, council_report, public_site)
 
 quarterly_review_job = dg.define_asset_job(
     "quarterly_review",
     selection=LOG.without_checks() | REVIEW,
     description="Load what is new, score the programmes of one quarter, record the review, "
-    "publish it and write the council's report that cites it.",
+    "publish it, write the council's report that cites it and rebuild the public site.",
 )
 
 quarterly_report_job = dg.define_asset_job(
@@ -57,6 +58,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             quarterly_scores,
             review_published,
             council_report,
+            public_site,
         ],
         asset_checks=CHECKS,
         jobs=[load_events_job, quarterly_review_job, quarterly_report_job],

@@ -23,6 +23,8 @@ s = ProjectionStore(Settings().clickhouse)
 one = lambda sql: s.rows(sql)[0]
 print(json.dumps({
   "programmes": one("SELECT count(), sum(budget_krw) FROM {db}.programs")[0:2],
+  "targets": one("SELECT count(), toString(sum(target)) FROM {db}.program_targets"
+                 " WHERE quarter <= '2019Q2'"),
   "outcomes": one("SELECT count(), toString(sum(value)) FROM {db}.outcome_versions"
                   " WHERE quarter <= '2019Q2'"),
   "scores": one("SELECT count(), toString(sum(toDecimal64(score, 2))) FROM"
@@ -73,6 +75,9 @@ def test_a_quarters_open_data_reads_back_as_the_projections_hold_it(run, impact_
     assert [len(programmes), sum(p["budget_krw"] for p in programmes)] == held["programmes"]
     titles = {p["code"]: p["title_ko"] for p in programmes}
     assert titles["P-BPA-01"] == "플라스틱 ZERO 캠페인"
+    targets = tables["targets"].to_pylist()
+    assert len(targets) == held["targets"][0] == 4
+    assert sum(Decimal(t["target"]) for t in targets) == Decimal(held["targets"][1]) == 10580
     outcomes = tables["outcomes"].to_pylist()
     assert len(outcomes) == held["outcomes"][0] == 4
     assert sum(Decimal(o["value"]) for o in outcomes) == Decimal(held["outcomes"][1])
