@@ -2,9 +2,11 @@
 
 import re
 import shutil
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
@@ -102,7 +104,7 @@ BASE = """<!DOCTYPE html>
 
 PROPOSAL_ROWS = """
 <table id="proposals">
-  <caption>제안 <span id="shown">{{ rows|length }}</span>건 <span class="en" lang="en">proposals</span></caption>
+  <caption aria-live="polite">제안 <span id="shown">{{ rows|length }}</span>건 <span class="en" lang="en">proposals</span></caption>
   <thead><tr>
     <th scope="col">코드 <span class="en" lang="en">Code</span></th>
     <th scope="col">제목 <span class="en" lang="en">Title</span></th>
@@ -117,7 +119,7 @@ PROPOSAL_ROWS = """
     <td><a href="{{ root }}proposals/{{ p.code }}.html">{{ p.code }}</a></td>
     <td>{{ p.title }}</td>
     <td>{{ category(p.category) }}</td>
-    <td>{{ p.submitted_at.strftime("%Y-%m-%d") }}</td>
+    <td>{{ day(p.submitted_at) }}</td>
     <td><span class="badge {{ p.stage }}">{{ stage(p.stage) }}</span></td>
     <td>{% for c in p.programmes %}<a href="{{ root }}programmes/{{ c }}.html">{{ c }}</a>{% if not loop.last %}, {% endif %}{% endfor %}</td>
   </tr>
@@ -170,17 +172,17 @@ PROPOSAL = """{% extends "base" %}
 <p><span class="badge {{ p.stage }}">{{ stage(p.stage) }}</span> 제안 코드 <span class="en" lang="en">Proposal</span> {{ p.code }}</p>
 <h2>제안 <span class="en" lang="en">The proposal</span></h2>
 <dl class="facts">
-  <dt>접수일 <span class="en" lang="en">Submitted</span></dt><dd>{{ p.submitted_at.strftime("%Y-%m-%d") }}</dd>
+  <dt>접수일 <span class="en" lang="en">Submitted</span></dt><dd>{{ day(p.submitted_at) }}</dd>
   <dt>접수 경로 <span class="en" lang="en">Channel</span></dt><dd>{{ channel(p.channel) }}</dd>
   <dt>분야 <span class="en" lang="en">Category</span></dt><dd>{{ category(p.category) }}</dd>
 </dl>
 <h2>심사와 결정 <span class="en" lang="en">Review and decision</span></h2>
 <dl class="facts">
   <dt>전문가 심사 <span class="en" lang="en">Expert review</span></dt>
-  <dd>{% if p.reviewed_at %}{{ p.reviewed_at.strftime("%Y-%m-%d") }}{% if p.review_score is not none %} · 평균 점수 <span class="en" lang="en">mean score</span> {{ p.review_score }} / 100{% endif %}{% else %}심사 전 <span class="en" lang="en">not yet reviewed</span>{% endif %}</dd>
+  <dd>{% if p.reviewed_at %}{{ day(p.reviewed_at) }}{% if p.review_score is not none %} · 평균 점수 <span class="en" lang="en">mean score</span> {{ p.review_score }} / 100{% endif %}{% else %}심사 전 <span class="en" lang="en">not yet reviewed</span>{% endif %}</dd>
   <dt>결정 <span class="en" lang="en">Decision</span></dt>
   <dd>
-  {% if p.adopted_at %}채택 <span class="en" lang="en">Adopted</span> {{ p.adopted_at.strftime("%Y-%m-%d") }} · 추진 과제 <span class="en" lang="en">task</span> {{ p.task_code }} {{ name(p.task_code) }}
+  {% if p.adopted_at %}채택 <span class="en" lang="en">Adopted</span> {{ day(p.adopted_at) }} · 추진 과제 <span class="en" lang="en">task</span> {{ p.task_code }} {{ name(p.task_code) }}
   {% elif p.stage == "rejected" %}반려 <span class="en" lang="en">Not adopted</span> — 사유 <span class="en" lang="en">reason</span>: {{ p.rejection_reason }}
   {% elif p.merged_into %}<a href="{{ p.merged_into }}.html">{{ p.merged_into }}</a>에 병합 <span class="en" lang="en">Merged into {{ p.merged_into }}</span> — 비슷한 제안과 함께 검토되었습니다 <span class="en" lang="en">(taken forward with a similar proposal)</span>
   {% else %}아직 없음 <span class="en" lang="en">None yet</span>{% endif %}
@@ -251,6 +253,18 @@ PROGRAMME = """{% extends "base" %}
 def _bi(pair: tuple[str, str] | None, key: str) -> Markup:
     ko, en = pair or (key, key)
     return Markup('{} <span class="en" lang="en">{}</span>').format(ko, en)
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _day(value: datetime | None) -> str:
+    """The date in Busan (KST) of a time the projections hold in UTC."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SEOUL).strftime("%Y-%m-%d")
 
 
 def _num(value: Decimal | None) -> str:
@@ -352,6 +366,7 @@ def write_site(data: SiteData, out: Path) -> dict[str, int]:
         name=name,
         unit=lambda k: names.get(k, {}).get("unit", ""),
         num=_num,
+        day=_day,
         rate=_rate,
     )
     templates = {

@@ -17,6 +17,15 @@ from tests.e2e.test_report import chromium
 pytestmark = pytest.mark.e2e
 
 
+PROBE = """<script>
+  const select = document.getElementById('f-stage');
+  select.value = 'rejected';
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+  const rows = [...document.querySelectorAll('#proposals tbody tr')].filter(r => !r.hidden);
+  document.body.setAttribute('data-shown', rows.length);
+</script></body>"""
+
+
 class Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -72,6 +81,16 @@ def test_the_public_site_shows_every_proposal_and_no_ones_personal_data(run, tmp
         '<form class="filter"' in dom
         and 'hidden=""' not in dom.split('<form class="filter"')[1][:200]
     ), "the script shows the in-page filter"
+    probed = site / "probed.html"  # a copy with a probe: choose "rejected" and count the rows
+    probed.write_text(
+        (site / "index.html").read_text(encoding="utf-8").replace("</body>", PROBE),
+        encoding="utf-8",
+    )
+    dom = chromium(tmp_path, "--dump-dom", probed.as_uri()).stdout
+    shown = re.search(r'data-shown="(\d+)"', dom)
+    rejected = (site / "status" / "rejected.html").read_text(encoding="utf-8")
+    assert shown and int(shown.group(1)) == rejected.count('href="../proposals/') > 0
+    probed.unlink()
     adopted = next(p for p in pages if p.parent.name == "proposals" and "사업화" in p.read_text())
     page = chromium(tmp_path, "--dump-dom", adopted.as_uri()).stdout
     assert "이 제안에서 나온 사업" in page and 'href="../programmes/P-' in page
