@@ -9,7 +9,7 @@ citizens follow their proposals on a static site (``site``).
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,6 +18,10 @@ from impact.bootstrap import bootstrap
 from impact.cli import parse
 from impact.cli.render import err, out, print_json
 from impact.domain.quarter import Quarter
+
+if TYPE_CHECKING:
+    from impact.bootstrap import Platform
+    from impact.ingest.client import Sent
 
 QuarterArgument = Annotated[
     Quarter,
@@ -101,16 +105,14 @@ def _since(since: datetime | None) -> str:
     return f" since {since.isoformat()}" if since else ""
 
 
-def wait_and_print(platform: object, agency: str, sent: list, seconds: float) -> None:
+def wait_and_print(platform: "Platform", agency: str, sent: "list[Sent]", seconds: float) -> None:
     """After ``impact submit --wait``: the desk's verdict on each message sent, as it comes;
     exit status 1 if any was refused, 3 if some verdict did not come within ``seconds``."""
-    from impact.bootstrap import Platform
     from impact.receipts import Receipt, wait_for_verdicts
 
-    assert isinstance(platform, Platform)
     err.print(f"waiting up to {seconds:g} s for the desk's verdicts on {len(sent)} submissions")
 
-    def show(item: object, receipt: Receipt) -> None:
+    def show(item: "Sent", receipt: Receipt) -> None:
         if receipt.refused:
             out.print(f"refused  {receipt.submission_id}  {receipt.code}: {receipt.message}")
         else:
