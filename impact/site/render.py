@@ -21,6 +21,7 @@ body { font-family: "Noto Sans CJK KR", "Noto Sans KR", "Apple SD Gothic Neo", "
        sans-serif; color: var(--ink); margin: 0 auto; max-width: 1080px; padding: 16px 24px 64px;
        line-height: 1.5; background: #fff; }
 a { color: var(--accent); }
+dd a, td a { white-space: nowrap; }
 a:focus, button:focus, select:focus { outline: 3px solid #f0b429; outline-offset: 2px; }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: 16px; top: 8px; background: #fff; padding: 4px 8px; }
