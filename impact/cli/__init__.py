@@ -10,6 +10,7 @@ One module per audience, each a few commands::
     audit       audit …, privacy …                       auditors, the data-protection officer
     operators   relay, load, demo                        operators
     reference   catalogue, plan                          what entries refer to: metrics, tasks
+    people      export, submissions, template, site      the public, agencies' staff, citizens
 
 and what they share: ``parse`` (what a person types), ``render`` (what is printed, and
 where) and ``run`` (exit statuses: 0 done, 2 the user's error as one line, 1 otherwise).

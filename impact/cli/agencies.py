@@ -17,7 +17,6 @@ from impact.bootstrap import bootstrap
 from impact.cli import parse
 from impact.cli.render import err, out
 from impact.errors import AlreadyExistsError, NotFoundError, SigningError
-from impact.ingest.client import read_submissions
 from impact.signing import fingerprint, key_id_of, load_public_key, public_key_from_text
 
 keys_app = typer.Typer(
@@ -186,17 +185,31 @@ def submit(
         ),
     ] = None,
     directory: AgencyDir = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Wait for the desk's verdict on each and print it."),
+    ] = False,
+    wait_seconds: Annotated[
+        float, typer.Option("--wait-seconds", help="How long --wait waits at most.")
+    ] = 120.0,
 ) -> None:
     """Validate, sign and publish submissions to the submissions topic,
-    IMPACT_SUBMISSIONS_TOPIC (impact.submissions by default); all of them or none."""
+    IMPACT_SUBMISSIONS_TOPIC (impact.submissions by default); all of them or none.
+
+    Reads JSON, JSON Lines, or a workbook (.xlsx) or .csv made from `impact template`."""
+    from impact.agency_sheets import read_any
+    from impact.cli.people import wait_and_print
+
     with bootstrap() as platform:
         key = find_key(platform.settings, agency, key_file, directory)
-        submissions = [s for path in files for s in read_submissions(path)]
+        submissions = [s for path in files for s in read_any(path, agency)]
         sent = platform.agency_client(key).send(submissions)
         topic = platform.settings.submissions_topic
-    for item in sent:
-        out.print(f"sent {item.submission_id} → {topic}[{item.partition}]@{item.offset}")
-    out.print(f"{len(sent)} submissions sent")
+        for item in sent:
+            out.print(f"sent {item.submission_id} → {topic}[{item.partition}]@{item.offset}")
+        out.print(f"{len(sent)} submissions sent")
+        if wait:
+            wait_and_print(platform, agency, sent, wait_seconds)
 
 
 def ingest(

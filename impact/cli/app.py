@@ -2,7 +2,7 @@
 
 import typer
 
-from impact.cli import agencies, audit, council, desk, operators, reference, setup
+from impact.cli import agencies, audit, council, desk, operators, people, reference, setup
 from impact.cli.run import run_typer
 
 app = typer.Typer(
@@ -27,6 +27,10 @@ app.command("report")(council.report)
 app.command("demo")(operators.demo)
 app.command("catalogue")(reference.catalogue)
 app.command("plan")(reference.plan)
+app.command("export")(people.export)
+app.add_typer(people.submissions_app, name="submissions")
+app.add_typer(people.template_app, name="template")
+app.command("site")(people.site)
 
 
 def main() -> None:

@@ -165,3 +165,30 @@ def council_report(
     path = reports.path_for(quarter)
     size = review_service.write_report(clickhouse.store, quarter, path)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "bytes": size})
+
+
+@dg.asset(
+    group_name="public",
+    deps=[review_published],
+    partitions_def=quarterly,
+    description="The public site citizens follow their proposals on: static HTML written "
+    "beside the reports folder (<state>/site), rebuilt by the publish_site job (after a "
+    "review), with no personal data.",
+)
+def public_site(
+    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, reports: ReportsResource
+) -> dg.MaterializeResult:
+    from pathlib import Path
+
+    from impact.site import build_site
+
+    out = Path(reports.directory).parent / "site"
+    pages = build_site(clickhouse.store, out)
+    context.log.info(f"public site: {pages['proposals']} proposals in {out}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(out / "index.html")),
+            "proposals": pages["proposals"],
+            "programmes": pages["programmes"],
+        }
+    )

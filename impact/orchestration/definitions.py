@@ -5,6 +5,7 @@ import dagster as dg
 from impact.orchestration.assets import (
     council_report,
     projections,
+    public_site,
     published_events,
     quarterly_scores,
     raw_events,
@@ -34,6 +35,15 @@ quarterly_review_job = dg.define_asset_job(
     "publish it and write the council's report that cites it.",
 )
 
+# The public site is rebuilt by its own job (about 10 s on the scenario), after a review or
+# whenever the operators choose, so that the review itself stays quick.
+publish_site_job = dg.define_asset_job(
+    "publish_site",
+    selection=LOG.without_checks() | dg.AssetSelection.assets(public_site),
+    description="Load what is new and rebuild the public site citizens follow their "
+    "proposals on (no personal data).",
+)
+
 quarterly_report_job = dg.define_asset_job(
     "quarterly_report",
     selection=LOG.without_checks() | dg.AssetSelection.assets(council_report),
@@ -57,9 +67,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             quarterly_scores,
             review_published,
             council_report,
+            public_site,
         ],
         asset_checks=CHECKS,
-        jobs=[load_events_job, quarterly_review_job, quarterly_report_job],
+        jobs=[load_events_job, quarterly_review_job, quarterly_report_job, publish_site_job],
         schedules=[quarterly_review_schedule],
         sensors=[log_behind_sensor],
         resources=resources_from(settings or Settings()),

@@ -108,6 +108,11 @@ def run_report(settings: Settings, partition_key: str) -> dg.ExecuteInProcessRes
     return _run("quarterly_report", settings, partition_key)
 
 
+def run_publish_site(settings: Settings, partition_key: str) -> dg.ExecuteInProcessResult:
+    """Load everything, then rebuild the public site (after the review of that quarter)."""
+    return _run("publish_site", settings, partition_key)
+
+
 def materialized(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
     """The metadata of an asset's materialization in a run, as plain values."""
     metadata = result.asset_materializations_for_node(asset)[0].metadata

@@ -102,6 +102,21 @@ class ProjectionStore:
                 )
             )
 
+    def formatted(
+        self, sql: str, fmt: str, settings: dict[str, Any] | None = None, **params: Any
+    ) -> bytes:
+        """The result as bytes ClickHouse rendered in one of its output formats (CSVWithNames,
+        Parquet, …): for files handed to other programs as the engine wrote them."""
+        with clickhouse_errors(f"querying {self.db} as {fmt}"):
+            return bytes(
+                self.client.raw_query(
+                    sql.replace("{db}", self.db),
+                    parameters=params or None,
+                    fmt=fmt,
+                    settings=settings,
+                )
+            )
+
     def insert_json(self, table: str, lines: bytes, token: str) -> None:
         """One INSERT of JSON lines (JSONEachRow): objects in String columns are kept as their
         JSON text, times are RFC 3339. A retry with the same token is stored once."""

@@ -5,6 +5,7 @@ Each function returns one ``<svg>`` element with explicit width and height, a
 CJK font such as Noto Sans CJK on the machine that opens the page).
 """
 
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
@@ -42,9 +43,28 @@ def _text(
     )
 
 
+def text_width(text: str, size: int = 12) -> float:
+    """About how wide ``text`` is drawn at ``size`` px: Hangul and other wide characters take
+    a full em, Latin letters and digits a little over half."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
+
+
+def shorten(text: str, width: float, size: int = 12) -> str:
+    """``text``, cut with an ellipsis to fit ``width`` px."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def ranking_chart(rows: Sequence[tuple[str, Decimal, bool]], title: str) -> Markup:
-    """One horizontal bar per programme: (label, score 0..100, eligible)."""
-    label_w, bar_w, row_h = 230, 360, 24
+    """One horizontal bar per programme: (label, score 0..100, eligible). A label wider than
+    the label column allows is cut with an ellipsis (the table beside the chart has it whole)."""
+    bar_w, row_h = 360, 24
+    widest = max((text_width(label) for label, _, _ in rows), default=0)
+    label_w = int(min(max(230, widest + 16), 420))
+    rows = [(shorten(label, label_w - 16), score, eligible) for label, score, eligible in rows]
     width, height = label_w + bar_w + 70, 30 + row_h * max(1, len(rows))
     body = [
         f'<line x1="{label_w + bar_w * i / 4:.1f}" y1="20" x2="{label_w + bar_w * i / 4:.1f}"'

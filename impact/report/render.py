@@ -113,7 +113,7 @@ def render(data: ReportData) -> str:
     ranking = ranking_chart(
         [
             (
-                f"{v.candidate.rank}. {v.candidate.program_code}",
+                f"{v.candidate.rank}. {v.candidate.program_code} {v.programme.get('title_ko', '')}".rstrip(),
                 v.candidate.score,
                 v.candidate.eligible,
             )

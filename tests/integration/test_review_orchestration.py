@@ -9,7 +9,7 @@ import pytest
 
 from impact.orchestration.definitions import build_definitions, log_behind_sensor
 from impact.orchestration.resources import resources_from
-from impact.orchestration.run import run_load, run_report, run_review
+from impact.orchestration.run import run_load, run_publish_site, run_report, run_review
 from tests import commands as cmd
 from tests.integration.slice import record_programmes
 
@@ -154,3 +154,9 @@ def test_the_scheduled_review_publishes_what_it_recorded_and_writes_a_report_tha
     )
     path = result.asset_materializations_for_node("council_report")[0].metadata["path"].value
     assert scored["inputs_digest"].value[:12] in Path(path).read_text(encoding="utf-8")
+    site = run_publish_site(settings, "2019-01-01").asset_materializations_for_node("public_site")
+    site = site[0].metadata
+    index = Path(site["path"].value)
+    assert index.name == "index.html" and index.parent.name == "site"
+    assert site["programmes"].value == 2
+    assert "P-KIBO-01" in (index.parent / "programmes" / "P-KIBO-01.html").read_text("utf-8")
