@@ -90,7 +90,7 @@ class Ingest:
         stop: Callable[[], bool] = lambda: False,
         max_idle_polls: int = 2,
     ) -> IngestStats:
-        ensure_topics(self.kafka, self.topics)
+        ensure_topics(self.kafka, self.topics, self.relay.transactional_id, refuse_unstamped=True)
         self._rejections = Relay(
             self.ledger,
             self.kafka,
