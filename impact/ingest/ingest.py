@@ -59,6 +59,7 @@ def _source(tp: TopicPartition, record: Any) -> Source:
         tp.partition,
         record.offset,
         datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
+        record.timestamp_type,
     )
 
 

@@ -29,6 +29,7 @@ from impact.kafka.clients import (
     keep_running,
     ledger_topics,
     producer,
+    topic_drift,
     transactional_producer,
 )
 from impact.kafka.reader import Fetched, TopicReader, read_topic_records
@@ -54,5 +55,6 @@ __all__ = [
     "ledger_topics",
     "producer",
     "read_topic_records",
+    "topic_drift",
     "transactional_producer",
 ]

@@ -15,7 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from impact.errors import LogError
+from impact.errors import InfrastructureError, LogError
 from impact.settings import KafkaConnection, Topics
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,9 @@ def check_topics(kafka: KafkaConnection, topics: Topics) -> dict[str, dict[str, 
         admin.close()
 
 
-class TopicSettingsError(LogError):
-    """A topic's settings on the broker break what the ledger relies on."""
+class TopicSettingsError(InfrastructureError):
+    """A topic's settings on the broker break what the ledger relies on (not a passing
+    outage: ``keep_running`` does not start the work again)."""
 
 
 def topic_drift(admin: KafkaAdminClient, topics: Topics) -> dict[str, dict[str, tuple[str, str]]]:

@@ -8,9 +8,12 @@ listener) must not get in at all. The measured table is printed and written to
 ``<state>/kafka/authorization-matrix.txt``.
 """
 
+import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +38,7 @@ from impact.kafka import (
 )
 from impact.kafka.access import INGEST_GROUP, Grant
 from impact.settings import KafkaConnection, Settings
+from impact_dev.broker import LocalBroker
 
 PRINCIPALS = ("admin", "relay", "ingest", "loader", "auditor", "agency-bpa", "agency-kamco")
 
@@ -266,12 +270,24 @@ def test_each_principal_may_do_what_its_grants_say_and_nothing_else(
     assert measured == EXPECTED, "\n" + table
 
 
-def refused(config: dict[str, Any]) -> str:
+def refused(config: dict[str, Any], log: Path) -> str:
+    """How the broker turned the client away: the client's error, and the reason the broker
+    logged for the failed authentication."""
+    seen = log.stat().st_size if log.is_file() else 0
     try:
-        KafkaProducer(**config, request_timeout_ms=3000, max_block_ms=3000).close()
+        KafkaProducer(**config, bootstrap_timeout_ms=4000).close()
     except KafkaTimeoutError as exc:
-        return type(exc).__name__
-    return OK
+        client = type(exc).__name__
+    else:
+        return OK
+    time.sleep(0.5)
+    with open(log, "rb") as lines:
+        lines.seek(seen)
+        logged = lines.read().decode(errors="replace")
+    reasons = sorted(
+        set(re.findall(r"Failed authentication with \S+ \(channelId=[^)]*\) \((.*?)\) \(", logged))
+    )
+    return f"{client}; broker: {' / '.join(reasons) or 'nothing logged'}"
 
 
 def test_a_client_without_valid_credentials_does_not_get_in(broker: Settings) -> None:
@@ -280,26 +296,32 @@ def test_a_client_without_valid_credentials_does_not_get_in(broker: Settings) ->
     admin = broker.kafka
     assert admin.ssl_cafile is not None
     servers = broker.kafka_bootstrap_servers
-    wrong = {**client_config(admin), "sasl_plain_password": "not-the-password"}
-    unknown = {**client_config(admin), "sasl_plain_username": "mallory"}
+    controller = f"127.0.0.1:{broker.kafka_controller_port}"
+    tls = {"security_protocol": "SSL", "ssl_cafile": str(admin.ssl_cafile)}
     attempts = {
-        "PLAINTEXT, no credentials": {"bootstrap_servers": servers},
-        "TLS without SASL": {
-            "bootstrap_servers": servers,
-            "security_protocol": "SSL",
-            "ssl_cafile": str(admin.ssl_cafile),
-        },
-        "SASL_SSL, wrong password": wrong,
-        "SASL_SSL, unknown user": unknown,
-        "PLAINTEXT to the controller listener": {
-            "bootstrap_servers": f"127.0.0.1:{broker.kafka_controller_port}"
-        },
-        "TLS without a client certificate to the controller listener": {
-            "bootstrap_servers": f"127.0.0.1:{broker.kafka_controller_port}",
-            "security_protocol": "SSL",
-            "ssl_cafile": str(admin.ssl_cafile),
-        },
+        "PLAINTEXT, no credentials": ({"bootstrap_servers": servers}, "SSL handshake failed"),
+        "TLS without SASL": ({"bootstrap_servers": servers, **tls}, None),
+        "SASL_SSL, wrong password": (
+            {**client_config(admin), "sasl_plain_password": "not-the-password"},
+            "invalid credentials",
+        ),
+        "SASL_SSL, unknown user": (
+            {**client_config(admin), "sasl_plain_username": "mallory"},
+            "invalid credentials",
+        ),
+        "PLAINTEXT to the controller listener": (
+            {"bootstrap_servers": controller},
+            "SSL handshake failed",
+        ),
+        "TLS, no client certificate, controller listener": (
+            {"bootstrap_servers": controller, **tls},
+            "SSL handshake failed",
+        ),
     }
-    measured = {how: refused(config) for how, config in attempts.items()}
-    print("\n" + "\n".join(f"{how:<60} | {result}" for how, result in measured.items()))
-    assert OK not in measured.values(), measured
+    log = LocalBroker(broker).logs_dir / "server.log"
+    measured = {how: refused(config, log) for how, (config, _) in attempts.items()}
+    print("\n" + "\n".join(f"{how:<48} | {result}" for how, result in measured.items()))
+    for how, (_, reason) in attempts.items():
+        assert measured[how].startswith("KafkaTimeoutError"), (how, measured[how])
+        if reason is not None and log.is_file():
+            assert reason in measured[how], (how, measured[how])
