@@ -211,6 +211,7 @@ class LocalBroker(LocalService):
                     logger.info("broker pid %s runs but does not answer yet; waiting", pid)
                     self._wait_answering(None, pid, host, port, deadline)
                 logger.debug("broker already running (pid %s)", pid)
+                self._ensure_principals()
                 return self.status()
 
             self._fetch(None)
@@ -242,6 +243,7 @@ class LocalBroker(LocalService):
                 f"Kafka broker answering on {host}:{port} "
                 f"(pid {process.pid}, {time.monotonic() - started:.1f} s)"
             )
+            self._ensure_principals()
             return self.status()
 
     def status(self) -> BrokerStatus:
@@ -269,6 +271,38 @@ class LocalBroker(LocalService):
             return None
         match = _KAFKA_JAR.match(jar.name)
         return match.group("version") if match else None
+
+    def _ensure_principals(self) -> None:
+        """Give every principal of ``impact.kafka.access`` a SCRAM login on a secured broker:
+        those formatted in already are kept; one added to the ledger since gets a password
+        and its login through the administrator."""
+        if not self.secured:
+            return
+        material = broker_security.ensure(self.security_dir, self._local_endpoint()[0])
+        from kafka import KafkaAdminClient
+        from kafka.admin import UserScramCredentialUpsertion
+
+        from impact.kafka import client_config
+
+        admin = KafkaAdminClient(**client_config(self.admin_connection()), client_id="impact-infra")
+        try:
+            known = admin.describe_user_scram_credentials()
+            missing = [
+                UserScramCredentialUpsertion(name, SCRAM_MECHANISM, password, iterations=8192)
+                for name, password in sorted(material.users.items())
+                if not (known.get(name) or {}).get("credential_infos")
+            ]
+            if missing:
+                failed = {
+                    user: error
+                    for user, error in admin.alter_user_scram_credentials(missing).items()
+                    if error
+                }
+                if failed:
+                    raise BrokerError(f"creating the SCRAM logins {failed} failed")
+                self._say(f"Created the SCRAM logins of {', '.join(m.user for m in missing)}")
+        finally:
+            admin.close()
 
     # -- fetch ---------------------------------------------------------------------------
 

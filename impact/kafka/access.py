@@ -143,7 +143,17 @@ def grant(admin: Any, granted: Iterable[Grant]) -> None:
 
 
 def grant_commands(bootstrap: str, topics: Topics, transactional_id: str) -> list[str]:
-    """Shell commands that create the principals and their ACLs on a production cluster."""
+    """Shell commands that create the topics, the principals and their ACLs on a production
+    cluster."""
+    from impact.kafka.clients import ledger_topics
+
+    created = [
+        f"kafka-topics.sh --bootstrap-server {bootstrap} --command-config admin.properties "
+        f"--create --if-not-exists --topic {spec.name} --partitions {spec.partitions} "
+        f"--replication-factor {topics.replication_factor} "
+        + " ".join(f"--config {k}={v}" for k, v in spec.config.items())
+        for spec in ledger_topics(topics)
+    ]
     users = [
         f"kafka-configs.sh --bootstrap-server {bootstrap} --command-config admin.properties "
         f"--alter --entity-type users --entity-name {name} "
@@ -152,4 +162,4 @@ def grant_commands(bootstrap: str, topics: Topics, transactional_id: str) -> lis
         for name in principals()
         if name != ADMIN_PRINCIPAL
     ]
-    return users + [g.command(bootstrap) for g in grants(topics, transactional_id)]
+    return created + users + [g.command(bootstrap) for g in grants(topics, transactional_id)]
