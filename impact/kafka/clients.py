@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import AuthorizationError, KafkaError, TopicAlreadyExistsError
 
 from impact.errors import InfrastructureError, LogError
 from impact.settings import KafkaConnection, Topics
@@ -152,8 +152,14 @@ def ensure_topics(
                     admin.create_topics([topic])
                 created.append(spec.name)
             except LogError as exc:
-                if not isinstance(exc.__cause__, TopicAlreadyExistsError):
-                    raise
+                if isinstance(exc.__cause__, TopicAlreadyExistsError):
+                    continue
+                if kafka.setup is None and isinstance(exc.__cause__, AuthorizationError):
+                    # A service with its own login on a cluster: the topics are the
+                    # operator's (`impact acls`); it sees only those it may describe.
+                    log.debug("topic %s is not this principal's to create", spec.name)
+                    continue
+                raise
         if created:
             log.info("created topics %s", created)
         if kafka.setup is not None:

@@ -325,3 +325,34 @@ def test_a_client_without_valid_credentials_does_not_get_in(broker: Settings) ->
         assert measured[how].startswith("KafkaTimeoutError"), (how, measured[how])
         if reason is not None and log.is_file():
             assert reason in measured[how], (how, measured[how])
+
+
+def test_a_service_given_its_login_by_the_environment_works_within_its_grants(
+    place: Place,
+) -> None:
+    """As on a cluster: no administrator's login on the machine, KAFKA_SASL_* name the
+    agency's; it creates no topic (it sees only the one it may write) and sends."""
+    from impact.ingest.client import AgencyClient
+    from impact.kafka.access import agency_principal
+    from impact.signing import AgencyKeyPair
+    from tests.submissions import registration
+
+    local = place.settings.kafka_for(agency_principal("BPA"))
+    assert local.sasl_password is not None
+    own = Settings(
+        kafka_bootstrap_servers=place.settings.kafka_bootstrap_servers,
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username=local.sasl_username,
+        kafka_sasl_password=local.sasl_password,
+        kafka_ssl_cafile=local.ssl_cafile,
+        kafka_credentials=Path("/nonexistent"),
+        events_topic=place.settings.events_topic,
+        submissions_topic=place.settings.submissions_topic,
+        rejections_topic=place.settings.rejections_topic,
+    )
+    kafka = own.kafka_for("ignored: the environment names the principal")
+    assert kafka.setup is None and kafka.sasl_username == "agency-bpa"
+    client = AgencyClient(kafka, own.topics, AgencyKeyPair.generate("BPA"))
+    sent = client.send([registration("BPA", "P-BPA-09")])
+    assert len(sent) == 1
