@@ -104,6 +104,7 @@ def acls() -> None:
     the administrator's login).
     """
     from impact.kafka.access import grant_commands
+    from impact.kafka.clients import topic_commands
 
     settings = Settings()
     bootstrap_servers = settings.kafka_bootstrap_servers
@@ -116,5 +117,8 @@ def acls() -> None:
         "#   allow.everyone.if.no.acl.found=false, super.users=User:admin (and the brokers' own).",
         soft_wrap=True,
     )
-    for line in grant_commands(bootstrap_servers, settings.topics, settings.relay_transactional_id):
+    for line in [
+        *topic_commands(bootstrap_servers, settings.topics),
+        *grant_commands(bootstrap_servers, settings.topics, settings.relay_transactional_id),
+    ]:
         out.print(line, soft_wrap=True, markup=False, highlight=False)

@@ -143,17 +143,8 @@ def grant(admin: Any, granted: Iterable[Grant]) -> None:
 
 
 def grant_commands(bootstrap: str, topics: Topics, transactional_id: str) -> list[str]:
-    """Shell commands that create the topics, the principals and their ACLs on a production
-    cluster."""
-    from impact.kafka.clients import ledger_topics
-
-    created = [
-        f"kafka-topics.sh --bootstrap-server {bootstrap} --command-config admin.properties "
-        f"--create --if-not-exists --topic {spec.name} --partitions {spec.partitions} "
-        f"--replication-factor {topics.replication_factor} "
-        + " ".join(f"--config {k}={v}" for k, v in spec.config.items())
-        for spec in ledger_topics(topics)
-    ]
+    """Shell commands that create the principals and their ACLs on a production cluster
+    (``impact.kafka.clients.topic_commands`` creates the topics)."""
     users = [
         f"kafka-configs.sh --bootstrap-server {bootstrap} --command-config admin.properties "
         f"--alter --entity-type users --entity-name {name} "
@@ -162,4 +153,4 @@ def grant_commands(bootstrap: str, topics: Topics, transactional_id: str) -> lis
         for name in principals()
         if name != ADMIN_PRINCIPAL
     ]
-    return created + users + [g.command(bootstrap) for g in grants(topics, transactional_id)]
+    return users + [g.command(bootstrap) for g in grants(topics, transactional_id)]

@@ -113,6 +113,17 @@ def ledger_topics(topics: Topics) -> list[TopicSpec]:
     ]
 
 
+def topic_commands(bootstrap: str, topics: Topics) -> list[str]:
+    """``kafka-topics.sh`` commands that create the project's topics on a cluster."""
+    return [
+        f"kafka-topics.sh --bootstrap-server {bootstrap} --command-config admin.properties "
+        f"--create --if-not-exists --topic {spec.name} --partitions {spec.partitions} "
+        f"--replication-factor {topics.replication_factor} "
+        + " ".join(f"--config {k}={v}" for k, v in spec.config.items())
+        for spec in ledger_topics(topics)
+    ]
+
+
 def admin_client(kafka: KafkaConnection) -> KafkaAdminClient:
     with kafka_errors(f"connecting to Kafka at {kafka.bootstrap_servers}"):
         return KafkaAdminClient(client_id="impact-admin", **client_config(kafka))
