@@ -8,9 +8,10 @@
 
 The command line builds one platform per command, Dagster's resources and the tests
 build theirs; nothing else reads the environment. Each service gets the sections of the
-settings it needs (``settings.kafka``, ``.topics``, ``.clickhouse``, ``.relay``), never the
-whole. Services are built on first use, so a command that needs no ClickHouse never opens
-it (one chDB path opens in one process).
+settings it needs (``settings.kafka_for(role)``, ``.topics``, ``.clickhouse``, ``.relay``),
+never the whole; each service logs in to Kafka as its own principal. Services are built on
+first use, so a command that needs no ClickHouse never opens it (one chDB path opens in one
+process).
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any, Self
 from impact.ingest.client import AgencyClient
 from impact.ingest.ingest import Ingest
 from impact.ingest.relay import Relay
+from impact.kafka.access import agency_principal
+from impact.kafka.clients import check_topics
 from impact.ledger import Ledger
 from impact.privacy import PersonalDataSealer, SqliteKeyVault
 from impact.projections.loader import Loader, SignedLog
@@ -58,21 +61,24 @@ class Platform:
     def relay(self, **options: Any) -> Relay:
         """The relay from the ledger's outbox to ``impact.events``."""
         s = self.settings
-        return Relay(self.ledger, s.kafka, s.topics, s.relay, **options)
+        return Relay(self.ledger, s.kafka_for("relay"), s.topics, s.relay, **options)
 
     def loader(self, store: ProjectionStore | None = None, **options: Any) -> Loader:
         """The loader from ``impact.events`` into ClickHouse (the projections by default)."""
         s = self.settings
-        return Loader(store or self.projections, SignedLog.of(s), **options)
+        log = SignedLog.of(s, role="loader")
+        check_topics(log.kafka, s.topics)
+        return Loader(store or self.projections, log, **options)
 
     def ingest(self, **options: Any) -> Ingest:
         """The submissions desk reading ``impact.submissions``."""
         s = self.settings
-        return Ingest(self.ledger, s.kafka, s.topics, s.relay, **options)
+        return Ingest(self.ledger, s.kafka_for("ingest"), s.topics, s.relay, **options)
 
     def agency_client(self, key: AgencyKeyPair) -> AgencyClient:
         """An agency's client: validates, signs and sends submissions."""
-        return AgencyClient(self.settings.kafka, self.settings.topics, key)
+        kafka = self.settings.kafka_for(agency_principal(key.agency))
+        return AgencyClient(kafka, self.settings.topics, key)
 
     def close(self) -> None:
         if "ledger" in self.__dict__:

@@ -10,6 +10,7 @@ Adapters never receive all of it: each takes the section it needs, built by a pr
 * ``settings.relay``: ``RelayOptions``, the relay's transactional id, batch and signing key.
 """
 
+import json
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,12 @@ def project_root() -> Path:
     return Path.cwd()
 
 
+ADMIN_PRINCIPAL = "admin"
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+CREDENTIALS_FILE = "credentials.json"
+"""In the local broker's credentials folder: {"users": {principal: password}}, mode 0600."""
+CA_FILE = "ca.pem"
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 
 
@@ -49,6 +56,12 @@ class KafkaConnection(Section):
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    """PEM file of the CA that signed the brokers' certificates (SSL and SASL_SSL)."""
+    setup: "KafkaConnection | None" = None
+    """The administrator's connection, when this machine holds it (the local broker's
+    credentials): ``ensure_topics`` creates missing topics and grants the principals their
+    access through it. ``None``: the topics and ACLs are the operator's (see the README)."""
 
 
 class Topics(Section):
@@ -119,9 +132,28 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IMPACT_POSTGRES_PORT", "postgres_port"),
         description="Port of the local PostgreSQL server (impact-dev postgres up) on 127.0.0.1.",
     )
-    kafka_security_protocol: SecurityProtocol = Field(
-        default="PLAINTEXT",
+    kafka_security_protocol: SecurityProtocol | None = Field(
+        default=None,
         validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
+        description="Unset: SASL_SSL with the principal of each service from the local broker's "
+        "credentials (IMPACT_KAFKA_CREDENTIALS) when they exist, PLAINTEXT otherwise.",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SSL_CAFILE", "kafka_ssl_cafile"),
+        description="PEM file of the CA that signed the brokers' certificates.",
+    )
+    kafka_credentials_setting: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("IMPACT_KAFKA_CREDENTIALS", "kafka_credentials"),
+        description="Folder of the local broker's CA and principals' passwords (default: "
+        "<state>/kafka/security; owner-only). Used when KAFKA_SECURITY_PROTOCOL is unset.",
+    )
+    kafka_local_security: Literal["SASL_SSL", "PLAINTEXT"] = Field(
+        default="SASL_SSL",
+        validation_alias=AliasChoices("IMPACT_KAFKA_SECURITY", "kafka_local_security"),
+        description="How `impact-dev infra up` formats a new local broker: SASL_SSL (SCRAM "
+        "over TLS, ACLs, deny by default) or PLAINTEXT (no authentication; for comparison).",
     )
     kafka_sasl_mechanism: str | None = Field(
         default=None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM", "kafka_sasl_mechanism")
@@ -221,13 +253,65 @@ class Settings(BaseSettings):
 
     @property
     def kafka(self) -> KafkaConnection:
-        return KafkaConnection(
+        """The administrator's connection: set-up, tools and tests. Services take theirs from
+        ``kafka_for(role)``."""
+        return self.kafka_for(ADMIN_PRINCIPAL)
+
+    @cached_property
+    def kafka_credentials_dir(self) -> Path:
+        return (self.kafka_credentials_setting or self.kafka_dir / "security").resolve()
+
+    @cached_property
+    def kafka_local_credentials(self) -> dict[str, str] | None:
+        """Principal → password of the local broker, or None when it has none (PLAINTEXT)."""
+        path = self.kafka_credentials_dir / CREDENTIALS_FILE
+        try:
+            users = json.loads(path.read_text())["users"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigurationError(
+                f"{path} is not the local broker's credentials: {exc}"
+            ) from exc
+        return {str(name): str(password) for name, password in users.items()}
+
+    def kafka_for(self, role: str) -> KafkaConnection:
+        """The connection of one principal (``admin``, ``relay``, ``ingest``, ``loader``,
+        ``auditor``, ``agency-<name>``).
+
+        KAFKA_SECURITY_PROTOCOL or KAFKA_SASL_USERNAME set: the environment says it all, the
+        same for every role (a production service gets its own). Otherwise the local broker's
+        credentials folder, when it exists, gives each role its own principal over SASL_SSL;
+        without it the connection is PLAINTEXT.
+        """
+        if self.kafka_security_protocol is not None or self.kafka_sasl_username is not None:
+            return KafkaConnection(
+                bootstrap_servers=self.kafka_bootstrap_servers,
+                security_protocol=self.kafka_security_protocol or "PLAINTEXT",
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_username=self.kafka_sasl_username,
+                sasl_password=self.kafka_sasl_password,
+                ssl_cafile=self.kafka_ssl_cafile,
+            )
+        users = self.kafka_local_credentials
+        if users is None:
+            return KafkaConnection(bootstrap_servers=self.kafka_bootstrap_servers)
+        if role not in users:
+            raise ConfigurationError(
+                f"{self.kafka_credentials_dir / CREDENTIALS_FILE} holds no principal {role!r} "
+                f"(it holds {', '.join(sorted(users))})"
+            )
+        connection = KafkaConnection(
             bootstrap_servers=self.kafka_bootstrap_servers,
-            security_protocol=self.kafka_security_protocol,
-            sasl_mechanism=self.kafka_sasl_mechanism,
-            sasl_username=self.kafka_sasl_username,
-            sasl_password=self.kafka_sasl_password,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=SCRAM_MECHANISM,
+            sasl_username=role,
+            sasl_password=SecretStr(users[role]),
+            ssl_cafile=self.kafka_credentials_dir / CA_FILE,
         )
+        if role == ADMIN_PRINCIPAL:
+            return connection
+        return connection.model_copy(update={"setup": self.kafka_for(ADMIN_PRINCIPAL)})
 
     @property
     def topics(self) -> Topics:

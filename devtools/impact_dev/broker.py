@@ -9,6 +9,13 @@ Everything it needs lives in ``settings.kafka_dir`` (``<state_dir>/kafka``)::
     log4j2.properties   copied from infra/kafka/log4j2.properties
     cluster.id          the cluster id the data directory was formatted with
     broker.pid          pid of the running broker
+    security/           the CA, the broker's certificate and the principals' passwords of a
+                        secured broker (``impact_dev.broker_security``; owner-only)
+
+A new broker is secured unless ``IMPACT_KAFKA_SECURITY=PLAINTEXT``: clients log in with SASL
+SCRAM-SHA-512 over TLS, each as its principal, and Kafka's standard authorizer grants them
+only what ``impact.kafka.access`` lists (deny by default). A data directory formatted
+PLAINTEXT stays so (its SCRAM users would be missing); remove it to secure the broker.
 
 The broker is a plain ``java ... kafka.Kafka server.properties`` process, started detached
 in its own session so it outlives the command that started it; ``down()`` stops it by its
@@ -33,6 +40,9 @@ from pathlib import Path
 from string import Template
 
 from impact.errors import ConfigurationError, InfrastructureError
+from impact.kafka.access import BROKER_CERTIFICATE_PRINCIPAL, BROKER_PRINCIPAL
+from impact.settings import ADMIN_PRINCIPAL, SCRAM_MECHANISM, KafkaConnection
+from impact_dev import broker_security
 from impact_dev.local_service import TAIL_LINES as TAIL_LINES
 from impact_dev.local_service import LocalService, proc_args, proc_pids, tail_text
 
@@ -63,6 +73,7 @@ class BrokerStatus:
     kafka_version: str | None
     data_dir: Path
     cluster_id: str | None = None
+    secured: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,13 +84,15 @@ class BrokerStatus:
             "kafka_version": self.kafka_version,
             "data_dir": str(self.data_dir),
             "cluster_id": self.cluster_id,
+            "secured": self.secured,
         }
 
     def describe(self) -> str:
         """One line for a person."""
         version = f"Kafka {self.kafka_version}" if self.kafka_version else "Kafka (not fetched)"
         if self.running and self.answering:
-            return f"{version} running (pid {self.pid}), answering on {self.bootstrap}"
+            how = "SASL_SSL, ACLs" if self.secured else "PLAINTEXT"
+            return f"{version} running (pid {self.pid}), answering on {self.bootstrap} ({how})"
         if self.running:
             return f"{version} running (pid {self.pid}) but not answering on {self.bootstrap} yet"
         if self.answering:
@@ -129,6 +142,33 @@ class LocalBroker(LocalService):
         return self.kafka_dir / "cluster.id"
 
     @property
+    def security_dir(self) -> Path:
+        return self.settings.kafka_credentials_dir
+
+    @property
+    def secured(self) -> bool:
+        """Whether this broker is (or, not formatted yet, will be) secured."""
+        if (self.data_dir / "meta.properties").is_file():
+            return broker_security.load(self.security_dir) is not None
+        return self.settings.kafka_local_security == "SASL_SSL"
+
+    def admin_connection(self) -> KafkaConnection:
+        """The administrator's connection to this broker, from its own security material."""
+        material = broker_security.load(self.security_dir) if self.secured else None
+        if material is None:
+            return KafkaConnection(bootstrap_servers=self.bootstrap)
+        from pydantic import SecretStr
+
+        return KafkaConnection(
+            bootstrap_servers=self.bootstrap,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=SCRAM_MECHANISM,
+            sasl_username=ADMIN_PRINCIPAL,
+            sasl_password=SecretStr(material.users[ADMIN_PRINCIPAL]),
+            ssl_cafile=material.ca,
+        )
+
+    @property
     def pom_path(self) -> Path:
         return self.settings.infra_dir.resolve() / "kafka" / "pom.xml"
 
@@ -171,6 +211,7 @@ class LocalBroker(LocalService):
                     logger.info("broker pid %s runs but does not answer yet; waiting", pid)
                     self._wait_answering(None, pid, host, port, deadline)
                 logger.debug("broker already running (pid %s)", pid)
+                self._ensure_principals()
                 return self.status()
 
             self._fetch(None)
@@ -202,6 +243,7 @@ class LocalBroker(LocalService):
                 f"Kafka broker answering on {host}:{port} "
                 f"(pid {process.pid}, {time.monotonic() - started:.1f} s)"
             )
+            self._ensure_principals()
             return self.status()
 
     def status(self) -> BrokerStatus:
@@ -219,6 +261,7 @@ class LocalBroker(LocalService):
             kafka_version=self.kafka_version(),
             data_dir=self.data_dir,
             cluster_id=cluster_id,
+            secured=self.secured,
         )
 
     def kafka_version(self) -> str | None:
@@ -228,6 +271,38 @@ class LocalBroker(LocalService):
             return None
         match = _KAFKA_JAR.match(jar.name)
         return match.group("version") if match else None
+
+    def _ensure_principals(self) -> None:
+        """Give every principal of ``impact.kafka.access`` a SCRAM login on a secured broker:
+        those formatted in already are kept; one added to the ledger since gets a password
+        and its login through the administrator."""
+        if not self.secured:
+            return
+        material = broker_security.ensure(self.security_dir, self._local_endpoint()[0])
+        from kafka import KafkaAdminClient
+        from kafka.admin import UserScramCredentialUpsertion
+
+        from impact.kafka import client_config
+
+        admin = KafkaAdminClient(**client_config(self.admin_connection()), client_id="impact-infra")
+        try:
+            known = admin.describe_user_scram_credentials()
+            missing = [
+                UserScramCredentialUpsertion(name, SCRAM_MECHANISM, password, iterations=8192)
+                for name, password in sorted(material.users.items())
+                if not (known.get(name) or {}).get("credential_infos")
+            ]
+            if missing:
+                failed = {
+                    user: error
+                    for user, error in admin.alter_user_scram_credentials(missing).items()
+                    if error
+                }
+                if failed:
+                    raise BrokerError(f"creating the SCRAM logins {failed} failed")
+                self._say(f"Created the SCRAM logins of {', '.join(m.user for m in missing)}")
+        finally:
+            admin.close()
 
     # -- fetch ---------------------------------------------------------------------------
 
@@ -329,8 +404,20 @@ class LocalBroker(LocalService):
             raise BrokerError(
                 f"No Kafka jars in {self.libs_dir}; run `impact-dev infra fetch` first"
             )
-        self._render_config()
         meta = self.data_dir / "meta.properties"
+        if not meta.is_file() and self.secured:
+            broker_security.ensure(self.security_dir, self._local_endpoint()[0])
+        elif (
+            meta.is_file()
+            and not self.secured
+            and self.settings.kafka_local_security != "PLAINTEXT"
+        ):
+            self._say(
+                f"The broker in {self.data_dir} was formatted PLAINTEXT (no authentication, no "
+                "ACLs); `impact-dev infra down`, remove that folder and `impact-dev infra up` to "
+                "secure it."
+            )
+        self._render_config()
         if meta.is_file():
             cluster_id = _read_properties(meta).get("cluster.id", "")
             if not cluster_id:
@@ -364,9 +451,13 @@ class LocalBroker(LocalService):
 
         started = time.monotonic()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        scram: list[str] = []
+        material = broker_security.load(self.security_dir) if self.secured else None
+        for name, password in sorted(material.users.items()) if material else ():
+            scram += ["--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]"]
         result = self._run(
             [java, "-cp", classpath, STORAGE_TOOL, "format",
-             "-t", cluster_id, "-c", str(self.properties_path), "--standalone"],
+             "-t", cluster_id, "-c", str(self.properties_path), "--standalone", *scram],
             timeout=120,
             what="StorageTool format",
         )  # fmt: skip
@@ -384,22 +475,48 @@ class LocalBroker(LocalService):
         host, port = self._local_endpoint()
         template_path = self.settings.infra_dir.resolve() / "kafka" / "server.properties.template"
         log4j_source = self.settings.infra_dir.resolve() / "kafka" / "log4j2.properties"
+        security_path = template_path.with_name("security.properties.template")
+        material = broker_security.load(self.security_dir) if self.secured else None
         try:
             template = Template(template_path.read_text())
+            security = Template(security_path.read_text()) if material else None
             log4j = log4j_source.read_text()
         except FileNotFoundError as exc:
             raise BrokerError(f"{exc.filename} is missing from the checkout") from exc
+        listener = "CLIENT" if material else "PLAINTEXT"
         try:
             rendered = template.substitute(
                 host=host,
                 port=port,
                 controller_port=self.settings.kafka_controller_port,
                 data_dir=self.data_dir,
+                client_listener=listener,
+                protocol_map=(
+                    "CLIENT:SASL_SSL,CONTROLLER:SSL"
+                    if material
+                    else "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+                ),
             )
+            if security is not None and material is not None:
+                rendered += security.substitute(
+                    security_dir=material.folder,
+                    broker_user=BROKER_PRINCIPAL,
+                    broker_password=material.broker_password,
+                    broker_pem=material.broker_pem,
+                    ca_pem=material.ca,
+                    super_users=";".join(
+                        f"User:{name}"
+                        for name in (
+                            ADMIN_PRINCIPAL,
+                            BROKER_PRINCIPAL,
+                            BROKER_CERTIFICATE_PRINCIPAL,
+                        )
+                    ),
+                )
         except (KeyError, ValueError) as exc:
-            raise BrokerError(f"{template_path} has an unknown placeholder: {exc}") from exc
+            raise BrokerError(f"a broker template has an unknown placeholder: {exc}") from exc
         self.kafka_dir.mkdir(parents=True, exist_ok=True)
-        _write_if_changed(self.properties_path, rendered)
+        _write_if_changed(self.properties_path, rendered, private=True)
         _write_if_changed(self.log4j_path, log4j)
 
     # -- start and wait ------------------------------------------------------------------
@@ -478,7 +595,7 @@ class LocalBroker(LocalService):
 
         try:
             admin = KafkaAdminClient(
-                **client_config(self.settings.kafka),
+                **client_config(self.admin_connection()),
                 client_id="impact-infra",
                 bootstrap_timeout_ms=3000,
                 request_timeout_ms=3000,
@@ -527,11 +644,12 @@ class LocalBroker(LocalService):
                 "machine: the local broker only listens on 127.0.0.1. Unset it to use the local "
                 "broker; a remote cluster is not started or stopped by `impact-dev infra`."
             )
-        if self.settings.kafka_security_protocol != "PLAINTEXT":
+        if self.settings.kafka_security_protocol is not None:
             raise BrokerError(
-                "The local broker speaks PLAINTEXT only; "
+                "The local broker makes its own credentials (SASL_SSL, or PLAINTEXT with "
+                "IMPACT_KAFKA_SECURITY=PLAINTEXT); "
                 f"KAFKA_SECURITY_PROTOCOL={self.settings.kafka_security_protocol} is for a remote "
-                "cluster"
+                "cluster: unset it"
             )
         if port == self.settings.kafka_controller_port:
             raise ConfigurationError(
@@ -589,10 +707,16 @@ def _read_properties(path: Path) -> dict[str, str]:
     return values
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def _write_if_changed(path: Path, text: str, private: bool = False) -> None:
     with contextlib.suppress(OSError):
         if path.read_text() == text:
+            if private:
+                os.chmod(path, 0o600)
             return
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    if private:
+        os.chmod(tmp, 0o600)
     tmp.replace(path)

@@ -80,7 +80,7 @@ def verify_command(
     with bootstrap() as platform:
         settings = platform.settings
         report = verify(
-            settings.kafka,
+            settings.kafka_for("auditor"),
             settings.topics,
             platform.ledger,
             trusted_keys(settings, trust),
@@ -171,7 +171,7 @@ def replay_command(
 
     with bootstrap() as platform:
         s = platform.settings
-        result = replay(SignedLog.of(s), s.clickhouse, as_of, keep=keep)
+        result = replay(SignedLog.of(s, role="auditor"), s.clickhouse, as_of, keep=keep)
     data = result.as_json()
     if as_json:
         print_json(data)
@@ -243,14 +243,14 @@ def reproduce_command(
         )
     settings = bootstrap().settings  # the replays build their own databases
     which = str(quarter) if quarter is not None else None
-    scorings = recorded_scorings(settings.kafka, settings.events_topic, which)
+    scorings = recorded_scorings(settings.kafka_for("auditor"), settings.events_topic, which)
     if not scorings:
         raise NotFoundError(
             f"no review of {which or 'any quarter'} is recorded on {settings.events_topic}"
         )
     results = []
     for scoring in scorings:
-        result = reproduce(SignedLog.of(settings), settings.clickhouse, scoring)
+        result = reproduce(SignedLog.of(settings, role="auditor"), settings.clickhouse, scoring)
         results.append(result)
         if not as_json:
             head = (
@@ -296,7 +296,7 @@ def history_command(
 
     with bootstrap() as platform:
         s = platform.settings
-        db = replay_into_fresh_database(SignedLog.of(s), s.clickhouse, as_of)
+        db = replay_into_fresh_database(SignedLog.of(s, role="auditor"), s.clickhouse, as_of)
         try:
             found = timeline(db.store, ident, platform.sealer)
         finally:

@@ -125,3 +125,32 @@ def _require_local_broker(settings: Settings) -> None:
             f"no Kafka broker listens on {host}:{port}: `make up` (or `impact-dev infra up`) "
             "starts the local one, or point KAFKA_BOOTSTRAP_SERVERS at a running broker"
         ) from None
+
+
+def acls() -> None:
+    """Print the commands that create the ledger's principals and ACLs on a Kafka cluster.
+
+    The local broker (`impact-dev infra up`) makes them itself; a production cluster gets
+    them from its operator: run these with an administrator's admin.properties, after
+    creating the topics (the relay and the ingest create missing ones only where they hold
+    the administrator's login).
+    """
+    from impact.kafka.access import grant_commands
+    from impact.kafka.clients import topic_commands
+
+    settings = Settings()
+    bootstrap_servers = settings.kafka_bootstrap_servers
+    out.print(
+        "# admin.properties: security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512,\n"
+        "#   sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required\n"
+        '#   username="admin" password="…"; and ssl.truststore.* for the cluster\'s CA.\n'
+        "# The broker: authorizer.class.name=org.apache.kafka.metadata.authorizer."
+        "StandardAuthorizer,\n"
+        "#   allow.everyone.if.no.acl.found=false, super.users=User:admin (and the brokers' own).",
+        soft_wrap=True,
+    )
+    for line in [
+        *topic_commands(bootstrap_servers, settings.topics),
+        *grant_commands(bootstrap_servers, settings.topics, settings.relay_transactional_id),
+    ]:
+        out.print(line, soft_wrap=True, markup=False, highlight=False)

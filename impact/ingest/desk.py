@@ -43,12 +43,18 @@ from impact.signing import verify
 DESK = "submissions-desk"
 
 
+LOG_APPEND_TIME = 1
+"""Kafka's timestamp type of a record stamped by the broker on arrival (0: the sender's)."""
+
+
 @dataclass(frozen=True)
 class Source:
     topic: str
     partition: int
     offset: int
     timestamp: datetime
+    timestamp_type: int = LOG_APPEND_TIME
+    """The record's: only a broker-stamped arrival time may judge a key's validity."""
 
     def __str__(self) -> str:
         return f"{self.topic}:{self.partition}:{self.offset}"
@@ -85,6 +91,7 @@ class SubmissionDesk:
                 claimed = head.get("agency") if isinstance(head.get("agency"), str) else None
                 sid = head.get("submission_id")
                 submission_id = sid if isinstance(sid, str) else None
+            self._check_arrival(source)
             signed = self._validate(document)
             signed_bytes = self._check_signature(signed, document["submission"], source, uow)
             agency = signed.submission.agency
@@ -110,6 +117,15 @@ class SubmissionDesk:
             return Verdict(rejected=True, code=refusal.code, message=refusal.message)
 
     # -- steps ------------------------------------------------------------------
+
+    def _check_arrival(self, source: Source) -> None:
+        if source.timestamp_type != LOG_APPEND_TIME:
+            raise SubmissionRefusedError(
+                "sender_timestamp",
+                f"{source} carries a timestamp its sender chose (timestamp type "
+                f"{source.timestamp_type}), not the broker's arrival time: the submissions "
+                "topic must be message.timestamp.type=LogAppendTime, so it is not decided",
+            )
 
     def _decode(self, value: bytes | None) -> Any:
         if not value:

@@ -59,6 +59,7 @@ def _source(tp: TopicPartition, record: Any) -> Source:
         tp.partition,
         record.offset,
         datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
+        record.timestamp_type,
     )
 
 
@@ -90,7 +91,7 @@ class Ingest:
         stop: Callable[[], bool] = lambda: False,
         max_idle_polls: int = 2,
     ) -> IngestStats:
-        ensure_topics(self.kafka, self.topics)
+        ensure_topics(self.kafka, self.topics, self.relay.transactional_id, refuse_unstamped=True)
         self._rejections = Relay(
             self.ledger,
             self.kafka,

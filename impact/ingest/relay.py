@@ -200,7 +200,7 @@ class Relay:
 
     def start(self) -> None:
         """Create topics, fence older relays with the same id, find where to resume."""
-        ensure_topics(self.kafka, self.topics)
+        ensure_topics(self.kafka, self.topics, self.options.transactional_id)
         vouched = self._vouched()
         self._producer = transactional_producer(self.kafka, self.route.transactional_id)
         try:

@@ -16,8 +16,11 @@ from kafka.consumer.fetcher import ConsumerRecord
 from impact.kafka.clients import (
     MAX_MESSAGE_BYTES,
     SUBMISSIONS_MAX_BYTES,
+    TopicSettingsError,
     TopicSpec,
     admin_client,
+    check_topic_settings,
+    check_topics,
     client_config,
     committed_consumer,
     delete_topics,
@@ -26,6 +29,7 @@ from impact.kafka.clients import (
     keep_running,
     ledger_topics,
     producer,
+    topic_drift,
     transactional_producer,
 )
 from impact.kafka.reader import Fetched, TopicReader, read_topic_records
@@ -37,8 +41,11 @@ __all__ = [
     "Fetched",
     "TopicPartition",
     "TopicReader",
+    "TopicSettingsError",
     "TopicSpec",
     "admin_client",
+    "check_topic_settings",
+    "check_topics",
     "client_config",
     "committed_consumer",
     "delete_topics",
@@ -48,5 +55,6 @@ __all__ = [
     "ledger_topics",
     "producer",
     "read_topic_records",
+    "topic_drift",
     "transactional_producer",
 ]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import AuthorizationError, KafkaError, TopicAlreadyExistsError
 
-from impact.errors import LogError
+from impact.errors import InfrastructureError, LogError
 from impact.settings import KafkaConnection, Topics
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ def client_config(kafka: KafkaConnection) -> dict[str, Any]:
         config["sasl_plain_username"] = kafka.sasl_username
         password = kafka.sasl_password
         config["sasl_plain_password"] = password.get_secret_value() if password else None
+    if kafka.ssl_cafile is not None:
+        config["ssl_cafile"] = str(kafka.ssl_cafile)
     return config
 
 
@@ -111,14 +113,39 @@ def ledger_topics(topics: Topics) -> list[TopicSpec]:
     ]
 
 
+def topic_commands(bootstrap: str, topics: Topics) -> list[str]:
+    """``kafka-topics.sh`` commands that create the project's topics on a cluster."""
+    return [
+        f"kafka-topics.sh --bootstrap-server {bootstrap} --command-config admin.properties "
+        f"--create --if-not-exists --topic {spec.name} --partitions {spec.partitions} "
+        f"--replication-factor {topics.replication_factor} "
+        + " ".join(f"--config {k}={v}" for k, v in spec.config.items())
+        for spec in ledger_topics(topics)
+    ]
+
+
 def admin_client(kafka: KafkaConnection) -> KafkaAdminClient:
     with kafka_errors(f"connecting to Kafka at {kafka.bootstrap_servers}"):
         return KafkaAdminClient(client_id="impact-admin", **client_config(kafka))
 
 
-def ensure_topics(kafka: KafkaConnection, topics: Topics) -> list[str]:
-    """Create the project's topics that are missing; return the names created."""
-    admin = admin_client(kafka)
+def ensure_topics(
+    kafka: KafkaConnection,
+    topics: Topics,
+    transactional_id: str | None = None,
+    refuse_unstamped: bool = False,
+) -> list[str]:
+    """Create the project's topics that are missing, grant the principals their access to
+    them (with ``kafka.setup``, the administrator's connection, when this machine holds it),
+    and compare every topic's settings with its declared ones; return the names created.
+
+    ``transactional_id`` (the relay's) adds the grants of the relay's and the ingest's
+    transactional ids. Drift is reported as a warning; with ``refuse_unstamped`` (the ingest)
+    a submissions topic that lets senders choose their timestamps is refused
+    (``TopicSettingsError``): key validity is judged by the broker's arrival time.
+    """
+    setup = kafka.setup or kafka
+    admin = admin_client(setup)
     try:
         with kafka_errors("listing topics"):
             existing = set(admin.list_topics())
@@ -136,13 +163,95 @@ def ensure_topics(kafka: KafkaConnection, topics: Topics) -> list[str]:
                     admin.create_topics([topic])
                 created.append(spec.name)
             except LogError as exc:
-                if not isinstance(exc.__cause__, TopicAlreadyExistsError):
-                    raise
+                if isinstance(exc.__cause__, TopicAlreadyExistsError):
+                    continue
+                if kafka.setup is None and isinstance(exc.__cause__, AuthorizationError):
+                    # A service with its own login on a cluster: the topics are the
+                    # operator's (`impact acls`); it sees only those it may describe.
+                    log.debug("topic %s is not this principal's to create", spec.name)
+                    continue
+                raise
         if created:
             log.info("created topics %s", created)
+        if kafka.setup is not None:
+            from impact.kafka.access import grant, grants
+
+            with kafka_errors("granting the principals their access to the topics"):
+                grant(admin, grants(topics, transactional_id))
+        check_topic_settings(admin, topics, set(created), refuse_unstamped)
         return created
     finally:
         admin.close()
+
+
+def check_topics(kafka: KafkaConnection, topics: Topics) -> dict[str, dict[str, tuple[str, str]]]:
+    """Compare the existing topics' settings with their declared ones and warn of drift
+    (for a service that creates nothing, such as the loader)."""
+    admin = admin_client(kafka)
+    try:
+        return check_topic_settings(admin, topics)
+    finally:
+        admin.close()
+
+
+class TopicSettingsError(InfrastructureError):
+    """A topic's settings on the broker break what the ledger relies on (not a passing
+    outage: ``keep_running`` does not start the work again)."""
+
+
+def topic_drift(admin: KafkaAdminClient, topics: Topics) -> dict[str, dict[str, tuple[str, str]]]:
+    """Topic → {setting: (declared, on the broker)} for every setting that differs; a topic
+    whose settings cannot be read (missing, or not described to this principal) maps every
+    declared setting to ``"?"``."""
+    specs = ledger_topics(topics)
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, spec.name, list(spec.config)) for spec in specs
+    ]
+    with kafka_errors("describing the topics' settings"):
+        described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    drift: dict[str, dict[str, tuple[str, str]]] = {}
+    for spec in specs:
+        actual = described.get(spec.name) or {}
+        differing = {
+            key: (want, str((actual.get(key) or {}).get("value", "?")))
+            for key, want in spec.config.items()
+            if str((actual.get(key) or {}).get("value", "?")) != want
+        }
+        if differing:
+            drift[spec.name] = differing
+    return drift
+
+
+def check_topic_settings(
+    admin: KafkaAdminClient,
+    topics: Topics,
+    created: set[str] | None = None,
+    refuse_unstamped: bool = False,
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """Warn of every drift (``topic_drift``); with ``refuse_unstamped``, refuse a submissions
+    topic that does not stamp records with the broker's time."""
+    drift = topic_drift(admin, topics)
+    for name, settings in sorted(drift.items()):
+        if name in (created or set()):
+            continue
+        unread = all(actual == "?" for _, actual in settings.values())
+        if unread:  # missing, or not this principal's to describe
+            log.debug("cannot read the settings of topic %s to compare them", name)
+        else:
+            log.warning(
+                "topic %s has drifted from its declared settings: %s",
+                name,
+                ", ".join(f"{k}={a} (declared {w})" for k, (w, a) in sorted(settings.items())),
+            )
+    stamp = drift.get(topics.submissions, {}).get("message.timestamp.type")
+    if refuse_unstamped and stamp is not None and stamp[1] != "?":
+        raise TopicSettingsError(
+            f"topic {topics.submissions} has message.timestamp.type={stamp[1]}: submissions are "
+            "judged by the broker's arrival time, so it must be LogAppendTime (set it back with "
+            f"kafka-configs.sh --alter --entity-type topics --entity-name {topics.submissions} "
+            "--add-config message.timestamp.type=LogAppendTime)"
+        )
+    return drift
 
 
 def delete_topics(kafka: KafkaConnection, names: list[str], wait: float = 60.0) -> list[str]:

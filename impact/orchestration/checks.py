@@ -21,7 +21,7 @@ def offsets_contiguous(clickhouse: ClickHouseResource, kafka: KafkaResource) -> 
     spans = loaded_spans(clickhouse.store, topic)
     doubled = {s.partition: s.doubled for s in spans if s.doubled}
     gaps = {s.partition: list(s.gaps) for s in spans if s.gaps}
-    missing = records_in(kafka.connection, topic, gaps)
+    missing = records_in(kafka.login("auditor"), topic, gaps)
     return dg.AssetCheckResult(
         passed=not doubled and not missing,
         metadata={

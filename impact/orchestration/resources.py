@@ -20,6 +20,7 @@ from pydantic import PrivateAttr, SecretStr
 
 from impact.domain.quarter import Quarter
 from impact.ingest.relay import Relay, RelayStats
+from impact.kafka.clients import check_topics
 from impact.ledger import Ledger
 from impact.projections.loader import Loader, LoadStats, SignedLog
 from impact.projections.store import ProjectionStore
@@ -81,7 +82,12 @@ class KafkaResource(dg.ConfigurableResource):
 
     @property
     def connection(self) -> KafkaConnection:
+        """The administrator's login (checks and sensors read the log with it)."""
         return self._with_environment().kafka
+
+    def login(self, role: str) -> KafkaConnection:
+        """The login of one service (``relay``, ``loader``)."""
+        return self._with_environment().kafka_for(role)
 
     @property
     def topics(self) -> Topics:
@@ -95,18 +101,21 @@ class KafkaResource(dg.ConfigurableResource):
         self, ledger: Ledger, on_batch: Callable[[RelayStats], None] | None = None
     ) -> RelayStats:
         """Relay every stored event not yet in the log, then stop."""
-        relay = Relay(ledger, self.connection, self.topics, self.relay_options)
+        relay = Relay(ledger, self.login("relay"), self.topics, self.relay_options)
         return relay.run(until_idle=True, on_batch=on_batch)
 
     def published_position(self, ledger: Ledger) -> int:
         """The highest notification id the relay vouches is on the log (its signed chain)."""
-        return Relay(ledger, self.connection, self.topics, self.relay_options).published_position()
+        relay = Relay(ledger, self.login("relay"), self.topics, self.relay_options)
+        return relay.published_position()
 
     def load(
         self, store: ProjectionStore, on_batch: Callable[[LoadStats], None] | None = None
     ) -> LoadStats:
         """Load every record of the log not yet in ClickHouse, then stop."""
-        loader = Loader(store, SignedLog.of(self._with_environment()))
+        log = SignedLog.of(self._with_environment(), role="loader")
+        check_topics(log.kafka, self.topics)
+        loader = Loader(store, log)
         return loader.run(until_idle=True, on_batch=on_batch)
 
 

@@ -13,7 +13,7 @@ def lag(
     event_store: EventStoreResource, kafka: KafkaResource, clickhouse: ClickHouseResource
 ) -> tuple[int, int, dict[int, list[int]]]:
     """(highest stored notification, highest published, first unloaded offset per partition)."""
-    connection, topic = kafka.connection, kafka.topics.events
+    connection, topic = kafka.login("loader"), kafka.topics.events
     stored = event_store.ledger.max_notification_id()
     # What the relay vouches for: a forged record's far-ahead header cannot make it look done.
     published = kafka.published_position(event_store.ledger)

@@ -212,10 +212,13 @@ class SignedLog:
     trusted: Mapping[str, str]
 
     @classmethod
-    def of(cls, settings: Settings, trusted: Mapping[str, str] | None = None) -> "SignedLog":
-        """This platform's log, trusting its own platform key unless ``trusted`` is given."""
+    def of(
+        cls, settings: Settings, trusted: Mapping[str, str] | None = None, role: str = "loader"
+    ) -> "SignedLog":
+        """This platform's log, read as ``role`` (the loader, or an auditor), trusting its own
+        platform key unless ``trusted`` is given."""
         return cls(
-            settings.kafka,
+            settings.kafka_for(role),
             settings.events_topic,
             settings.checkpoints_topic,
             trusted or platform_trust(settings.platform_key_path),

@@ -24,6 +24,7 @@ def impact_env(broker, tmp_path) -> dict[str, str]:
         "IMPACT_AGENCIES_DIR": str(tmp_path / "agencies"),
         "CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
         "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap_servers,
+        "IMPACT_KAFKA_CREDENTIALS": str(broker.kafka_credentials_dir),
         "IMPACT_EVENTS_TOPIC": f"e2e.events.{tag}",
         "IMPACT_SUBMISSIONS_TOPIC": f"e2e.submissions.{tag}",
         "IMPACT_REJECTIONS_TOPIC": f"e2e.rejected.{tag}",

@@ -33,6 +33,7 @@ def settings(broker: Settings, tmp_path: Path, chdb_path: Path) -> Settings:
     return Settings(
         state_dir=tmp_path / "state",
         kafka_bootstrap_servers=broker.kafka_bootstrap_servers,
+        kafka_credentials=broker.kafka_credentials_dir,
         events_topic=f"test.events.{tag}",
         submissions_topic=f"test.submissions.{tag}",
         rejections_topic=f"test.rejected.{tag}",
@@ -91,6 +92,7 @@ def process_environment(settings: Settings, **more: str) -> dict[str, str]:
         **os.environ,
         "IMPACT_STATE_DIR": str(settings.state_dir),
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "IMPACT_KAFKA_CREDENTIALS": str(settings.kafka_credentials_dir),
         "IMPACT_EVENTS_TOPIC": settings.events_topic,
         "IMPACT_SUBMISSIONS_TOPIC": settings.submissions_topic,
         "IMPACT_REJECTIONS_TOPIC": settings.rejections_topic,

@@ -42,6 +42,7 @@ def test_ingest_and_relay_carry_on_after_the_broker_restarts(scratch, tmp_path):
     settings = Settings(
         state_dir=tmp_path / "state",
         kafka_bootstrap_servers=scratch.settings.kafka_bootstrap_servers,
+        kafka_credentials=scratch.settings.kafka_credentials_dir,
         events_topic=f"restart.events.{tag}",
         submissions_topic=f"restart.submissions.{tag}",
         rejections_topic=f"restart.rejected.{tag}",

@@ -32,6 +32,7 @@ class Record:
     offset: int
     value: bytes
     timestamp: int = int(ARRIVAL.timestamp() * 1000)
+    timestamp_type: int = 1  # LogAppendTime: the broker stamped it
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from impact.errors import ConfigurationError
 from impact.settings import Settings
 
 
@@ -67,3 +68,32 @@ def test_clickhouse_and_the_relay_options_come_from_their_variables_or_the_state
 def test_a_section_cannot_be_changed_once_built(environment):
     with pytest.raises(ValidationError):
         environment.topics.events = "elsewhere"  # type: ignore[misc]
+
+
+def test_each_role_logs_in_as_its_own_principal_from_the_local_credentials(monkeypatch, tmp_path):
+    for name in ("KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_USERNAME", "IMPACT_KAFKA_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path))
+    assert Settings().kafka.security_protocol == "PLAINTEXT"  # no credentials folder
+
+    folder = tmp_path / "kafka" / "security"
+    folder.mkdir(parents=True)
+    (folder / "credentials.json").write_text('{"users": {"admin": "a-pw", "relay": "r-pw"}}')
+    settings = Settings()
+    relay = settings.kafka_for("relay")
+    assert (relay.security_protocol, relay.sasl_mechanism, relay.sasl_username) == (
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+        "relay",
+    )
+    assert relay.sasl_password is not None and relay.sasl_password.get_secret_value() == "r-pw"
+    assert relay.ssl_cafile == folder.resolve() / "ca.pem"
+    assert relay.setup is not None and relay.setup.sasl_username == "admin"
+    assert settings.kafka.sasl_username == "admin" and settings.kafka.setup is None
+    with pytest.raises(ConfigurationError, match="no principal 'loader'"):
+        settings.kafka_for("loader")
+
+
+def test_a_login_in_the_environment_is_every_roles_and_creates_nothing(environment):
+    relay, loader = environment.kafka_for("relay"), environment.kafka_for("loader")
+    assert relay == loader and relay.sasl_username == "relay" and relay.setup is None

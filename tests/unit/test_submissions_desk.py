@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from impact.errors import NotFoundError
 from impact.ingest.desk import Source, SubmissionDesk
 from tests import commands as cmd
 from tests.submissions import bad_inputs, registered_key, registration, report, signed
@@ -114,3 +115,16 @@ def test_a_rejection_is_filed_under_an_agency_only_when_its_signature_verifies(l
         assert apply(ledger, desk, message, offset).rejected
     recorded = [e for _, e in ledger.iter_events() if isinstance(e, Rejection.Recorded)]
     assert [(r.agency, r.claimed_agency) for r in recorded] == [filed for _, filed in messages]
+
+
+def test_a_record_stamped_by_its_sender_is_refused_whatever_it_says(ledger, desk, bpa):
+    """Key validity is judged by the broker's arrival time: a CreateTime record (timestamp
+    type 0, chosen by whoever sent it) could be back-dated into a revoked key's validity."""
+    uow = ledger.unit_of_work(from_submissions=True)
+    back_dated = Source("impact.submissions", 0, 0, ARRIVAL, timestamp_type=0)
+    verdict = desk.process(signed(bpa, registration("BPA", "P-BPA-02")), back_dated, uow)
+    uow.commit()
+    assert verdict.rejected and verdict.code == "sender_timestamp"
+    assert "LogAppendTime" in verdict.message
+    with pytest.raises(NotFoundError):
+        ledger.program("P-BPA-02")

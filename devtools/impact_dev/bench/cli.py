@@ -6,6 +6,7 @@ This module is the command line of ``impact_dev.bench.runner`` and its table. Mo
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from impact.settings import Settings
 from impact_dev.bench import runner
+from impact_dev.bench.common import bench_dir
 
 
 def _rate(summary: dict[str, Any] | None, unit: str) -> str:
@@ -191,6 +193,15 @@ def bench(
     keep_topics: Annotated[
         bool, typer.Option("--keep-topics", help="Keep the per-run bench topics.")
     ] = False,
+    broker: Annotated[
+        str,
+        typer.Option(
+            help="'local': the environment's broker (the local one is secured: SASL SCRAM over "
+            "TLS, ACLs); 'plaintext': a PLAINTEXT broker of the bench's own on "
+            "IMPACT_BENCH_PLAINTEXT_PORT (default 19092) and the next port, to measure what "
+            "security costs against the same figures on 'local'."
+        ),
+    ] = "local",
 ) -> None:
     """Measure relay, replay, ingest, latency, review and memory against raw baselines, and
     print one table (figure | ours | baseline measured in the same run | ratio)."""
@@ -211,7 +222,11 @@ def bench(
         ) from None
     if not scales or min(scales) < 1:
         raise typer.BadParameter("--review-scales: each scale is 1 or more")
+    if broker not in ("local", "plaintext"):
+        raise typer.BadParameter(f"--broker {broker!r}: local or plaintext")
     folder = out or Settings().state_dir / "bench" / "out"
+    if broker == "plaintext":
+        use_plaintext_broker(lambda text: Console(stderr=True).print(text, markup=False))
     options = runner.Options(
         events=events,
         runs=runs,
@@ -248,6 +263,32 @@ def bench(
         markup=False,
         highlight=False,
     )
+
+
+def use_plaintext_broker(say: Any) -> None:
+    """Point this process and its workers at a PLAINTEXT local broker of the bench's own
+    (started if need be, its jars linked from the local broker's), keeping the bench folder
+    and its caches."""
+    from impact_dev.broker import LocalBroker
+
+    base = Settings()
+    port = int(os.environ.get("IMPACT_BENCH_PLAINTEXT_PORT", "19092"))
+    state = bench_dir() / "plaintext-broker"
+    environment = {
+        "IMPACT_BENCH_DIR": str(bench_dir()),
+        "IMPACT_STATE_DIR": str(state),
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+        "IMPACT_KAFKA_CONTROLLER_PORT": str(port + 1),
+        "IMPACT_KAFKA_SECURITY": "PLAINTEXT",
+        "IMPACT_KAFKA_CREDENTIALS": str(state / "kafka" / "security"),
+    }
+    os.environ.update(environment)
+    local = LocalBroker(Settings())
+    if local.secured:
+        raise typer.BadParameter(f"{state} holds a secured broker; remove it")
+    local.fetch(libs_from=LocalBroker(base).libs_dir)
+    say(f"the bench runs against a PLAINTEXT broker on 127.0.0.1:{port} ({state})")
+    local.up()
 
 
 def main() -> None:

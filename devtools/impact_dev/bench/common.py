@@ -65,6 +65,7 @@ def bench_settings(
     values: dict[str, Any] = {
         "state_dir": bench_dir() / "state",
         "kafka_bootstrap_servers": base.kafka_bootstrap_servers,
+        "kafka_credentials": base.kafka_credentials_dir,
         "events_topic": events_topic or f"{TOPIC_PREFIX}{tag}.events",
         "submissions_topic": submissions_topic or f"{TOPIC_PREFIX}{tag}.submissions",
         "rejections_topic": f"{TOPIC_PREFIX}{tag}.rejected",

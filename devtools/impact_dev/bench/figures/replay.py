@@ -101,7 +101,17 @@ def kcat(bench: Session, run: int, n: int) -> None:
             bench.details["kcat"] = subprocess.run(
                 [bench.kcat_path, "-V"], capture_output=True, text=True
             ).stdout.splitlines()[:1]
-            counted = _kcat(bench, ["-f", "%o\n"], count=True)
+            try:
+                counted = _kcat(bench, ["-f", "%o\n"], count=True)
+            except subprocess.CalledProcessError as exc:
+                said = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+                why = f"kcat could not read the topic (exit {exc.returncode}): " + (
+                    said[-1][:200] if said else "it said nothing"
+                )
+                bench.notes.append(why)
+                bench.details["kcat"] = why
+                bench.kcat_path = None
+                return
             if counted != n:
                 bench.notes.append(f"kcat read {counted:,} records, the store holds {n:,}")
     if bench.kcat_path is None:
@@ -109,6 +119,29 @@ def kcat(bench: Session, run: int, n: int) -> None:
     bench.say(f"[replay {run + 1}/{bench.o.runs}] kcat (librdkafka) to /dev/null")
     wall, cpu = _kcat(bench, ["-f", "%s\n"])
     bench.add("replay.kcat", Sample(n / wall, wall, cpu, n))
+
+
+def _kcat_login() -> list[str]:
+    """kcat's ``-F`` file with the administrator's login when the broker is secured (a file
+    of the owner's, so the password is on no command line)."""
+    kafka = base_settings().kafka
+    if kafka.security_protocol == "PLAINTEXT":
+        return []
+    lines = [f"security.protocol={kafka.security_protocol.lower()}"]
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+        lines += [
+            f"sasl.mechanisms={kafka.sasl_mechanism}",
+            f"sasl.username={kafka.sasl_username}",
+            f"sasl.password={password}",
+        ]
+    if kafka.ssl_cafile:
+        lines.append(f"ssl.ca.location={kafka.ssl_cafile}")
+    path = scratch_dir() / "kcat.conf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    return ["-F", str(path)]
 
 
 def _kcat(bench: Session, fmt: list[str], count: bool = False) -> Any:
@@ -127,6 +160,7 @@ def _kcat(bench: Session, fmt: list[str], count: bool = False) -> Any:
         "-q",
         "-X",
         "isolation.level=read_committed",
+        *_kcat_login(),
         *fmt,
     ]
     if count:
