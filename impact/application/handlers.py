@@ -213,6 +213,7 @@ def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
         submission_id=_submission_id(uow, cmd),
         occurred_at=cmd.submitted_at,
         actor=cmd.agency,
+        arrived_at=uow.arrival(),
     )
     return (found_,)
 

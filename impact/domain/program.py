@@ -15,9 +15,11 @@ from impact.domain.quarter import Quarter, QuarterText
 from impact.domain.values import EvidenceUri, Line, Quantity
 from impact.errors import (
     AlreadyExistsError,
+    BeforeProgramStartError,
     NotOwnerError,
     PeriodOutsideProgramError,
     ProgramNotActiveError,
+    QuarterNotEndedError,
     ReportNotFoundError,
     ValueOutOfRangeError,
 )
@@ -235,9 +237,13 @@ class Program(Aggregate):
         occurred_at: datetime,
         actor: str,
         catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+        arrived_at: datetime | None = None,
     ) -> None:
+        """Record an outcome; ``arrived_at`` is when the message reached the ledger (the
+        submission's arrival at the broker, or when staff entered it)."""
         self._check_reporter(actor)
         self._check_period(quarter)
+        self._check_quarter_ended(quarter, occurred_at, arrived_at)
         found = catalogue.check_value(metric, value)
         if report_id in self.reports:
             raise AlreadyExistsError(f"report {report_id} of {self.code} already exists")
@@ -357,11 +363,29 @@ class Program(Aggregate):
 
     def _check_period(self, quarter: str) -> None:
         period = Quarter.parse(quarter)
+        if period.last_day < self.starts_on:
+            raise BeforeProgramStartError(
+                f"{quarter} ended before programme {self.code} started on {self.starts_on}; "
+                f"report quarters from {Quarter.containing(self.starts_on)} on"
+            )
         if not period.overlaps(self.starts_on, self.ends_on):
             end = self.ends_on.isoformat() if self.ends_on else "open-ended"
             raise PeriodOutsideProgramError(
                 f"{quarter} is outside programme {self.code} ({self.starts_on} to {end})"
             )
+
+    def _check_quarter_ended(
+        self, quarter: str, occurred_at: datetime, arrived_at: datetime | None
+    ) -> None:
+        """An outcome is known only once its quarter is over: by the time the report says
+        it was made, and by the time it reached the ledger."""
+        end = Quarter.parse(quarter).end
+        for what, moment in (("submitted", occurred_at), ("received", arrived_at)):
+            if moment is not None and moment < end:
+                raise QuarterNotEndedError(
+                    f"{quarter} ends on {end:%Y-%m-%d}; an outcome of {self.code} for it cannot "
+                    f"be {what} on {moment:%Y-%m-%d} — report it once the quarter is over"
+                )
 
     # -- mutators ---------------------------------------------------------------
 

@@ -215,3 +215,88 @@ def test_a_suspended_programme_cannot_be_suspended_again(ledger):
 
 def test_every_rule_error_derives_from_the_one_root():
     assert issubclass(NotOwnerError, ImpactError)
+
+
+# -- time rules -------------------------------------------------------------------------
+
+
+def test_an_outcome_for_a_quarter_not_yet_over_is_refused(ledger):
+    from datetime import UTC, datetime
+
+    from impact.errors import QuarterNotEndedError
+
+    register(ledger, ends_on=date(2031, 12, 31))
+    with pytest.raises(QuarterNotEndedError, match="2030Q4 ends on 2031-01-01") as refused:
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01",
+                "BPA",
+                "r1",
+                "plastic_collected_kg",
+                "2030Q4",
+                Decimal(1),
+                occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+        )
+    assert refused.value.code == "quarter_not_ended"
+    assert "report it once the quarter is over" in str(refused.value)
+
+
+def test_an_outcome_that_arrived_before_its_quarter_ended_is_refused():
+    from datetime import UTC, datetime
+
+    from impact.domain.program import Program
+    from impact.errors import QuarterNotEndedError
+
+    program = Program(
+        code="P-BPA-01",
+        agency="BPA",
+        task_code="S4-T2",
+        title_ko="캠페인",
+        title_en="Campaign",
+        origin_proposals=(),
+        targets=(),
+        budget_krw=1,
+        starts_on=date(2019, 1, 1),
+        ends_on=None,
+        catalogue_version=1,
+        occurred_at=datetime(2019, 1, 1, tzinfo=UTC),
+        actor="BPA",
+    )
+    with pytest.raises(QuarterNotEndedError, match="cannot be received on 2019-03-31"):
+        program.report_outcome(
+            "r1",
+            "plastic_collected_kg",
+            "2019Q1",
+            Decimal(1),
+            None,
+            None,
+            occurred_at=datetime(2019, 4, 1, tzinfo=UTC),
+            actor="BPA",
+            arrived_at=datetime(2019, 3, 31, 23, tzinfo=UTC),
+        )
+    program.report_outcome(
+        "r1",
+        "plastic_collected_kg",
+        "2019Q1",
+        Decimal(1),
+        None,
+        None,
+        occurred_at=datetime(2019, 4, 1, tzinfo=UTC),
+        actor="BPA",
+        arrived_at=datetime(2019, 4, 1, 0, 1, tzinfo=UTC),
+    )
+    assert program.current_value("plastic_collected_kg", "2019Q1") == Decimal(1)
+
+
+def test_an_outcome_for_a_quarter_before_the_programme_started_has_its_own_code(ledger):
+    from impact.errors import BeforeProgramStartError
+
+    register(ledger)
+    with pytest.raises(BeforeProgramStartError, match="report quarters from 2019Q1 on") as refused:
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2018Q4", Decimal(1)
+            )
+        )
+    assert refused.value.code == "before_program_start"
