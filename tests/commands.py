@@ -154,6 +154,7 @@ def register_program(
     targets: tuple[Target, ...] = (),
     origin_proposals: tuple[str, ...] = (),
     occurred_at: datetime | None = None,
+    measures: tuple[str, ...] = (),
 ) -> Any:
     """A registration as staff enter it; ``model_construct`` lets a test send what the
     contract would refuse (a negative budget, say) to see the domain refuse it."""
@@ -172,6 +173,7 @@ def register_program(
         ends_on=ends_on,
         targets=tuple(targets),
         origin_proposals=tuple(origin_proposals),
+        measures=tuple(measures),
     )
     return RegisterProgram.model_construct(**fields)
 

@@ -206,6 +206,18 @@ def bad_inputs(
             ),
         ),
         (
+            "metric_not_declared",
+            signed(
+                owner,
+                {
+                    **ok,
+                    "metric": "vulnerable_beneficiaries",
+                    "value": "10000000",
+                    "submission_id": "bad-undeclared",
+                },
+            ),
+        ),
+        (
             "before_program_start",
             signed(
                 owner, {**report(owner.agency, "P-BPA-01", "2018Q4"), "submission_id": "bad-early"}

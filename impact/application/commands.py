@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from impact.contract.submissions import (
     ChangeProgramStatus,
     CorrectOutcome,
+    DeclareMetrics,
     JoinPartner,
     RegisterProgram,
     ReportOutcome,
@@ -168,7 +169,14 @@ class DecidePromotion(StaffCommand):
     actor: str = "council"
 
 
-AgencyCommand = RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus
+AgencyCommand = (
+    RegisterProgram
+    | DeclareMetrics
+    | ReportOutcome
+    | CorrectOutcome
+    | JoinPartner
+    | ChangeProgramStatus
+)
 
 Command = (
     AgencyCommand

@@ -191,6 +191,7 @@ def register_program(uow: UnitOfWork, cmd: c.RegisterProgram) -> Changed:
         starts_on=cmd.starts_on,
         ends_on=cmd.ends_on,
         occurred_at=at,
+        measures=tuple(cmd.measures),
     )
     if uow.exists(registered.id):
         raise AlreadyExistsError(f"programme {cmd.program_code} already exists")
@@ -229,6 +230,14 @@ def correct_outcome(uow: UnitOfWork, cmd: c.CorrectOutcome) -> Changed:
         submission_id=_submission_id(uow, cmd),
         occurred_at=cmd.submitted_at,
         actor=cmd.agency,
+    )
+    return (found_,)
+
+
+def declare_metrics(uow: UnitOfWork, cmd: c.DeclareMetrics) -> Changed:
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.declare_metrics(
+        tuple(cmd.metrics), cmd.reason, occurred_at=cmd.submitted_at, actor=cmd.agency
     )
     return (found_,)
 
@@ -334,6 +343,7 @@ HANDLERS: dict[type, Handler] = {
     c.RejectProposal: reject_proposal,
     c.MergeProposal: merge_proposal,
     c.RegisterProgram: register_program,
+    c.DeclareMetrics: declare_metrics,
     c.ReportOutcome: report_outcome,
     c.CorrectOutcome: correct_outcome,
     c.JoinPartner: join_partner,

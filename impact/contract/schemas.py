@@ -11,6 +11,7 @@ from impact.contract.events import ENVELOPE_FIELDS, HIDDEN_FIELDS, EventEnvelope
 from impact.contract.submissions import (
     ChangeProgramStatus,
     CorrectOutcome,
+    DeclareMetrics,
     JoinPartner,
     RegisterProgram,
     ReportOutcome,
@@ -26,6 +27,7 @@ from impact.domain.submission import Rejection, Submission
 
 SUBMISSION_MODELS = (
     RegisterProgram,
+    DeclareMetrics,
     ReportOutcome,
     CorrectOutcome,
     JoinPartner,

@@ -59,6 +59,20 @@ class RegisterProgram(_Submission):
     ends_on: date | None = None
     targets: tuple[Target, ...] = ()
     origin_proposals: tuple[Annotated[Line, Field(max_length=128)], ...] = ()
+    measures: tuple[Annotated[Line, Field(max_length=64)], ...] = Field(
+        default=(),
+        max_length=64,
+        description="Metrics it will report besides its targets' (reach, spill-over, ...).",
+    )
+
+
+class DeclareMetrics(_Submission):
+    """A programme commits to report more metrics than it did at registration."""
+
+    kind: Literal["program.measures"]
+    program_code: str = Field(pattern=PROGRAM)
+    metrics: tuple[Annotated[Line, Field(max_length=64)], ...] = Field(min_length=1, max_length=64)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class ReportOutcome(_Submission):
@@ -103,11 +117,17 @@ class ChangeProgramStatus(_Submission):
 
 
 AgencySubmission = Annotated[
-    RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus,
+    RegisterProgram
+    | DeclareMetrics
+    | ReportOutcome
+    | CorrectOutcome
+    | JoinPartner
+    | ChangeProgramStatus,
     Field(discriminator="kind"),
 ]
 SUBMISSION_KINDS = (
     "program.register",
+    "program.measures",
     "outcome.report",
     "outcome.correct",
     "program.partner",

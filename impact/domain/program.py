@@ -16,6 +16,7 @@ from impact.domain.values import EvidenceUri, Line, Quantity
 from impact.errors import (
     AlreadyExistsError,
     BeforeProgramStartError,
+    MetricNotDeclaredError,
     NotOwnerError,
     PeriodOutsideProgramError,
     ProgramNotActiveError,
@@ -61,6 +62,10 @@ class Program(Aggregate):
     kind = "program"
 
     class Registered(Aggregate.Created):
+        """A programme registered: its targets, and the metrics it says it will measure
+        besides them (``measures``); together, what it committed to report."""
+
+        class_version: ClassVar[int] = 2
         code: str
         agency: str
         task_code: str
@@ -72,6 +77,18 @@ class Program(Aggregate):
         starts_on: date
         ends_on: date | None
         catalogue_version: int
+        measures: tuple[str, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 registrations committed to their targets' metrics only."""
+            state["measures"] = ()
+
+    class MetricsDeclared(Aggregate.Event):
+        """The programme commits to report more metrics than it did at registration."""
+
+        metrics: tuple[str, ...]
+        reason: str
 
     class OutcomeReported(Aggregate.Event):
         class_version: ClassVar[int] = 2
@@ -133,6 +150,7 @@ class Program(Aggregate):
         starts_on: date,
         ends_on: date | None,
         catalogue_version: int,
+        measures: tuple[str, ...],
         occurred_at: datetime,
         actor: str,
     ) -> None:
@@ -147,6 +165,7 @@ class Program(Aggregate):
         self.starts_on = starts_on
         self.ends_on = ends_on
         self.catalogue_version = catalogue_version
+        self.declared: set[str] = {t.metric for t in targets} | set(measures)
         self.status: ProgramStatus = "active"
         self.partners: list[Partner] = []
         self.reports: dict[str, Report] = {}
@@ -168,10 +187,14 @@ class Program(Aggregate):
         ends_on: date | None,
         occurred_at: datetime,
         catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+        measures: tuple[str, ...] = (),
     ) -> "Program":
-        """A programme registered by its agency, once its code, budget, period and targets
-        are valid under the metric catalogue (the agency and task are the caller's rules)."""
+        """A programme registered by its agency, once its code, budget, period, targets and
+        the metrics it will measure are valid under the metric catalogue (the agency and task
+        are the caller's rules)."""
         cls.check_registration(code, targets, budget_krw, starts_on, ends_on, catalogue)
+        for metric in measures:
+            catalogue.metric(metric)
         return cls(
             code=code,
             agency=agency,
@@ -184,6 +207,7 @@ class Program(Aggregate):
             starts_on=starts_on,
             ends_on=ends_on,
             catalogue_version=catalogue.version,
+            measures=tuple(sorted(set(measures))),
             occurred_at=occurred_at,
             actor=agency,
         )
@@ -245,6 +269,7 @@ class Program(Aggregate):
         self._check_period(quarter)
         self._check_quarter_ended(quarter, occurred_at, arrived_at)
         found = catalogue.check_value(metric, value)
+        self._check_declared(metric)
         if report_id in self.reports:
             raise AlreadyExistsError(f"report {report_id} of {self.code} already exists")
         if (metric, quarter) in self.latest:
@@ -300,6 +325,27 @@ class Program(Aggregate):
             occurred_at=occurred_at,
             actor=actor,
         )
+
+    def declare_metrics(
+        self,
+        metrics: tuple[str, ...],
+        reason: str,
+        occurred_at: datetime,
+        actor: str,
+        catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+    ) -> None:
+        """Commit to report more metrics: a dated event of its own, which the council sees."""
+        self._check_reporter(actor)
+        for metric in metrics:
+            catalogue.metric(metric)
+        new = tuple(sorted(set(metrics) - self.declared))
+        if not new:
+            raise AlreadyExistsError(
+                f"{self.code} already committed to report {', '.join(sorted(set(metrics)))}"
+            )
+        if not reason.strip():
+            raise ValueOutOfRangeError(f"say why {self.code} will now report {', '.join(new)}")
+        self._metrics_declared(metrics=new, reason=reason, occurred_at=occurred_at, actor=actor)
 
     def join_partner(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
         self._check_reporter(actor)
@@ -374,6 +420,14 @@ class Program(Aggregate):
                 f"{quarter} is outside programme {self.code} ({self.starts_on} to {end})"
             )
 
+    def _check_declared(self, metric: str) -> None:
+        if metric not in self.declared:
+            committed = ", ".join(sorted(self.declared)) or "nothing"
+            raise MetricNotDeclaredError(
+                f"{self.code} did not commit to report {metric} (it committed to: {committed}); "
+                f"declare it first with a program.measures submission, which the council sees"
+            )
+
     def _check_quarter_ended(
         self, quarter: str, occurred_at: datetime, arrived_at: datetime | None
     ) -> None:
@@ -406,6 +460,12 @@ class Program(Aggregate):
             report_id=report_id, metric=metric, quarter=quarter, value=value
         )
         self.latest[(metric, quarter)] = report_id
+
+    @event(MetricsDeclared)
+    def _metrics_declared(
+        self, metrics: tuple[str, ...], reason: str, occurred_at: datetime, actor: str
+    ) -> None:
+        self.declared |= set(metrics)
 
     @event(OutcomeCorrected)
     def _outcome_corrected(

@@ -27,6 +27,7 @@ def programme() -> Program:
         starts_on=date(2019, 1, 1),
         ends_on=None,
         catalogue_version=1,
+        measures=("plastic_collected_kg",),
         occurred_at=AT,
         actor="BPA",
     )

@@ -260,6 +260,7 @@ def test_an_outcome_that_arrived_before_its_quarter_ended_is_refused():
         starts_on=date(2019, 1, 1),
         ends_on=None,
         catalogue_version=1,
+        measures=("plastic_collected_kg",),
         occurred_at=datetime(2019, 1, 1, tzinfo=UTC),
         actor="BPA",
     )
@@ -300,3 +301,73 @@ def test_an_outcome_for_a_quarter_before_the_programme_started_has_its_own_code(
             )
         )
     assert refused.value.code == "before_program_start"
+
+
+# -- what a programme committed to report ------------------------------------------------
+
+
+def test_a_programme_reports_only_the_metrics_it_committed_to(ledger):
+    from impact.errors import MetricNotDeclaredError
+
+    register(ledger)  # targets: plastic_collected_kg only
+    with pytest.raises(MetricNotDeclaredError, match="did not commit to report") as refused:
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r1", "vulnerable_beneficiaries", "2019Q1", Decimal(10**7)
+            )
+        )
+    assert refused.value.code == "metric_not_declared"
+    assert "committed to: plastic_collected_kg" in str(refused.value)
+    assert ledger.program("P-BPA-01").reports == {}
+
+
+def test_metrics_declared_at_registration_may_be_reported(ledger):
+    register(ledger, measures=("participant_satisfaction",))
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01", "BPA", "r1", "participant_satisfaction", "2019Q1", Decimal(4)
+        )
+    )
+    assert ledger.program("P-BPA-01").declared == {
+        "plastic_collected_kg",
+        "participant_satisfaction",
+    }
+
+
+def test_declaring_more_later_is_a_dated_event_of_its_own(ledger):
+    from datetime import UTC, datetime
+
+    from impact.contract.submissions import DeclareMetrics
+    from impact.domain.program import Program
+
+    register(ledger)
+    at = datetime(2019, 6, 1, tzinfo=UTC)
+    ledger.handle(
+        DeclareMetrics.model_construct(
+            schema_version=1,
+            kind="program.measures",
+            submission_id="test:declare",
+            agency="BPA",
+            submitted_at=at,
+            program_code="P-BPA-01",
+            metrics=("vulnerable_beneficiaries",),
+            reason="the campaign now trains residents",
+        )
+    )
+    program = ledger.program("P-BPA-01")
+    assert "vulnerable_beneficiaries" in program.declared
+    declared = [e for _, e in ledger.iter_events() if isinstance(e, Program.MetricsDeclared)]
+    assert [(e.metrics, e.occurred_at) for e in declared] == [(("vulnerable_beneficiaries",), at)]
+    with pytest.raises(AlreadyExistsError, match="already committed to report"):
+        ledger.handle(
+            DeclareMetrics.model_construct(
+                schema_version=1,
+                kind="program.measures",
+                submission_id="test:declare2",
+                agency="BPA",
+                submitted_at=at,
+                program_code="P-BPA-01",
+                metrics=("vulnerable_beneficiaries",),
+                reason="again",
+            )
+        )

@@ -23,7 +23,11 @@ def desk(ledger):
 @pytest.fixture
 def bpa(ledger):
     pair = registered_key(ledger, "BPA")
-    ledger.handle(cmd.register_program("P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1)))
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1), measures=("jobs_created",)
+        )
+    )
     return pair
 
 
