@@ -16,6 +16,8 @@ Every error the ledger raises on purpose derives from one root::
     │   │   └── BeforeProgramStartError a quarter that ended before the programme started
     │   ├── QuarterNotEndedError        an outcome for a quarter that has not ended yet
     │   ├── MetricNotDeclaredError      a metric the programme never committed to report
+    │   ├── SelfAttestationError        an agency attesting its own evidence
+    │   ├── PartnerConsentError         a partner acceptance the partner did not give, or cannot
     │   ├── NotOwnerError               another agency's programme
     │   ├── ProgramNotActiveError       suspended or completed
     │   ├── ProposalAlreadyDecidedError adopted, rejected or merged already
@@ -101,6 +103,14 @@ class QuarterNotEndedError(DomainError):
 
 class MetricNotDeclaredError(DomainError):
     code = "metric_not_declared"
+
+
+class SelfAttestationError(DomainError):
+    code = "self_attestation"
+
+
+class PartnerConsentError(DomainError):
+    code = "partner_consent"
 
 
 class NotOwnerError(DomainError):

@@ -22,6 +22,7 @@ from impact.contract.submissions import (
     ReportOutcome,
 )
 from impact.domain.consortium import DECLARED_AT, AgencyKey, Member
+from impact.domain.evidence import DocumentFacts
 from impact.domain.proposal import Channel, ReviewComment, SealedPersonalData
 from impact.domain.quarter import QuarterText
 from impact.domain.review import Decision, ScoredCandidate
@@ -139,6 +140,24 @@ class MergeProposal(StaffCommand):
     into_code: str
 
 
+# -- the evidence register ---------------------------------------------------------
+
+
+class RegisterEvidence(StaffCommand):
+    """Register a document (its sha256, size, type and title) for the agency that holds it."""
+
+    document: DocumentFacts
+    owner: Line = Field(min_length=1, max_length=64)
+
+
+class AttestEvidence(StaffCommand):
+    """Another member, or an auditor (``auditor:<firm>``), vouches for a registered document."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    attester: Line = Field(min_length=1, max_length=64)
+    note: Text = Field(default="", max_length=2000)
+
+
 # -- promotion reviews -------------------------------------------------------------
 
 
@@ -193,6 +212,8 @@ Command = (
     | AdoptProposal
     | RejectProposal
     | MergeProposal
+    | RegisterEvidence
+    | AttestEvidence
     | RecordReviewScores
     | DecidePromotion
 )

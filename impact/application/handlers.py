@@ -5,6 +5,7 @@ nothing to do) and the unit of work keeps them. ``HANDLERS`` maps each command c
 to its handler.
 """
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +13,13 @@ from impact.application import commands as c
 from impact.application.unit_of_work import Handler, UnitOfWork
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
+from impact.domain.evidence import AUDITOR, EvidenceDocument
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
 from impact.domain.review import PromotionReview
 from impact.domain.scoring import BASELINE_EFFECTIVE_FROM, POLICY_V1
-from impact.errors import AlreadyExistsError, NotFoundError, ReviewStateError
+from impact.errors import AlreadyExistsError, NotAMemberError, NotFoundError, ReviewStateError
 
 Changed = tuple[Aggregate, ...]
 
@@ -261,6 +263,44 @@ def change_program_status(uow: UnitOfWork, cmd: c.ChangeProgramStatus) -> Change
     return (found_,)
 
 
+# -- the evidence register ---------------------------------------------------------
+
+
+def register_evidence(uow: UnitOfWork, cmd: c.RegisterEvidence) -> Changed:
+    consortium(uow, to_change=False).check_active(cmd.owner, on=cmd.occurred_at.date())
+    facts = cmd.document
+    document_id = EvidenceDocument.create_id(sha256=facts.sha256)
+    if uow.exists(document_id):
+        held = uow.look(EvidenceDocument, document_id, "the document")
+        raise AlreadyExistsError(
+            f"document {facts.sha256[:12]}… is already registered by {held.owner} "
+            f"as {held.title!r}; cite it as {held.uri}"
+        )
+    return (
+        EvidenceDocument.register(
+            facts, owner=cmd.owner, occurred_at=cmd.occurred_at, actor=cmd.actor
+        ),
+    )
+
+
+def attest_evidence(uow: UnitOfWork, cmd: c.AttestEvidence) -> Changed:
+    if cmd.attester.startswith("auditor:"):
+        if not re.fullmatch(AUDITOR, cmd.attester):
+            raise NotAMemberError(
+                f"{cmd.attester!r} is not an auditor reference; write auditor:<firm>"
+            )
+    else:
+        consortium(uow, to_change=False).check_active(cmd.attester, on=cmd.occurred_at.date())
+    document = uow.get(
+        EvidenceDocument,
+        EvidenceDocument.create_id(sha256=cmd.sha256),
+        f"document {cmd.sha256[:12]}… in the evidence register (register it with "
+        f"`impact evidence add FILE`)",
+    )
+    document.attest(cmd.attester, cmd.note, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (document,)
+
+
 # -- promotion reviews -------------------------------------------------------------
 
 
@@ -348,6 +388,8 @@ HANDLERS: dict[type, Handler] = {
     c.CorrectOutcome: correct_outcome,
     c.JoinPartner: join_partner,
     c.ChangeProgramStatus: change_program_status,
+    c.RegisterEvidence: register_evidence,
+    c.AttestEvidence: attest_evidence,
     c.RecordReviewScores: record_review_scores,
     c.DecidePromotion: decide_promotion,
 }

@@ -19,6 +19,7 @@ from impact.contract.submissions import (
 )
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
+from impact.domain.evidence import EvidenceDocument
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
@@ -38,6 +39,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     Plan,
     Proposal,
     Program,
+    EvidenceDocument,
     PromotionReview,
     Submission,
     Rejection,

@@ -146,6 +146,7 @@ def _kind_of(cls: type[_Submission]) -> str:
 REFUSAL_CODES: dict[str, str] = {
     **{code: code for code in (*QUANTITY_CODES, *TEXT_CODES)},
     "quarter_out_of_range": "quarter_out_of_range",
+    "evidence_mismatch": "evidence_mismatch",
     "finite_number": "number_out_of_range",
     "timezone_aware": "naive_timestamp",
 }

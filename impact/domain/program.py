@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from impact.domain.base import Aggregate, Model, natural_id
 from impact.domain.metrics import CATALOGUES, CURRENT_CATALOGUE, MetricCatalogue
@@ -40,6 +41,16 @@ class Target(Model):
 class Evidence(Model):
     uri: EvidenceUri
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _register_address_names_the_hash(self) -> "Evidence":
+        if self.uri.startswith("docreg:") and self.uri != f"docreg:{self.sha256}":
+            raise PydanticCustomError(
+                "evidence_mismatch",
+                "evidence {uri} names another document than its sha256 {sha256}",
+                {"uri": self.uri[:80], "sha256": self.sha256},
+            )
+        return self
 
 
 class Partner(Model):
