@@ -12,6 +12,7 @@ from typing import Any
 
 from impact.application import commands as c
 from impact.contract.submissions import (
+    AnswerPartnership,
     ChangeProgramStatus,
     CorrectOutcome,
     JoinPartner,
@@ -240,6 +241,23 @@ def join_partner(
         submitted_at=_at(occurred_at),
         program_code=program_code,
         partner=partner,
+    )
+
+
+def answer_partnership(
+    program_code: str,
+    agency: str,
+    accept: bool,
+    reason: str = "",
+    occurred_at: datetime | None = None,
+) -> AnswerPartnership:
+    return AnswerPartnership.create(
+        submission_id=f"test:answer:{program_code}:{agency}",
+        agency=agency,
+        submitted_at=_at(occurred_at),
+        program_code=program_code,
+        accept=accept,
+        reason=reason,
     )
 
 

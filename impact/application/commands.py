@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from impact.contract.submissions import (
+    AnswerPartnership,
     ChangeProgramStatus,
     CorrectOutcome,
     DeclareMetrics,
@@ -194,6 +195,7 @@ AgencyCommand = (
     | ReportOutcome
     | CorrectOutcome
     | JoinPartner
+    | AnswerPartnership
     | ChangeProgramStatus
 )
 

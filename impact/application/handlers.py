@@ -246,7 +246,17 @@ def declare_metrics(uow: UnitOfWork, cmd: c.DeclareMetrics) -> Changed:
 
 def join_partner(uow: UnitOfWork, cmd: c.JoinPartner) -> Changed:
     found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    if cmd.partner.kind == "agency" and cmd.partner.code:
+        consortium(uow, to_change=False).member(cmd.partner.code)
     found_.join_partner(cmd.partner, occurred_at=cmd.submitted_at, actor=cmd.agency)
+    return (found_,)
+
+
+def answer_partnership(uow: UnitOfWork, cmd: c.AnswerPartnership) -> Changed:
+    """The partner agency's own answer: it acts on another's programme, so only the consortium
+    (is it an active member?) and the programme (was it named?) are asked."""
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.answer_partner(cmd.accept, cmd.reason, occurred_at=cmd.submitted_at, actor=cmd.agency)
     return (found_,)
 
 
@@ -387,6 +397,7 @@ HANDLERS: dict[type, Handler] = {
     c.ReportOutcome: report_outcome,
     c.CorrectOutcome: correct_outcome,
     c.JoinPartner: join_partner,
+    c.AnswerPartnership: answer_partnership,
     c.ChangeProgramStatus: change_program_status,
     c.RegisterEvidence: register_evidence,
     c.AttestEvidence: attest_evidence,

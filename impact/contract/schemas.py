@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from impact.contract.events import ENVELOPE_FIELDS, HIDDEN_FIELDS, EventEnvelope, aggregate_type_of
 from impact.contract.submissions import (
+    AnswerPartnership,
     ChangeProgramStatus,
     CorrectOutcome,
     DeclareMetrics,
@@ -32,6 +33,7 @@ SUBMISSION_MODELS = (
     ReportOutcome,
     CorrectOutcome,
     JoinPartner,
+    AnswerPartnership,
     ChangeProgramStatus,
 )
 AGGREGATES: tuple[type[Aggregate], ...] = (

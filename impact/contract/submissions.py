@@ -107,6 +107,16 @@ class JoinPartner(_Submission):
     partner: Partner
 
 
+class AnswerPartnership(_Submission):
+    """An agency named a partner of another's programme accepts or declines, signed by
+    itself (``agency`` is the partner, not the programme's owner)."""
+
+    kind: Literal["program.partner.answer"]
+    program_code: str = Field(pattern=PROGRAM)
+    accept: bool
+    reason: Text = Field(default="", max_length=2000)
+
+
 class ChangeProgramStatus(_Submission):
     """A programme is suspended, resumed or completed."""
 
@@ -122,6 +132,7 @@ AgencySubmission = Annotated[
     | ReportOutcome
     | CorrectOutcome
     | JoinPartner
+    | AnswerPartnership
     | ChangeProgramStatus,
     Field(discriminator="kind"),
 ]
@@ -131,6 +142,7 @@ SUBMISSION_KINDS = (
     "outcome.report",
     "outcome.correct",
     "program.partner",
+    "program.partner.answer",
     "program.status",
 )
 

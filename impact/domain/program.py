@@ -19,6 +19,7 @@ from impact.errors import (
     BeforeProgramStartError,
     MetricNotDeclaredError,
     NotOwnerError,
+    PartnerConsentError,
     PeriodOutsideProgramError,
     ProgramNotActiveError,
     QuarterNotEndedError,
@@ -54,9 +55,18 @@ class Evidence(Model):
 
 
 class Partner(Model):
+    """A partner as the programme's agency names it. An agency partner is named by its member
+    code and is confirmed only by its own acceptance; another partner is confirmed by an
+    identifier (``code``: a business registration number, say) or by evidence."""
+
     kind: PartnerKind
     name: Line = Field(min_length=1, max_length=200)
     code: Line | None = Field(default=None, max_length=64)
+    evidence: Evidence | None = None
+
+    @property
+    def identified(self) -> bool:
+        return self.kind != "agency" and (bool(self.code) or self.evidence is not None)
 
 
 class Report(Model):
@@ -130,6 +140,17 @@ class Program(Aggregate):
     class PartnerJoined(Aggregate.Event):
         partner: Partner
 
+    class PartnerAccepted(Aggregate.Event):
+        """An agency named as a partner accepts, signed by itself: only then does it count."""
+
+        partner_code: str
+
+    class PartnerDeclined(Aggregate.Event):
+        """An agency named as a partner declines; it never counts as one."""
+
+        partner_code: str
+        reason: str
+
     class Suspended(Aggregate.Event):
         reason: str
 
@@ -179,6 +200,8 @@ class Program(Aggregate):
         self.declared: set[str] = {t.metric for t in targets} | set(measures)
         self.status: ProgramStatus = "active"
         self.partners: list[Partner] = []
+        self.consents: dict[str, bool] = {}
+        """Agency partners' answers: True accepted, False declined (absent: not answered)."""
         self.reports: dict[str, Report] = {}
         self.latest: dict[tuple[str, str], str] = {}
         self.joint_participants: tuple[str, ...] = ()
@@ -359,10 +382,53 @@ class Program(Aggregate):
         self._metrics_declared(metrics=new, reason=reason, occurred_at=occurred_at, actor=actor)
 
     def join_partner(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
+        """Name a partner; an agency partner counts only once it accepts (``answer_partner``)."""
         self._check_reporter(actor)
+        if partner.kind == "agency":
+            if not partner.code:
+                raise PartnerConsentError(
+                    f"name agency partner {partner.name!r} of {self.code} by its member code "
+                    f"(e.g. KAMCO): it must accept with its own signed answer"
+                )
+            if partner.code == self.agency or partner.code in self.joint_participants:
+                raise PartnerConsentError(
+                    f"{partner.code} runs {self.code}; it cannot also be its partner"
+                )
+            if partner.code in self.agency_partners():
+                raise AlreadyExistsError(
+                    f"{partner.code} is already named a partner of {self.code}"
+                )
         if partner in self.partners:
             raise AlreadyExistsError(f"{partner.name} is already a partner of {self.code}")
         self._partner_joined(partner=partner, occurred_at=occurred_at, actor=actor)
+
+    def answer_partner(self, accept: bool, reason: str, occurred_at: datetime, actor: str) -> None:
+        """The agency ``actor``, named a partner, accepts or declines, signed by itself."""
+        if actor not in self.agency_partners():
+            raise PartnerConsentError(
+                f"{self.code} never named {actor} a partner; there is nothing for {actor} to "
+                f"accept (its owner {self.agency} names partners first)"
+            )
+        if actor in self.consents:
+            answer = "accepted" if self.consents[actor] else "declined"
+            raise AlreadyExistsError(f"{actor} already {answer} to be a partner of {self.code}")
+        if accept:
+            self._partner_accepted(partner_code=actor, occurred_at=occurred_at, actor=actor)
+        else:
+            self._partner_declined(
+                partner_code=actor, reason=reason, occurred_at=occurred_at, actor=actor
+            )
+
+    def agency_partners(self) -> list[str]:
+        return [p.code for p in self.partners if p.kind == "agency" and p.code]
+
+    def confirmed_partners(self) -> list[Partner]:
+        """Partners that count: agencies that accepted, others with an identifier or evidence."""
+        return [
+            p
+            for p in self.partners
+            if (p.kind == "agency" and self.consents.get(p.code or "") is True) or p.identified
+        ]
 
     def suspend(self, reason: str, occurred_at: datetime, actor: str) -> None:
         self._check_reporter(actor)
@@ -501,6 +567,16 @@ class Program(Aggregate):
     @event(PartnerJoined)
     def _partner_joined(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
         self.partners.append(partner)
+
+    @event(PartnerAccepted)
+    def _partner_accepted(self, partner_code: str, occurred_at: datetime, actor: str) -> None:
+        self.consents[partner_code] = True
+
+    @event(PartnerDeclined)
+    def _partner_declined(
+        self, partner_code: str, reason: str, occurred_at: datetime, actor: str
+    ) -> None:
+        self.consents[partner_code] = False
 
     @event(Suspended)
     def _suspended(self, reason: str, occurred_at: datetime, actor: str) -> None:

@@ -371,3 +371,69 @@ def test_declaring_more_later_is_a_dated_event_of_its_own(ledger):
                 reason="again",
             )
         )
+
+
+# -- partners who consent ---------------------------------------------------------------
+
+
+def test_an_agency_becomes_a_partner_only_with_its_own_acceptance(ledger):
+    from impact.domain.program import Partner
+
+    register(ledger)
+    ledger.handle(
+        cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="KOSPO", code="KOSPO"))
+    )
+    ledger.handle(
+        cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="KSD", code="KSD"))
+    )
+    assert ledger.program("P-BPA-01").confirmed_partners() == []
+    ledger.handle(cmd.answer_partnership("P-BPA-01", "KOSPO", accept=True))
+    ledger.handle(cmd.answer_partnership("P-BPA-01", "KSD", accept=False, reason="not our field"))
+    program = ledger.program("P-BPA-01")
+    assert [p.code for p in program.confirmed_partners()] == ["KOSPO"]
+    assert program.consents == {"KOSPO": True, "KSD": False}
+
+
+def test_an_agency_cannot_accept_a_partnership_it_was_never_offered(ledger):
+    from impact.errors import PartnerConsentError
+
+    register(ledger)
+    with pytest.raises(PartnerConsentError, match="never named KAMCO a partner") as refused:
+        ledger.handle(cmd.answer_partnership("P-BPA-01", "KAMCO", accept=True))
+    assert refused.value.code == "partner_consent"
+
+
+def test_an_agency_partner_is_named_by_its_member_code(ledger):
+    from impact.domain.program import Partner
+    from impact.errors import PartnerConsentError
+
+    register(ledger)
+    with pytest.raises(PartnerConsentError, match="by its member code"):
+        ledger.handle(cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="KAMCO")))
+    with pytest.raises(NotAMemberError, match="NOPE is not a member"):
+        ledger.handle(
+            cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="x", code="NOPE"))
+        )
+    with pytest.raises(PartnerConsentError, match="cannot also be its partner"):
+        ledger.handle(
+            cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="BPA", code="BPA"))
+        )
+
+
+def test_a_civic_partner_counts_only_with_an_identifier_or_evidence(ledger):
+    from impact.domain.program import Evidence, Partner
+
+    register(ledger)
+    for n in range(3):
+        ledger.handle(
+            cmd.join_partner("P-BPA-01", "BPA", Partner(kind="civic", name=f"Fake civic group {n}"))
+        )
+    registered = Partner(kind="enterprise", name="Sea Co.", code="123-45-67890")
+    evidenced = Partner(
+        kind="civic",
+        name="Beach watch",
+        evidence=Evidence(uri="https://evidence.example/mou.pdf", sha256="a" * 64),
+    )
+    ledger.handle(cmd.join_partner("P-BPA-01", "BPA", registered))
+    ledger.handle(cmd.join_partner("P-BPA-01", "BPA", evidenced))
+    assert ledger.program("P-BPA-01").confirmed_partners() == [registered, evidenced]
