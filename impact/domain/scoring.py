@@ -183,6 +183,27 @@ POLICY_V1 = ScoringPolicy(version=1)
 BASELINE_EFFECTIVE_FROM = "2018Q4"
 """v1 is in force from the quarter the consortium was founded in (28 Nov 2018)."""
 
+POLICY_V2 = ScoringPolicy(
+    version=2,
+    report_deadline_days=45,
+    late_penalty=Decimal("0.05"),
+    confirmed_partners_only=True,
+    evidence_registered=Decimal("0.6"),
+    evidence_attested=ONE,
+    plausibility=(
+        PlausibilityRule(statistic="target", threshold=Decimal(3), treatment="cap"),
+        PlausibilityRule(
+            statistic="previous", threshold=Decimal(5), treatment="exclude_until_attested"
+        ),
+        PlausibilityRule(statistic="task_median", threshold=Decimal(10), treatment="cap"),
+    ),
+)
+"""Scores the consortium can trust: outcomes are due 45 days after their quarter (each late
+one takes 0.05 off evidence), breadth counts confirmed partners only, evidence counts 0.6
+for a registered document and 1 for an attested one (a hash no one registered: 0), and a
+value above 3x its target is capped there, above 5x its previous quarter left out until
+attested, above 10x its task's median capped there."""
+
 
 # -- the inputs ----------------------------------------------------------------------
 
