@@ -185,7 +185,7 @@ BASELINE_EFFECTIVE_FROM = "2018Q4"
 
 POLICY_V2 = ScoringPolicy(
     version=2,
-    report_deadline_days=45,
+    report_deadline_days=35,
     late_penalty=Decimal("0.05"),
     confirmed_partners_only=True,
     evidence_registered=Decimal("0.6"),
@@ -198,7 +198,7 @@ POLICY_V2 = ScoringPolicy(
         PlausibilityRule(statistic="task_median", threshold=Decimal(10), treatment="cap"),
     ),
 )
-"""Scores the consortium can trust: outcomes are due 45 days after their quarter (each late
+"""Scores the consortium can trust: outcomes are due 35 days after their quarter (each late
 one takes 0.05 off evidence), breadth counts confirmed partners only, evidence counts 0.6
 for a registered document and 1 for an attested one (a hash no one registered: 0), and a
 value above 3x its target is capped there, above 5x its previous quarter left out until

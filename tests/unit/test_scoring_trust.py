@@ -88,7 +88,7 @@ def test_a_late_report_is_flagged_and_costs_evidence():
     )
     candidate = scored(late)["P-BPA-01"]
     assert [(f.kind, f.metric) for f in candidate.flags] == [("late", "plastic_collected_kg")]
-    assert "120 days after the quarter ended; due within 45" in candidate.flags[0].reason
+    assert "120 days after the quarter ended; due within 35" in candidate.flags[0].reason
     assert candidate.components["evidence"] == D("0.9500")
 
 
