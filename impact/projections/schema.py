@@ -265,6 +265,7 @@ VIEWS = {
                arraySort(arrayDistinct(arrayConcat(
                    [p.agency], j.joint_participants,
                    arrayIntersect(d.agency_partners, c.accepted)))) AS confirmed_agencies,
+               arrayIntersect(d.agency_partners, c.accepted) AS confirmed_agency_partners,
                d.confirmed_other_partners AS confirmed_other_partners
         FROM {{db}}.programs AS p
         LEFT JOIN lifecycle AS l ON l.program_id = p.program_id

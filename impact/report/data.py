@@ -81,7 +81,7 @@ def _programmes(store: ProjectionStore) -> dict[str, dict[str, Any]]:
     rows = store.dicts(
         "SELECT code, agency, task_code, strategy, title_ko, title_en, budget_krw, status,"
         " joint_participants, promoted_quarter, partner_names, origin_proposals,"
-        " confirmed_agencies, confirmed_other_partners FROM {db}.program_state"
+        " confirmed_agency_partners, confirmed_other_partners FROM {db}.program_state"
     )
     return {r["code"]: r for r in rows}
 

@@ -191,6 +191,7 @@ TEMPLATE = """<!DOCTYPE html>
     <th class="num">순위<br><span class="en">Rank</span></th><th>사업<br><span class="en">Programme</span></th>
     <th>기관<br><span class="en">Agency</span></th><th class="num">점수<br><span class="en">Score</span></th>
     {% for k in main %}<th class="num">{{ LABELS[k][0] }}<br><span class="en">{{ LABELS[k][1] }}</span></th>{% endfor %}
+    <th class="num">협력<br><span class="en">Partners confirmed / named</span></th>
     <th>자격<br><span class="en">Eligible</span></th>
   </tr></thead>
   <tbody>
@@ -202,6 +203,8 @@ TEMPLATE = """<!DOCTYPE html>
       <td>{{ v.programme.agency }}</td>
       <td class="num"><b>{{ c.score }}</b></td>
       {% for k in main %}<td class="num">{{ "%.2f"|format(c.components[k]) }}</td>{% endfor %}
+      {% set named = (v.programme.partner_names or [])|length %}
+      <td class="num partners">{% if named %}{{ (v.programme.confirmed_agency_partners or [])|length + (v.programme.confirmed_other_partners or 0) }} / {{ named }}{% else %}—{% endif %}{% if c.flags %} <span class="gate" title="flags">⚑{{ c.flags|length }}</span>{% endif %}</td>
       <td>{% if c.eligible %}<span class="ok">✔ 후보 candidate</span>{% else %}<span class="gate">{{ c.failed_gate|label }}</span>{% endif %}</td>
     </tr>
   {% endfor %}
@@ -257,7 +260,7 @@ TEMPLATE = """<!DOCTYPE html>
       {% if p.partner_names %} · 협력 <span class="en">partners</span>: {{ p.partner_names|join(", ") }}{% endif %}</p>
     {% if p.partner_names %}
     <p class="meta partners">확인된 협력 <span class="en">confirmed partners</span>:
-      {% set agencies = p.confirmed_agencies|reject("equalto", p.agency)|list %}
+      {% set agencies = p.confirmed_agency_partners or [] %}
       {{ agencies|join(", ") if agencies else "no agency has accepted" }}{% if p.confirmed_other_partners %} + {{ p.confirmed_other_partners }} identified{% endif %}
       <span class="note">(an agency counts once it accepts; other partners with an identifier or evidence)</span></p>
     {% endif %}
