@@ -177,6 +177,10 @@ def program_register(
         ),
     ] = [],  # noqa: B006
     origin: Annotated[list[str], typer.Option(help="Adopted proposal it came from (repeat).")] = [],  # noqa: B006
+    measure: Annotated[
+        list[str],
+        typer.Option(help="A metric it will report besides its targets' (repeat)."),
+    ] = [],  # noqa: B006
     occurred_at: parse.OccurredAt = None,
 ) -> None:
     """Register an agency's programme under a task of the plan."""
@@ -194,6 +198,7 @@ def program_register(
         ends_on=ends_on,
         targets=tuple(target),
         origin_proposals=tuple(origin),
+        measures=tuple(measure),
     )
     with bootstrap() as platform:
         platform.ledger.handle(command)

@@ -300,8 +300,8 @@ class Program(Aggregate):
         """Record an outcome; ``arrived_at`` is when the message reached the ledger (the
         submission's arrival at the broker, or when staff entered it)."""
         self._check_reporter(actor)
-        self._check_period(quarter)
         self._check_quarter_ended(quarter, occurred_at, arrived_at)
+        self._check_period(quarter)
         found = catalogue.check_value(metric, value)
         self._check_declared(metric)
         if report_id in self.reports:
