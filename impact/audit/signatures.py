@@ -179,14 +179,23 @@ class SignatureCheck:
             self._compare(
                 f"registration notification {rnid} ({s.program_code})",
                 {f: getattr(s, f) for f in fields}
-                | {"code": s.program_code, "occurred_at": s.submitted_at},
+                | {
+                    "code": s.program_code,
+                    "occurred_at": s.submitted_at,
+                    "measures": tuple(sorted(set(s.measures))),
+                },
                 {f: getattr(registered, f) for f in fields}
-                | {"code": registered.code, "occurred_at": registered.occurred_at},
+                | {
+                    "code": registered.code,
+                    "occurred_at": registered.occurred_at,
+                    "measures": registered.measures,
+                },
                 s,
                 nid,
             )
         else:
-            # A partner or status change is stored in the same transaction, just before.
+            # A partner, an answer, a declaration or a status change is stored in the same
+            # transaction, just before.
             if self.previous is None or self.previous[1].originator_id != program_id:
                 self.result.fail(where, f"the event it caused on {s.program_code} is not beside it")
                 return
@@ -197,6 +206,22 @@ class SignatureCheck:
                     "type": type(caused).__name__,
                     "partner": getattr(caused, "partner", None),
                 }
+            elif s.kind == "program.partner.answer":
+                expected = {
+                    "type": "PartnerAccepted" if s.accept else "PartnerDeclined",
+                    "partner_code": s.agency,
+                }
+                actual = {
+                    "type": type(caused).__name__,
+                    "partner_code": getattr(caused, "partner_code", None),
+                }
+            elif s.kind == "program.measures":
+                expected = {"type": "MetricsDeclared", "reason": s.reason}
+                actual = {"type": type(caused).__name__, "reason": getattr(caused, "reason", None)}
+                declared = set(getattr(caused, "metrics", ()))
+                if not declared or not declared <= set(s.metrics):
+                    expected["metrics"] = tuple(sorted(set(s.metrics)))
+                    actual["metrics"] = tuple(sorted(declared))
             else:
                 names = {"suspended": "Suspended", "resumed": "Resumed", "completed": "Completed"}
                 expected = {"type": names[s.status]}
