@@ -19,6 +19,7 @@ from impact.contract.submissions import (
     CorrectOutcome,
     DeclareMetrics,
     JoinPartner,
+    RegisterDocument,
     RegisterProgram,
     ReportOutcome,
 )
@@ -197,6 +198,7 @@ AgencyCommand = (
     | JoinPartner
     | AnswerPartnership
     | ChangeProgramStatus
+    | RegisterDocument
 )
 
 Command = (

@@ -13,7 +13,7 @@ from impact.application import commands as c
 from impact.application.unit_of_work import Handler, UnitOfWork
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
-from impact.domain.evidence import AUDITOR, EvidenceDocument
+from impact.domain.evidence import AUDITOR, DocumentFacts, EvidenceDocument
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
@@ -278,7 +278,21 @@ def change_program_status(uow: UnitOfWork, cmd: c.ChangeProgramStatus) -> Change
 
 def register_evidence(uow: UnitOfWork, cmd: c.RegisterEvidence) -> Changed:
     consortium(uow, to_change=False).check_active(cmd.owner, on=cmd.occurred_at.date())
-    facts = cmd.document
+    return _register_document(uow, cmd.document, cmd.owner, cmd.occurred_at, cmd.actor)
+
+
+def register_document(uow: UnitOfWork, cmd: c.RegisterDocument) -> Changed:
+    """The agency's own signed registration (the agency side of ``impact evidence add``)."""
+    consortium(uow, to_change=False).check_active(cmd.agency, on=cmd.submitted_at.date())
+    facts = DocumentFacts(
+        sha256=cmd.sha256, size=cmd.size, media_type=cmd.media_type, title=cmd.title
+    )
+    return _register_document(uow, facts, cmd.agency, cmd.submitted_at, cmd.agency)
+
+
+def _register_document(
+    uow: UnitOfWork, facts: DocumentFacts, owner: str, at: datetime, actor: str
+) -> Changed:
     document_id = EvidenceDocument.create_id(sha256=facts.sha256)
     if uow.exists(document_id):
         held = uow.look(EvidenceDocument, document_id, "the document")
@@ -286,11 +300,7 @@ def register_evidence(uow: UnitOfWork, cmd: c.RegisterEvidence) -> Changed:
             f"document {facts.sha256[:12]}… is already registered by {held.owner} "
             f"as {held.title!r}; cite it as {held.uri}"
         )
-    return (
-        EvidenceDocument.register(
-            facts, owner=cmd.owner, occurred_at=cmd.occurred_at, actor=cmd.actor
-        ),
-    )
+    return (EvidenceDocument.register(facts, owner=owner, occurred_at=at, actor=actor),)
 
 
 def attest_evidence(uow: UnitOfWork, cmd: c.AttestEvidence) -> Changed:
@@ -400,6 +410,7 @@ HANDLERS: dict[type, Handler] = {
     c.AnswerPartnership: answer_partnership,
     c.ChangeProgramStatus: change_program_status,
     c.RegisterEvidence: register_evidence,
+    c.RegisterDocument: register_document,
     c.AttestEvidence: attest_evidence,
     c.RecordReviewScores: record_review_scores,
     c.DecidePromotion: decide_promotion,

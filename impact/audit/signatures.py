@@ -21,6 +21,7 @@ import orjson
 from impact.audit.findings import CheckResult, short
 from impact.contract.submissions import submission_adapter
 from impact.domain.consortium import AgencyKey, Consortium
+from impact.domain.evidence import EvidenceDocument
 from impact.domain.program import Program
 from impact.domain.submission import Submission
 from impact.signing import verify
@@ -117,6 +118,9 @@ class SignatureCheck:
         self._caused(nid, where, submission)
 
     def _caused(self, nid: int, where: str, s: Any) -> None:
+        if s.kind == "evidence.register":
+            self._registered_document(nid, where, s)
+            return
         program_id = Program.create_id(code=s.program_code)
         if s.kind in ("outcome.report", "outcome.correct"):
             found = self.outcomes.get((s.agency, s.submission_id))
@@ -230,6 +234,21 @@ class SignatureCheck:
                     expected["reason"] = s.reason or "not given"
                     actual["reason"] = getattr(caused, "reason", None)
             self._compare(f"event notification {pnid} ({s.program_code})", expected, actual, s, nid)
+
+    def _registered_document(self, nid: int, where: str, s: Any) -> None:
+        """A document registration is stored in the same transaction, just before."""
+        if self.previous is None or not isinstance(self.previous[1], EvidenceDocument.Registered):
+            self.result.fail(where, "the document registration it caused is not beside it")
+            return
+        pnid, caused = self.previous
+        fields = ("sha256", "size", "media_type", "title")
+        self._compare(
+            f"event notification {pnid} (document {s.sha256[:12]}…)",
+            {f: getattr(s, f) for f in fields} | {"owner": s.agency},
+            {f: getattr(caused, f) for f in fields} | {"owner": caused.owner},
+            s,
+            nid,
+        )
 
     def _compare(
         self, where: str, expected: dict[str, Any], actual: dict[str, Any], s: Any, nid: int

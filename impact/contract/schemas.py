@@ -14,6 +14,7 @@ from impact.contract.submissions import (
     CorrectOutcome,
     DeclareMetrics,
     JoinPartner,
+    RegisterDocument,
     RegisterProgram,
     ReportOutcome,
     SignedSubmission,
@@ -35,6 +36,7 @@ SUBMISSION_MODELS = (
     JoinPartner,
     AnswerPartnership,
     ChangeProgramStatus,
+    RegisterDocument,
 )
 AGGREGATES: tuple[type[Aggregate], ...] = (
     Consortium,

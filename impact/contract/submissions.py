@@ -117,6 +117,18 @@ class AnswerPartnership(_Submission):
     reason: Text = Field(default="", max_length=2000)
 
 
+class RegisterDocument(_Submission):
+    """An agency registers a document of its own in the evidence register (what
+    ``impact evidence add`` computes from the file); outcomes then cite it as
+    ``docreg:<sha256>``."""
+
+    kind: Literal["evidence.register"]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0, le=10**12)
+    media_type: Line = Field(min_length=1, max_length=128)
+    title: Line = Field(min_length=1, max_length=300)
+
+
 class ChangeProgramStatus(_Submission):
     """A programme is suspended, resumed or completed."""
 
@@ -133,7 +145,8 @@ AgencySubmission = Annotated[
     | CorrectOutcome
     | JoinPartner
     | AnswerPartnership
-    | ChangeProgramStatus,
+    | ChangeProgramStatus
+    | RegisterDocument,
     Field(discriminator="kind"),
 ]
 SUBMISSION_KINDS = (
@@ -144,6 +157,7 @@ SUBMISSION_KINDS = (
     "program.partner",
     "program.partner.answer",
     "program.status",
+    "evidence.register",
 )
 
 submission_adapter: TypeAdapter[Any] = TypeAdapter(AgencySubmission)
