@@ -13,6 +13,11 @@ Every error the ledger raises on purpose derives from one root::
     │   ├── UnknownMetricError          the metric is not in the catalogue
     │   ├── ValueOutOfRangeError        a value, budget or code outside what the rule allows
     │   ├── PeriodOutsideProgramError   a quarter or date outside the programme's life
+    │   │   └── BeforeProgramStartError a quarter that ended before the programme started
+    │   ├── QuarterNotEndedError        an outcome for a quarter that has not ended yet
+    │   ├── MetricNotDeclaredError      a metric the programme never committed to report
+    │   ├── SelfAttestationError        an agency attesting its own evidence
+    │   ├── PartnerConsentError         a partner acceptance the partner did not give, or cannot
     │   ├── NotOwnerError               another agency's programme
     │   ├── ProgramNotActiveError       suspended or completed
     │   ├── ProposalAlreadyDecidedError adopted, rejected or merged already
@@ -86,6 +91,26 @@ class ValueOutOfRangeError(DomainError):
 
 class PeriodOutsideProgramError(DomainError):
     code = "period_outside_program"
+
+
+class BeforeProgramStartError(PeriodOutsideProgramError):
+    code = "before_program_start"
+
+
+class QuarterNotEndedError(DomainError):
+    code = "quarter_not_ended"
+
+
+class MetricNotDeclaredError(DomainError):
+    code = "metric_not_declared"
+
+
+class SelfAttestationError(DomainError):
+    code = "self_attestation"
+
+
+class PartnerConsentError(DomainError):
+    code = "partner_consent"
 
 
 class NotOwnerError(DomainError):

@@ -27,6 +27,7 @@ from impact.application.unit_of_work import UnitOfWork
 from impact.contract.chain import PlatformKey
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
+from impact.domain.evidence import EvidenceDocument
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
@@ -144,6 +145,13 @@ class Ledger(Application[UUID]):
 
     def program(self, code: str) -> Program:
         return self._read(Program, Program.create_id(code=code), f"programme {code}")
+
+    def evidence(self, sha256: str) -> EvidenceDocument:
+        return self._read(
+            EvidenceDocument,
+            EvidenceDocument.create_id(sha256=sha256),
+            f"document {sha256[:12]}… in the evidence register",
+        )
 
     def proposal(self, code: str) -> Proposal:
         return self._read(Proposal, Proposal.create_id(code=code), f"proposal {code}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from impact.application import commands as c
 from impact.contract.submissions import (
+    AnswerPartnership,
     ChangeProgramStatus,
     CorrectOutcome,
     JoinPartner,
@@ -154,6 +155,7 @@ def register_program(
     targets: tuple[Target, ...] = (),
     origin_proposals: tuple[str, ...] = (),
     occurred_at: datetime | None = None,
+    measures: tuple[str, ...] = (),
 ) -> Any:
     """A registration as staff enter it; ``model_construct`` lets a test send what the
     contract would refuse (a negative budget, say) to see the domain refuse it."""
@@ -172,6 +174,7 @@ def register_program(
         ends_on=ends_on,
         targets=tuple(targets),
         origin_proposals=tuple(origin_proposals),
+        measures=tuple(measures),
     )
     return RegisterProgram.model_construct(**fields)
 
@@ -238,6 +241,23 @@ def join_partner(
         submitted_at=_at(occurred_at),
         program_code=program_code,
         partner=partner,
+    )
+
+
+def answer_partnership(
+    program_code: str,
+    agency: str,
+    accept: bool,
+    reason: str = "",
+    occurred_at: datetime | None = None,
+) -> AnswerPartnership:
+    return AnswerPartnership.create(
+        submission_id=f"test:answer:{program_code}:{agency}",
+        agency=agency,
+        submitted_at=_at(occurred_at),
+        program_code=program_code,
+        accept=accept,
+        reason=reason,
     )
 
 

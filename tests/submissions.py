@@ -1,12 +1,13 @@
 """Building signed submissions for tests, valid and deliberately broken."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from impact.canonical_json import canonical
 from impact.domain.consortium import AgencyKey
+from impact.domain.quarter import Quarter
 from impact.ledger import Ledger
 from impact.signing import AgencyKeyPair, public_key_text
 from tests import commands as cmd
@@ -49,6 +50,17 @@ def registration(agency: str, code: str, sid: str | None = None, **extra: Any) -
     }
 
 
+def after_quarter(quarter: str, days: int = 4) -> str:
+    """A business time ``days`` after the quarter ended, at 09:00 UTC (2019Q1: 2019-04-05);
+    for text that is not a quarter of the plan's years, a fixed time in 2019."""
+    try:
+        Quarter.parse(quarter)
+    except ValueError:
+        return "2019-04-05T09:00:00+00:00"
+    end = Quarter.parse(quarter).end + timedelta(days=days, hours=9)
+    return end.isoformat()
+
+
 def report(
     agency: str,
     code: str,
@@ -62,7 +74,7 @@ def report(
         "kind": "outcome.report",
         "submission_id": sid or f"rep-{code}-{quarter}",
         "agency": agency,
-        "submitted_at": "2019-04-05T09:00:00+00:00",
+        "submitted_at": after_quarter(quarter),
         "program_code": code,
         "report_id": f"{code}/jobs_created/{quarter}",
         "metric": "jobs_created",
@@ -184,6 +196,32 @@ def bad_inputs(
             orjson.dumps(
                 {"submission": {**ok, "submission_id": "bad-inf"}, "signature": {}}
             ).replace(b'"12"', b"Infinity"),
+        ),
+        (
+            "quarter_not_ended",
+            signed(
+                owner,
+                {**report(owner.agency, "P-BPA-01", "2030Q4"), "submission_id": "bad-future"}
+                | {"submitted_at": "2019-07-05T09:00:00+00:00"},
+            ),
+        ),
+        (
+            "metric_not_declared",
+            signed(
+                owner,
+                {
+                    **ok,
+                    "metric": "vulnerable_beneficiaries",
+                    "value": "10000000",
+                    "submission_id": "bad-undeclared",
+                },
+            ),
+        ),
+        (
+            "before_program_start",
+            signed(
+                owner, {**report(owner.agency, "P-BPA-01", "2018Q4"), "submission_id": "bad-early"}
+            ),
         ),
         (
             "value_out_of_range",

@@ -14,13 +14,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from impact.contract.submissions import (
+    AnswerPartnership,
     ChangeProgramStatus,
     CorrectOutcome,
+    DeclareMetrics,
     JoinPartner,
+    RegisterDocument,
     RegisterProgram,
     ReportOutcome,
 )
 from impact.domain.consortium import DECLARED_AT, AgencyKey, Member
+from impact.domain.evidence import DocumentFacts
 from impact.domain.proposal import Channel, ReviewComment, SealedPersonalData
 from impact.domain.quarter import QuarterText
 from impact.domain.review import Decision, ScoredCandidate
@@ -138,6 +142,24 @@ class MergeProposal(StaffCommand):
     into_code: str
 
 
+# -- the evidence register ---------------------------------------------------------
+
+
+class RegisterEvidence(StaffCommand):
+    """Register a document (its sha256, size, type and title) for the agency that holds it."""
+
+    document: DocumentFacts
+    owner: Line = Field(min_length=1, max_length=64)
+
+
+class AttestEvidence(StaffCommand):
+    """Another member, or an auditor (``auditor:<firm>``), vouches for a registered document."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    attester: Line = Field(min_length=1, max_length=64)
+    note: Text = Field(default="", max_length=2000)
+
+
 # -- promotion reviews -------------------------------------------------------------
 
 
@@ -168,7 +190,16 @@ class DecidePromotion(StaffCommand):
     actor: str = "council"
 
 
-AgencyCommand = RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus
+AgencyCommand = (
+    RegisterProgram
+    | DeclareMetrics
+    | ReportOutcome
+    | CorrectOutcome
+    | JoinPartner
+    | AnswerPartnership
+    | ChangeProgramStatus
+    | RegisterDocument
+)
 
 Command = (
     AgencyCommand
@@ -185,6 +216,8 @@ Command = (
     | AdoptProposal
     | RejectProposal
     | MergeProposal
+    | RegisterEvidence
+    | AttestEvidence
     | RecordReviewScores
     | DecidePromotion
 )

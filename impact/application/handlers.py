@@ -12,6 +12,7 @@ before. Business time and the acting person are not content: a retry entered a m
 later is the same command.
 """
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +20,13 @@ from impact.application import commands as c
 from impact.application.unit_of_work import Handler, UnitOfWork
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
+from impact.domain.evidence import AUDITOR, DocumentFacts, EvidenceDocument
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
 from impact.domain.review import PromotionReview
 from impact.domain.scoring import BASELINE_EFFECTIVE_FROM, POLICY_V1
-from impact.errors import AlreadyExistsError, NotFoundError, ReviewStateError
+from impact.errors import AlreadyExistsError, NotAMemberError, NotFoundError, ReviewStateError
 
 Changed = tuple[Aggregate, ...]
 
@@ -231,6 +233,7 @@ def register_program(uow: UnitOfWork, cmd: c.RegisterProgram) -> Changed:
         starts_on=cmd.starts_on,
         ends_on=cmd.ends_on,
         occurred_at=at,
+        measures=tuple(cmd.measures),
     )
     if uow.exists(registered.id):
         if not uow.from_submissions and _same_programme(
@@ -283,6 +286,7 @@ def report_outcome(uow: UnitOfWork, cmd: c.ReportOutcome) -> Changed:
         submission_id=_submission_id(uow, cmd),
         occurred_at=cmd.submitted_at,
         actor=cmd.agency,
+        arrived_at=uow.arrival(),
     )
     return (found_,)
 
@@ -307,9 +311,27 @@ def correct_outcome(uow: UnitOfWork, cmd: c.CorrectOutcome) -> Changed:
     return (found_,)
 
 
+def declare_metrics(uow: UnitOfWork, cmd: c.DeclareMetrics) -> Changed:
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.declare_metrics(
+        tuple(cmd.metrics), cmd.reason, occurred_at=cmd.submitted_at, actor=cmd.agency
+    )
+    return (found_,)
+
+
 def join_partner(uow: UnitOfWork, cmd: c.JoinPartner) -> Changed:
     found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    if cmd.partner.kind == "agency" and cmd.partner.code:
+        consortium(uow, to_change=False).member(cmd.partner.code)
     found_.join_partner(cmd.partner, occurred_at=cmd.submitted_at, actor=cmd.agency)
+    return (found_,)
+
+
+def answer_partnership(uow: UnitOfWork, cmd: c.AnswerPartnership) -> Changed:
+    """The partner agency's own answer: it acts on another's programme, so only the consortium
+    (is it an active member?) and the programme (was it named?) are asked."""
+    found_ = acting_on(uow, cmd.program_code, cmd.agency, cmd.submitted_at)
+    found_.answer_partner(cmd.accept, cmd.reason, occurred_at=cmd.submitted_at, actor=cmd.agency)
     return (found_,)
 
 
@@ -324,6 +346,54 @@ def change_program_status(uow: UnitOfWork, cmd: c.ChangeProgramStatus) -> Change
     else:
         found_.complete(at.date(), occurred_at=at, actor=agency)
     return (found_,)
+
+
+# -- the evidence register ---------------------------------------------------------
+
+
+def register_evidence(uow: UnitOfWork, cmd: c.RegisterEvidence) -> Changed:
+    consortium(uow, to_change=False).check_active(cmd.owner, on=cmd.occurred_at.date())
+    return _register_document(uow, cmd.document, cmd.owner, cmd.occurred_at, cmd.actor)
+
+
+def register_document(uow: UnitOfWork, cmd: c.RegisterDocument) -> Changed:
+    """The agency's own signed registration (the agency side of ``impact evidence add``)."""
+    consortium(uow, to_change=False).check_active(cmd.agency, on=cmd.submitted_at.date())
+    facts = DocumentFacts(
+        sha256=cmd.sha256, size=cmd.size, media_type=cmd.media_type, title=cmd.title
+    )
+    return _register_document(uow, facts, cmd.agency, cmd.submitted_at, cmd.agency)
+
+
+def _register_document(
+    uow: UnitOfWork, facts: DocumentFacts, owner: str, at: datetime, actor: str
+) -> Changed:
+    document_id = EvidenceDocument.create_id(sha256=facts.sha256)
+    if uow.exists(document_id):
+        held = uow.look(EvidenceDocument, document_id, "the document")
+        raise AlreadyExistsError(
+            f"document {facts.sha256[:12]}… is already registered by {held.owner} "
+            f"as {held.title!r}; cite it as {held.uri}"
+        )
+    return (EvidenceDocument.register(facts, owner=owner, occurred_at=at, actor=actor),)
+
+
+def attest_evidence(uow: UnitOfWork, cmd: c.AttestEvidence) -> Changed:
+    if cmd.attester.startswith("auditor:"):
+        if not re.fullmatch(AUDITOR, cmd.attester):
+            raise NotAMemberError(
+                f"{cmd.attester!r} is not an auditor reference; write auditor:<firm>"
+            )
+    else:
+        consortium(uow, to_change=False).check_active(cmd.attester, on=cmd.occurred_at.date())
+    document = uow.get(
+        EvidenceDocument,
+        EvidenceDocument.create_id(sha256=cmd.sha256),
+        f"document {cmd.sha256[:12]}… in the evidence register (register it with "
+        f"`impact evidence add FILE`)",
+    )
+    document.attest(cmd.attester, cmd.note, occurred_at=cmd.occurred_at, actor=cmd.actor)
+    return (document,)
 
 
 # -- promotion reviews -------------------------------------------------------------
@@ -410,10 +480,15 @@ HANDLERS: dict[type, Handler] = {
     c.RejectProposal: reject_proposal,
     c.MergeProposal: merge_proposal,
     c.RegisterProgram: register_program,
+    c.DeclareMetrics: declare_metrics,
     c.ReportOutcome: report_outcome,
     c.CorrectOutcome: correct_outcome,
     c.JoinPartner: join_partner,
+    c.AnswerPartnership: answer_partnership,
     c.ChangeProgramStatus: change_program_status,
+    c.RegisterEvidence: register_evidence,
+    c.RegisterDocument: register_document,
+    c.AttestEvidence: attest_evidence,
     c.RecordReviewScores: record_review_scores,
     c.DecidePromotion: decide_promotion,
 }

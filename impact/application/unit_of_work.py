@@ -12,6 +12,7 @@
 
 from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -48,6 +49,9 @@ class UnitOfWork:
         self.handlers = handlers
         self.from_submissions = from_submissions
         """The commands come from signed submissions: the events they cause name them."""
+        self.arrived_at: datetime | None = None
+        """When the message being decided reached the ledger (its broker timestamp); None
+        for a command entered by staff, which arrives when it is decided."""
         self._changed: dict[UUID, Aggregate] = {}
         self.events: list[Any] = []
         """The new events in the order they were decided."""
@@ -83,6 +87,10 @@ class UnitOfWork:
         if not isinstance(aggregate, cls):
             raise NotFoundError(f"{what} does not exist")
         return aggregate
+
+    def arrival(self) -> datetime:
+        """When the command being decided arrived: the message's broker time, or now."""
+        return self.arrived_at or datetime.now(UTC)
 
     # -- decisions --------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import orjson
 from impact.audit.findings import CheckResult, short
 from impact.contract.submissions import submission_adapter
 from impact.domain.consortium import AgencyKey, Consortium
+from impact.domain.evidence import EvidenceDocument
 from impact.domain.program import Program
 from impact.domain.submission import Submission
 from impact.signing import verify
@@ -117,6 +118,9 @@ class SignatureCheck:
         self._caused(nid, where, submission)
 
     def _caused(self, nid: int, where: str, s: Any) -> None:
+        if s.kind == "evidence.register":
+            self._registered_document(nid, where, s)
+            return
         program_id = Program.create_id(code=s.program_code)
         if s.kind in ("outcome.report", "outcome.correct"):
             found = self.outcomes.get((s.agency, s.submission_id))
@@ -179,14 +183,23 @@ class SignatureCheck:
             self._compare(
                 f"registration notification {rnid} ({s.program_code})",
                 {f: getattr(s, f) for f in fields}
-                | {"code": s.program_code, "occurred_at": s.submitted_at},
+                | {
+                    "code": s.program_code,
+                    "occurred_at": s.submitted_at,
+                    "measures": tuple(sorted(set(s.measures))),
+                },
                 {f: getattr(registered, f) for f in fields}
-                | {"code": registered.code, "occurred_at": registered.occurred_at},
+                | {
+                    "code": registered.code,
+                    "occurred_at": registered.occurred_at,
+                    "measures": registered.measures,
+                },
                 s,
                 nid,
             )
         else:
-            # A partner or status change is stored in the same transaction, just before.
+            # A partner, an answer, a declaration or a status change is stored in the same
+            # transaction, just before.
             if self.previous is None or self.previous[1].originator_id != program_id:
                 self.result.fail(where, f"the event it caused on {s.program_code} is not beside it")
                 return
@@ -197,6 +210,22 @@ class SignatureCheck:
                     "type": type(caused).__name__,
                     "partner": getattr(caused, "partner", None),
                 }
+            elif s.kind == "program.partner.answer":
+                expected = {
+                    "type": "PartnerAccepted" if s.accept else "PartnerDeclined",
+                    "partner_code": s.agency,
+                }
+                actual = {
+                    "type": type(caused).__name__,
+                    "partner_code": getattr(caused, "partner_code", None),
+                }
+            elif s.kind == "program.measures":
+                expected = {"type": "MetricsDeclared", "reason": s.reason}
+                actual = {"type": type(caused).__name__, "reason": getattr(caused, "reason", None)}
+                declared = set(getattr(caused, "metrics", ()))
+                if not declared or not declared <= set(s.metrics):
+                    expected["metrics"] = tuple(sorted(set(s.metrics)))
+                    actual["metrics"] = tuple(sorted(declared))
             else:
                 names = {"suspended": "Suspended", "resumed": "Resumed", "completed": "Completed"}
                 expected = {"type": names[s.status]}
@@ -205,6 +234,21 @@ class SignatureCheck:
                     expected["reason"] = s.reason or "not given"
                     actual["reason"] = getattr(caused, "reason", None)
             self._compare(f"event notification {pnid} ({s.program_code})", expected, actual, s, nid)
+
+    def _registered_document(self, nid: int, where: str, s: Any) -> None:
+        """A document registration is stored in the same transaction, just before."""
+        if self.previous is None or not isinstance(self.previous[1], EvidenceDocument.Registered):
+            self.result.fail(where, "the document registration it caused is not beside it")
+            return
+        pnid, caused = self.previous
+        fields = ("sha256", "size", "media_type", "title")
+        self._compare(
+            f"event notification {pnid} (document {s.sha256[:12]}…)",
+            {f: getattr(s, f) for f in fields} | {"owner": s.agency},
+            {f: getattr(caused, f) for f in fields} | {"owner": caused.owner},
+            s,
+            nid,
+        )
 
     def _compare(
         self, where: str, expected: dict[str, Any], actual: dict[str, Any], s: Any, nid: int

@@ -2,7 +2,17 @@
 
 import typer
 
-from impact.cli import agencies, audit, council, desk, operators, people, reference, setup
+from impact.cli import (
+    agencies,
+    audit,
+    council,
+    desk,
+    evidence,
+    operators,
+    people,
+    reference,
+    setup,
+)
 from impact.cli.run import run_typer
 
 app = typer.Typer(
@@ -17,6 +27,7 @@ app.command("submit")(agencies.submit)
 app.command("ingest")(agencies.ingest)
 app.add_typer(desk.proposal_app, name="proposal")
 app.add_typer(desk.program_app, name="program")
+app.add_typer(evidence.evidence_app, name="evidence")
 app.add_typer(council.council_app, name="council")
 app.add_typer(setup.schema_app, name="schema")
 app.command("init")(setup.init)

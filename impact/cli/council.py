@@ -107,6 +107,12 @@ def review(
         err.print(outcome.note)
     else:
         out.print(ranking_table(done, titles))
+        for candidate in done.candidates:
+            for flag in candidate.flags:
+                out.print(
+                    f"⚑ {candidate.program_code} {flag.metric} ({flag.kind}): {flag.reason}"
+                    f" — counted {flag.treatment.replace('_', ' ')}"
+                )
         out.print(f"inputs digest {done.inputs_digest} · as of {done.as_of.isoformat()}")
         out.print(outcome.note)
 

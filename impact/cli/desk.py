@@ -219,6 +219,12 @@ def program_register(
         list[str],
         typer.Option(help="Code of an adopted proposal it came from, e.g. C-2018-0001 (repeat)."),
     ] = [],  # noqa: B006
+    measure: Annotated[
+        list[str],
+        typer.Option(
+            help="A metric of `impact catalogue` it will report besides its targets' (repeat)."
+        ),
+    ] = [],  # noqa: B006
     occurred_at: parse.OccurredAt = None,
 ) -> None:
     """Register an agency's programme under a task of the plan."""
@@ -236,6 +242,7 @@ def program_register(
         ends_on=ends_on,
         targets=tuple(target),
         origin_proposals=tuple(origin),
+        measures=tuple(measure),
     )
     with bootstrap() as platform:
         changed = platform.ledger.handle(command)

@@ -149,7 +149,7 @@ as ``f`` applied to ``inner``'s output."""
 @cache
 def _known_checks() -> dict[Any, _Check]:
     """The Python validators of the contract with their core equivalents."""
-    from impact.domain import quarter, values
+    from impact.domain import program, quarter, values
 
     def then(pattern: str) -> _Check:
         return lambda inner: _chain(inner, core_schema.str_schema(pattern=pattern, strict=True))
@@ -164,8 +164,12 @@ def _known_checks() -> dict[Any, _Check]:
             + "|".join(str(y) for y in range(quarter.FIRST_YEAR, quarter.LAST_YEAR + 1))
             + ")Q"
         ),
-        # http or https in ASCII letters of either case (no Unicode case folding).
-        values._web_address: then("^[hH][tT][tT][pP][sS]?:"),
+        # https in ASCII letters of either case (no Unicode case folding). A register
+        # address (docreg:) is left to the model: it is checked against the sha256 beside it.
+        values._web_address: then("^[hH][tT][tT][pP][sS]:"),
+        # Only a docreg: address can name another document than its sha256, and the screen
+        # of the address above lets none through: nothing is left to check.
+        program.Evidence._register_address_names_the_hash: lambda inner: inner,
         # A decimal written out with the digits a quantity allows: finite, within bounds,
         # no exponent; then the decimal's own rules.
         values.within_bounds: lambda inner: _chain(

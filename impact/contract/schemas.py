@@ -9,15 +9,19 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from impact.contract.events import ENVELOPE_FIELDS, HIDDEN_FIELDS, EventEnvelope, aggregate_type_of
 from impact.contract.submissions import (
+    AnswerPartnership,
     ChangeProgramStatus,
     CorrectOutcome,
+    DeclareMetrics,
     JoinPartner,
+    RegisterDocument,
     RegisterProgram,
     ReportOutcome,
     SignedSubmission,
 )
 from impact.domain.base import Aggregate
 from impact.domain.consortium import Consortium
+from impact.domain.evidence import EvidenceDocument
 from impact.domain.plan import Plan
 from impact.domain.program import Program
 from impact.domain.proposal import Proposal
@@ -26,16 +30,20 @@ from impact.domain.submission import Rejection, Submission
 
 SUBMISSION_MODELS = (
     RegisterProgram,
+    DeclareMetrics,
     ReportOutcome,
     CorrectOutcome,
     JoinPartner,
+    AnswerPartnership,
     ChangeProgramStatus,
+    RegisterDocument,
 )
 AGGREGATES: tuple[type[Aggregate], ...] = (
     Consortium,
     Plan,
     Proposal,
     Program,
+    EvidenceDocument,
     PromotionReview,
     Submission,
     Rejection,

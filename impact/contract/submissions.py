@@ -59,6 +59,20 @@ class RegisterProgram(_Submission):
     ends_on: date | None = None
     targets: tuple[Target, ...] = ()
     origin_proposals: tuple[Annotated[Line, Field(max_length=128)], ...] = ()
+    measures: tuple[Annotated[Line, Field(max_length=64)], ...] = Field(
+        default=(),
+        max_length=64,
+        description="Metrics it will report besides its targets' (reach, spill-over, ...).",
+    )
+
+
+class DeclareMetrics(_Submission):
+    """A programme commits to report more metrics than it did at registration."""
+
+    kind: Literal["program.measures"]
+    program_code: str = Field(pattern=PROGRAM)
+    metrics: tuple[Annotated[Line, Field(max_length=64)], ...] = Field(min_length=1, max_length=64)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class ReportOutcome(_Submission):
@@ -93,6 +107,28 @@ class JoinPartner(_Submission):
     partner: Partner
 
 
+class AnswerPartnership(_Submission):
+    """An agency named a partner of another's programme accepts or declines, signed by
+    itself (``agency`` is the partner, not the programme's owner)."""
+
+    kind: Literal["program.partner.answer"]
+    program_code: str = Field(pattern=PROGRAM)
+    accept: bool
+    reason: Text = Field(default="", max_length=2000)
+
+
+class RegisterDocument(_Submission):
+    """An agency registers a document of its own in the evidence register (what
+    ``impact evidence add`` computes from the file); outcomes then cite it as
+    ``docreg:<sha256>``."""
+
+    kind: Literal["evidence.register"]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0, le=10**12)
+    media_type: Line = Field(min_length=1, max_length=128)
+    title: Line = Field(min_length=1, max_length=300)
+
+
 class ChangeProgramStatus(_Submission):
     """A programme is suspended, resumed or completed."""
 
@@ -103,15 +139,25 @@ class ChangeProgramStatus(_Submission):
 
 
 AgencySubmission = Annotated[
-    RegisterProgram | ReportOutcome | CorrectOutcome | JoinPartner | ChangeProgramStatus,
+    RegisterProgram
+    | DeclareMetrics
+    | ReportOutcome
+    | CorrectOutcome
+    | JoinPartner
+    | AnswerPartnership
+    | ChangeProgramStatus
+    | RegisterDocument,
     Field(discriminator="kind"),
 ]
 SUBMISSION_KINDS = (
     "program.register",
+    "program.measures",
     "outcome.report",
     "outcome.correct",
     "program.partner",
+    "program.partner.answer",
     "program.status",
+    "evidence.register",
 )
 
 submission_adapter: TypeAdapter[Any] = TypeAdapter(AgencySubmission)
@@ -126,6 +172,7 @@ def _kind_of(cls: type[_Submission]) -> str:
 REFUSAL_CODES: dict[str, str] = {
     **{code: code for code in (*QUANTITY_CODES, *TEXT_CODES)},
     "quarter_out_of_range": "quarter_out_of_range",
+    "evidence_mismatch": "evidence_mismatch",
     "finite_number": "number_out_of_range",
     "timezone_aware": "naive_timestamp",
 }

@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from impact.domain.base import Aggregate, Model, natural_id
 from impact.domain.metrics import CATALOGUES, CURRENT_CATALOGUE, MetricCatalogue
@@ -15,9 +16,13 @@ from impact.domain.quarter import Quarter, QuarterText
 from impact.domain.values import EvidenceUri, Line, Quantity
 from impact.errors import (
     AlreadyExistsError,
+    BeforeProgramStartError,
+    MetricNotDeclaredError,
     NotOwnerError,
+    PartnerConsentError,
     PeriodOutsideProgramError,
     ProgramNotActiveError,
+    QuarterNotEndedError,
     ReportNotFoundError,
     ValueOutOfRangeError,
 )
@@ -38,11 +43,30 @@ class Evidence(Model):
     uri: EvidenceUri
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
+    @model_validator(mode="after")
+    def _register_address_names_the_hash(self) -> "Evidence":
+        if self.uri.startswith("docreg:") and self.uri != f"docreg:{self.sha256}":
+            raise PydanticCustomError(
+                "evidence_mismatch",
+                "evidence {uri} names another document than its sha256 {sha256}",
+                {"uri": self.uri[:80], "sha256": self.sha256},
+            )
+        return self
+
 
 class Partner(Model):
+    """A partner as the programme's agency names it. An agency partner is named by its member
+    code and is confirmed only by its own acceptance; another partner is confirmed by an
+    identifier (``code``: a business registration number, say) or by evidence."""
+
     kind: PartnerKind
     name: Line = Field(min_length=1, max_length=200)
     code: Line | None = Field(default=None, max_length=64)
+    evidence: Evidence | None = None
+
+    @property
+    def identified(self) -> bool:
+        return self.kind != "agency" and (bool(self.code) or self.evidence is not None)
 
 
 class Report(Model):
@@ -59,6 +83,10 @@ class Program(Aggregate):
     kind = "program"
 
     class Registered(Aggregate.Created):
+        """A programme registered: its targets, and the metrics it says it will measure
+        besides them (``measures``); together, what it committed to report."""
+
+        class_version: ClassVar[int] = 2
         code: str
         agency: str
         task_code: str
@@ -70,6 +98,18 @@ class Program(Aggregate):
         starts_on: date
         ends_on: date | None
         catalogue_version: int
+        measures: tuple[str, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 registrations committed to their targets' metrics only."""
+            state["measures"] = ()
+
+    class MetricsDeclared(Aggregate.Event):
+        """The programme commits to report more metrics than it did at registration."""
+
+        metrics: tuple[str, ...]
+        reason: str
 
     class OutcomeReported(Aggregate.Event):
         class_version: ClassVar[int] = 2
@@ -99,6 +139,17 @@ class Program(Aggregate):
 
     class PartnerJoined(Aggregate.Event):
         partner: Partner
+
+    class PartnerAccepted(Aggregate.Event):
+        """An agency named as a partner accepts, signed by itself: only then does it count."""
+
+        partner_code: str
+
+    class PartnerDeclined(Aggregate.Event):
+        """An agency named as a partner declines; it never counts as one."""
+
+        partner_code: str
+        reason: str
 
     class Suspended(Aggregate.Event):
         reason: str
@@ -131,6 +182,7 @@ class Program(Aggregate):
         starts_on: date,
         ends_on: date | None,
         catalogue_version: int,
+        measures: tuple[str, ...],
         occurred_at: datetime,
         actor: str,
     ) -> None:
@@ -145,8 +197,11 @@ class Program(Aggregate):
         self.starts_on = starts_on
         self.ends_on = ends_on
         self.catalogue_version = catalogue_version
+        self.declared: set[str] = {t.metric for t in targets} | set(measures)
         self.status: ProgramStatus = "active"
         self.partners: list[Partner] = []
+        self.consents: dict[str, bool] = {}
+        """Agency partners' answers: True accepted, False declined (absent: not answered)."""
         self.reports: dict[str, Report] = {}
         self.latest: dict[tuple[str, str], str] = {}
         self.joint_participants: tuple[str, ...] = ()
@@ -166,10 +221,14 @@ class Program(Aggregate):
         ends_on: date | None,
         occurred_at: datetime,
         catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+        measures: tuple[str, ...] = (),
     ) -> "Program":
-        """A programme registered by its agency, once its code, budget, period and targets
-        are valid under the metric catalogue (the agency and task are the caller's rules)."""
+        """A programme registered by its agency, once its code, budget, period, targets and
+        the metrics it will measure are valid under the metric catalogue (the agency and task
+        are the caller's rules)."""
         cls.check_registration(code, targets, budget_krw, starts_on, ends_on, catalogue)
+        for metric in measures:
+            catalogue.metric(metric)
         return cls(
             code=code,
             agency=agency,
@@ -182,6 +241,7 @@ class Program(Aggregate):
             starts_on=starts_on,
             ends_on=ends_on,
             catalogue_version=catalogue.version,
+            measures=tuple(sorted(set(measures))),
             occurred_at=occurred_at,
             actor=agency,
         )
@@ -235,10 +295,15 @@ class Program(Aggregate):
         occurred_at: datetime,
         actor: str,
         catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+        arrived_at: datetime | None = None,
     ) -> None:
+        """Record an outcome; ``arrived_at`` is when the message reached the ledger (the
+        submission's arrival at the broker, or when staff entered it)."""
         self._check_reporter(actor)
+        self._check_quarter_ended(quarter, occurred_at, arrived_at)
         self._check_period(quarter)
         found = catalogue.check_value(metric, value)
+        self._check_declared(metric)
         if report_id in self.reports:
             raise AlreadyExistsError(f"report {report_id} of {self.code} already exists")
         if (metric, quarter) in self.latest:
@@ -295,11 +360,75 @@ class Program(Aggregate):
             actor=actor,
         )
 
-    def join_partner(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
+    def declare_metrics(
+        self,
+        metrics: tuple[str, ...],
+        reason: str,
+        occurred_at: datetime,
+        actor: str,
+        catalogue: MetricCatalogue = CURRENT_CATALOGUE,
+    ) -> None:
+        """Commit to report more metrics: a dated event of its own, which the council sees."""
         self._check_reporter(actor)
+        for metric in metrics:
+            catalogue.metric(metric)
+        new = tuple(sorted(set(metrics) - self.declared))
+        if not new:
+            raise AlreadyExistsError(
+                f"{self.code} already committed to report {', '.join(sorted(set(metrics)))}"
+            )
+        if not reason.strip():
+            raise ValueOutOfRangeError(f"say why {self.code} will now report {', '.join(new)}")
+        self._metrics_declared(metrics=new, reason=reason, occurred_at=occurred_at, actor=actor)
+
+    def join_partner(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
+        """Name a partner; an agency partner counts only once it accepts (``answer_partner``)."""
+        self._check_reporter(actor)
+        if partner.kind == "agency":
+            if not partner.code:
+                raise PartnerConsentError(
+                    f"name agency partner {partner.name!r} of {self.code} by its member code "
+                    f"(e.g. KAMCO): it must accept with its own signed answer"
+                )
+            if partner.code == self.agency or partner.code in self.joint_participants:
+                raise PartnerConsentError(
+                    f"{partner.code} runs {self.code}; it cannot also be its partner"
+                )
+            if partner.code in self.agency_partners():
+                raise AlreadyExistsError(
+                    f"{partner.code} is already named a partner of {self.code}"
+                )
         if partner in self.partners:
             raise AlreadyExistsError(f"{partner.name} is already a partner of {self.code}")
         self._partner_joined(partner=partner, occurred_at=occurred_at, actor=actor)
+
+    def answer_partner(self, accept: bool, reason: str, occurred_at: datetime, actor: str) -> None:
+        """The agency ``actor``, named a partner, accepts or declines, signed by itself."""
+        if actor not in self.agency_partners():
+            raise PartnerConsentError(
+                f"{self.code} never named {actor} a partner; there is nothing for {actor} to "
+                f"accept (its owner {self.agency} names partners first)"
+            )
+        if actor in self.consents:
+            answer = "accepted" if self.consents[actor] else "declined"
+            raise AlreadyExistsError(f"{actor} already {answer} to be a partner of {self.code}")
+        if accept:
+            self._partner_accepted(partner_code=actor, occurred_at=occurred_at, actor=actor)
+        else:
+            self._partner_declined(
+                partner_code=actor, reason=reason, occurred_at=occurred_at, actor=actor
+            )
+
+    def agency_partners(self) -> list[str]:
+        return [p.code for p in self.partners if p.kind == "agency" and p.code]
+
+    def confirmed_partners(self) -> list[Partner]:
+        """Partners that count: agencies that accepted, others with an identifier or evidence."""
+        return [
+            p
+            for p in self.partners
+            if (p.kind == "agency" and self.consents.get(p.code or "") is True) or p.identified
+        ]
 
     def suspend(self, reason: str, occurred_at: datetime, actor: str) -> None:
         self._check_reporter(actor)
@@ -357,11 +486,37 @@ class Program(Aggregate):
 
     def _check_period(self, quarter: str) -> None:
         period = Quarter.parse(quarter)
+        if period.last_day < self.starts_on:
+            raise BeforeProgramStartError(
+                f"{quarter} ended before programme {self.code} started on {self.starts_on}; "
+                f"report quarters from {Quarter.containing(self.starts_on)} on"
+            )
         if not period.overlaps(self.starts_on, self.ends_on):
             end = self.ends_on.isoformat() if self.ends_on else "open-ended"
             raise PeriodOutsideProgramError(
                 f"{quarter} is outside programme {self.code} ({self.starts_on} to {end})"
             )
+
+    def _check_declared(self, metric: str) -> None:
+        if metric not in self.declared:
+            committed = ", ".join(sorted(self.declared)) or "nothing"
+            raise MetricNotDeclaredError(
+                f"{self.code} did not commit to report {metric} (it committed to: {committed}); "
+                f"declare it first with a program.measures submission, which the council sees"
+            )
+
+    def _check_quarter_ended(
+        self, quarter: str, occurred_at: datetime, arrived_at: datetime | None
+    ) -> None:
+        """An outcome is known only once its quarter is over: by the time the report says
+        it was made, and by the time it reached the ledger."""
+        end = Quarter.parse(quarter).end
+        for what, moment in (("submitted", occurred_at), ("received", arrived_at)):
+            if moment is not None and moment < end:
+                raise QuarterNotEndedError(
+                    f"{quarter} ends on {end:%Y-%m-%d}; an outcome of {self.code} for it cannot "
+                    f"be {what} on {moment:%Y-%m-%d} — report it once the quarter is over"
+                )
 
     # -- mutators ---------------------------------------------------------------
 
@@ -382,6 +537,12 @@ class Program(Aggregate):
             report_id=report_id, metric=metric, quarter=quarter, value=value
         )
         self.latest[(metric, quarter)] = report_id
+
+    @event(MetricsDeclared)
+    def _metrics_declared(
+        self, metrics: tuple[str, ...], reason: str, occurred_at: datetime, actor: str
+    ) -> None:
+        self.declared |= set(metrics)
 
     @event(OutcomeCorrected)
     def _outcome_corrected(
@@ -406,6 +567,16 @@ class Program(Aggregate):
     @event(PartnerJoined)
     def _partner_joined(self, partner: Partner, occurred_at: datetime, actor: str) -> None:
         self.partners.append(partner)
+
+    @event(PartnerAccepted)
+    def _partner_accepted(self, partner_code: str, occurred_at: datetime, actor: str) -> None:
+        self.consents[partner_code] = True
+
+    @event(PartnerDeclined)
+    def _partner_declined(
+        self, partner_code: str, reason: str, occurred_at: datetime, actor: str
+    ) -> None:
+        self.consents[partner_code] = False
 
     @event(Suspended)
     def _suspended(self, reason: str, occurred_at: datetime, actor: str) -> None:

@@ -6,13 +6,30 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from impact.domain.base import Aggregate, Model, natural_id
 from impact.domain.quarter import QuarterText
 from impact.errors import CandidateNotScoredError, ReviewStateError
 
 Decision = Literal["promote", "defer", "decline"]
+
+
+FlagKind = Literal["late", "target", "previous", "task_median"]
+Treatment = Literal["as_is", "cap", "exclude_until_attested"]
+
+
+class Flag(Model):
+    """Something the council should see before deciding: a late report, or a value far from
+    its reference (the programme's target, its previous quarter, its task's median)."""
+
+    metric: str
+    kind: FlagKind
+    value: Decimal
+    reference: Decimal | None = None
+    threshold: Decimal | None = None
+    treatment: Treatment = "as_is"
+    reason: str
 
 
 class ScoredCandidate(Model):
@@ -22,6 +39,18 @@ class ScoredCandidate(Model):
     components: dict[str, Decimal]
     eligible: bool = True
     failed_gate: str | None = Field(default=None, description="The gate that kept it out, if any.")
+    flags: tuple[Flag, ...] = Field(
+        default=(), description="What the policy flagged, and how each flagged value counted."
+    )
+
+    @model_serializer(mode="wrap")
+    def _flags_only_when_any(self, handler):
+        """No ``flags`` key without flags: scores recorded before flags keep their bytes.
+        (Unannotated, so the serialization schema stays the fields'.)"""
+        data = handler(self)
+        if not data.get("flags"):
+            data.pop("flags", None)
+        return data
 
 
 class PromotionReview(Aggregate):

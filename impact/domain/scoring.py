@@ -33,14 +33,14 @@ same policy give the same bytes.
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_serializer, model_validator
 
 from impact.canonical_json import canonical
 from impact.domain.base import Model
 from impact.domain.quarter import QuarterText
-from impact.domain.review import ScoredCandidate
+from impact.domain.review import Flag, ScoredCandidate
 
 COMPONENT_PLACES = Decimal("0.0001")
 SCORE_PLACES = Decimal("0.01")
@@ -76,8 +76,25 @@ class RippleWeights(Model):
     trend: Decimal = Decimal("0.10")
 
 
+class PlausibilityRule(Model):
+    """A value more than ``threshold`` times its reference is flagged for the council, and
+    counts as ``treatment`` says: as is, capped at ``threshold`` times the reference, or left
+    out until another member or an auditor attests its evidence. The reference is the
+    programme's own ``target`` for the quarter, its ``previous`` quarter's value, or the
+    ``task_median``: the median of the other programmes of its task reporting the metric
+    (at least two of them). Metrics where lower is better are not checked."""
+
+    statistic: Literal["target", "previous", "task_median"]
+    threshold: Decimal = Field(gt=1)
+    treatment: Literal["as_is", "cap", "exclude_until_attested"] = "cap"
+
+
 class ScoringPolicy(Model):
-    """A version of the promotion-score policy; adopted by ``Consortium.PolicyAdopted``."""
+    """A version of the promotion-score policy; adopted by ``Consortium.PolicyAdopted``.
+
+    The fields after ``candidates`` came with v2; their defaults are v1's rules (no deadline,
+    every partner and every evidence hash counts, no plausibility rule), so a v1 review
+    replays as it was recorded."""
 
     version: int = Field(ge=1)
     weight_performance: Decimal = Decimal("0.40")
@@ -107,6 +124,30 @@ class ScoringPolicy(Model):
     candidates: int = Field(
         default=5, ge=1, description="How many top programmes the council sees."
     )
+    report_deadline_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after a quarter's end by which its outcomes are due; an outcome first "
+        "reported later is late. None: no deadline.",
+    )
+    late_penalty: Decimal = Field(
+        default=ZERO, ge=0, description="Taken off evidence for each late outcome."
+    )
+    confirmed_partners_only: bool = Field(
+        default=False,
+        description="Breadth counts only agencies that accepted and other partners with an "
+        "identifier or evidence.",
+    )
+    evidence_registered: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="What an outcome whose document is in the evidence register counts in "
+        "evidence; one whose document was attested counts evidence_attested, any other 0. "
+        "None: any evidence hash counts 1.",
+    )
+    evidence_attested: Decimal = Field(default=ONE, ge=0, le=1)
+    plausibility: tuple[PlausibilityRule, ...] = ()
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> "ScoringPolicy":
@@ -142,8 +183,39 @@ POLICY_V1 = ScoringPolicy(version=1)
 BASELINE_EFFECTIVE_FROM = "2018Q4"
 """v1 is in force from the quarter the consortium was founded in (28 Nov 2018)."""
 
+POLICY_V2 = ScoringPolicy(
+    version=2,
+    report_deadline_days=35,
+    late_penalty=Decimal("0.05"),
+    confirmed_partners_only=True,
+    evidence_registered=Decimal("0.6"),
+    evidence_attested=ONE,
+    plausibility=(
+        PlausibilityRule(statistic="target", threshold=Decimal(3), treatment="cap"),
+        PlausibilityRule(
+            statistic="previous", threshold=Decimal(5), treatment="exclude_until_attested"
+        ),
+        PlausibilityRule(statistic="task_median", threshold=Decimal(10), treatment="cap"),
+    ),
+)
+"""Scores the consortium can trust: outcomes are due 35 days after their quarter (each late
+one takes 0.05 off evidence), breadth counts confirmed partners only, evidence counts 0.6
+for a registered document and 1 for an attested one (a hash no one registered: 0), and a
+value above 3x its target is capped there, above 5x its previous quarter left out until
+attested, above 10x its task's median capped there."""
+
 
 # -- the inputs ----------------------------------------------------------------------
+
+
+def _drop_unset(data: Any, names: tuple[str, ...]) -> Any:
+    """Inputs a policy does not use are None and left out of the canonical JSON, so the
+    inputs of a review under an earlier policy keep their digest."""
+    if isinstance(data, dict):
+        for name in names:
+            if data.get(name) is None:
+                data.pop(name, None)
+    return data
 
 
 class TargetInput(Model):
@@ -168,6 +240,21 @@ class OutcomeInput(Model):
     per_krw: bool = Field(
         default=True, description="A quantity that can be set against money spent."
     )
+    reported_days_after: int | None = Field(
+        default=None, description="Whole days after the quarter's end it was first reported."
+    )
+    registered: bool | None = Field(
+        default=None, description="Its evidence names a document of the evidence register."
+    )
+    attested: bool | None = Field(
+        default=None, description="That document was attested by another member or an auditor."
+    )
+
+    _POLICY_FIELDS: ClassVar[tuple[str, ...]] = ("reported_days_after", "registered", "attested")
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler):
+        return _drop_unset(handler(self), self._POLICY_FIELDS)
 
 
 class ProgramQuarterInputs(Model):
@@ -187,6 +274,18 @@ class ProgramQuarterInputs(Model):
     corrections: int = Field(default=0, ge=0)
     targets: tuple[TargetInput, ...] = ()
     outcomes: tuple[OutcomeInput, ...] = ()
+    confirmed_agencies: tuple[str, ...] | None = Field(
+        default=None, description="Owner, joint participants and agency partners that accepted."
+    )
+    confirmed_partners: int | None = Field(
+        default=None, ge=0, description="Other partners with an identifier or evidence."
+    )
+
+    _POLICY_FIELDS: ClassVar[tuple[str, ...]] = ("confirmed_agencies", "confirmed_partners")
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler):
+        return _drop_unset(handler(self), self._POLICY_FIELDS)
 
     @field_validator("agencies")
     @classmethod
@@ -215,6 +314,33 @@ class QuarterInputs(Model):
         if len(set(codes)) != len(codes):
             raise ValueError("a programme appears twice in the quarter's inputs")
         return tuple(sorted(programmes, key=lambda p: p.program_code))
+
+    def for_policy(self, policy: "ScoringPolicy") -> "QuarterInputs":
+        """The inputs the policy uses: what it has no rule for is left unset (None)."""
+        late = policy.report_deadline_days is not None
+        register = policy.evidence_registered is not None
+        confirmed = policy.confirmed_partners_only
+
+        def outcome(o: OutcomeInput) -> OutcomeInput:
+            return o.model_copy(
+                update={
+                    "reported_days_after": o.reported_days_after if late else None,
+                    "registered": o.registered if register else None,
+                    "attested": o.attested if register else None,
+                }
+            )
+
+        programmes = tuple(
+            p.model_copy(
+                update={
+                    "outcomes": tuple(outcome(o) for o in p.outcomes),
+                    "confirmed_agencies": p.confirmed_agencies if confirmed else None,
+                    "confirmed_partners": p.confirmed_partners if confirmed else None,
+                }
+            )
+            for p in self.programmes
+        )
+        return self.model_copy(update={"programmes": programmes})
 
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical JSON: sorted keys, decimals as strings."""
@@ -332,15 +458,144 @@ class _Peers:
 
 
 def breadth(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
-    others = len(set(p.agencies) - {p.agency}) + p.partners
+    if policy.confirmed_partners_only and p.confirmed_agencies is not None:
+        agencies, partners = p.confirmed_agencies, p.confirmed_partners or 0
+    else:
+        agencies, partners = p.agencies, p.partners
+    others = len(set(agencies) - {p.agency}) + partners
     return Decimal(others) / Decimal(policy.breadth_saturation)
+
+
+def is_late(o: OutcomeInput, policy: ScoringPolicy) -> bool:
+    deadline = policy.report_deadline_days
+    return deadline is not None and (o.reported_days_after or 0) > deadline
+
+
+def _backing(o: OutcomeInput, policy: ScoringPolicy) -> Decimal:
+    if policy.evidence_registered is None or o.registered is None:
+        return ONE if o.evidenced else ZERO
+    if not o.evidenced:
+        return ZERO
+    if o.attested:
+        return policy.evidence_attested
+    return policy.evidence_registered if o.registered else ZERO
 
 
 def evidence(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
     if not p.outcomes:
         return ZERO
-    backed = Decimal(sum(1 for o in p.outcomes if o.evidenced)) / Decimal(len(p.outcomes))
-    return backed - policy.correction_penalty * p.corrections
+    backed = sum((_backing(o, policy) for o in p.outcomes), ZERO) / Decimal(len(p.outcomes))
+    late = sum(1 for o in p.outcomes if is_late(o, policy))
+    return backed - policy.correction_penalty * p.corrections - policy.late_penalty * late
+
+
+# -- flags: late reports and implausible values ------------------------------------------
+
+
+def task_medians(
+    programmes: Iterable[ProgramQuarterInputs],
+) -> dict[tuple[str, str], list[Decimal]]:
+    """Every value reported per (task, metric), for the ``task_median`` reference."""
+    values: dict[tuple[str, str], list[Decimal]] = {}
+    for p in programmes:
+        for o in p.outcomes:
+            values.setdefault((p.task_code, o.metric), []).append(o.value)
+    return values
+
+
+def _median(values: Sequence[Decimal]) -> Decimal:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _reference(
+    rule: PlausibilityRule,
+    p: ProgramQuarterInputs,
+    o: OutcomeInput,
+    peers: Mapping[tuple[str, str], list[Decimal]],
+) -> Decimal | None:
+    if rule.statistic == "target":
+        found = [t.target for t in p.targets if t.metric == o.metric]
+        return found[0] if found else None
+    if rule.statistic == "previous":
+        return o.previous
+    others = list(peers.get((p.task_code, o.metric), []))
+    others.remove(o.value)
+    return _median(others) if len(others) >= 2 else None
+
+
+_STRICTNESS = {"as_is": 0, "cap": 1, "exclude_until_attested": 2}
+
+
+def checked(
+    p: ProgramQuarterInputs,
+    policy: ScoringPolicy,
+    peers: Mapping[tuple[str, str], list[Decimal]],
+) -> tuple[ProgramQuarterInputs, tuple[Flag, ...]]:
+    """The programme's inputs as the policy counts them, and the flags the council sees."""
+    flags: list[Flag] = []
+    counted: dict[str, Decimal | None] = {}  # metric -> value it counts with (None: left out)
+    for o in p.outcomes:
+        if is_late(o, policy):
+            flags.append(
+                Flag(
+                    metric=o.metric,
+                    kind="late",
+                    value=o.value,
+                    threshold=Decimal(policy.report_deadline_days or 0),
+                    treatment="as_is",
+                    reason=f"first reported {o.reported_days_after} days after the quarter "
+                    f"ended; due within {policy.report_deadline_days}"
+                    + (f" (evidence -{policy.late_penalty})" if policy.late_penalty else ""),
+                )
+            )
+        if o.lower_is_better:
+            continue
+        for rule in policy.plausibility:
+            reference = _reference(rule, p, o, peers)
+            if reference is None or reference <= 0 or o.value <= rule.threshold * reference:
+                continue
+            treatment = rule.treatment
+            if treatment == "exclude_until_attested" and o.attested:
+                treatment = "as_is"
+            ratio = (o.value / reference).quantize(SCORE_PLACES)
+            flags.append(
+                Flag(
+                    metric=o.metric,
+                    kind=rule.statistic,
+                    value=o.value,
+                    reference=plain(reference),
+                    threshold=rule.threshold,
+                    treatment=treatment,
+                    reason=f"{o.value} is {ratio} times its {rule.statistic.replace('_', ' ')} "
+                    f"{plain(reference)} (flagged above {rule.threshold} times)"
+                    + (
+                        " — attested, so it counts"
+                        if o.attested and rule.treatment != treatment
+                        else ""
+                    ),
+                )
+            )
+            now = counted.get(o.metric, o.value)
+            if treatment == "exclude_until_attested":
+                counted[o.metric] = None
+            elif treatment == "cap" and now is not None:
+                counted[o.metric] = min(now, plain(rule.threshold * reference))
+    if not counted:
+        return p, tuple(flags)
+    outcomes = tuple(
+        o if o.metric not in counted else o.model_copy(update={"value": counted[o.metric]})
+        for o in p.outcomes
+        if o.metric not in counted or counted[o.metric] is not None
+    )
+    targets = tuple(
+        t if t.metric not in counted else t.model_copy(update={"actual": counted[t.metric]})
+        for t in p.targets
+    )
+    return p.model_copy(update={"outcomes": outcomes, "targets": targets}), tuple(flags)
 
 
 def failed_gate(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Gate | None:
@@ -394,14 +649,17 @@ def score_of(
 def score_quarter(inputs: QuarterInputs, policy: ScoringPolicy) -> tuple[ScoredCandidate, ...]:
     """Score and rank every programme of the quarter; eligible ones first."""
     with localcontext(ARITHMETIC):
-        peers = _Peers(inputs.programmes)
+        values = task_medians(inputs.programmes)
+        counted = [checked(p, policy, values) for p in inputs.programmes]
+        peers = _Peers(p for p, _ in counted)
         weights = policy.weights()
-        scored: list[tuple[bool, Decimal, str, dict[str, Decimal], Gate | None]] = []
-        for p in inputs.programmes:
+        scored: list[tuple[bool, Decimal, str, dict[str, Decimal], Gate | None, tuple[Flag, ...]]]
+        scored = []
+        for p, flags in counted:
             components = components_of(p, peers, policy, weights)
             gate = failed_gate(p, policy)
             score = score_of(components, policy, weights)
-            scored.append((gate is None, score, p.program_code, components, gate))
+            scored.append((gate is None, score, p.program_code, components, gate, flags))
     scored.sort(key=lambda s: (not s[0], -s[1], s[2]))
     return tuple(
         ScoredCandidate(
@@ -411,8 +669,9 @@ def score_quarter(inputs: QuarterInputs, policy: ScoringPolicy) -> tuple[ScoredC
             components=components,
             eligible=eligible,
             failed_gate=gate,
+            flags=flags,
         )
-        for rank, (eligible, score, code, components, gate) in enumerate(scored, start=1)
+        for rank, (eligible, score, code, components, gate, flags) in enumerate(scored, start=1)
     )
 
 

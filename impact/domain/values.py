@@ -17,8 +17,9 @@ bounds are decided once, here, and checked wherever a value enters:
   allowed, no other control character. A control character is never what a person
   meant, and would otherwise reach the council's HTML and the terminal
   (``control_characters``).
-- **EvidenceUri**: ``http`` or ``https`` only (``evidence_uri_scheme``); a
-  ``javascript:`` or ``file:`` address is not evidence anyone can fetch.
+- **EvidenceUri**: ``https``, or a document of the evidence register written
+  ``docreg:<sha256>`` (``evidence_uri_scheme``); a ``javascript:``, ``file:`` or plain
+  ``http:`` address is not evidence anyone can fetch and trust.
 
 Each refusal is a pydantic error whose type is the code the desk gives the rejection.
 """
@@ -116,12 +117,24 @@ Text = Annotated[
 """Free text: lines and tabs, no other control character."""
 
 
+EVIDENCE_SCHEMES = ("https", "docreg")
+"""``https`` addresses, and the evidence register's own ``docreg:<sha256>``."""
+
+
 def _web_address(uri: str) -> str:
     scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
-    if scheme not in ("http", "https"):
+    if scheme not in EVIDENCE_SCHEMES:
         raise PydanticCustomError(
             "evidence_uri_scheme",
-            "evidence must be an http(s) address, not '{uri}'",
+            "evidence must be an https address or a document of the evidence register "
+            "(docreg:<sha256>, see `impact evidence add`), not '{uri}'",
+            {"uri": uri[:80]},
+        )
+    if scheme == "docreg" and not re.fullmatch(r"docreg:[0-9a-f]{64}", uri):
+        raise PydanticCustomError(
+            "evidence_uri_scheme",
+            "a register address is docreg: and the document's sha256 in lower-case hex, "
+            "not '{uri}'",
             {"uri": uri[:80]},
         )
     return uri

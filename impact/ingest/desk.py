@@ -272,6 +272,7 @@ class SubmissionDesk:
                 f"submission id {submission.submission_id} was used before for different content; "
                 f"give a new submission a new id",
             )
+        uow.arrived_at = source.timestamp
         try:
             aggregates = uow.handlers[type(submission)](uow, submission)
         except DomainError as exc:
@@ -279,6 +280,8 @@ class SubmissionDesk:
             raise SubmissionRefusedError(code, str(exc)) from None
         except ValidationError as exc:  # a model the handler built from the submission
             raise SubmissionRefusedError(refusal_code(exc), describe_errors(exc)) from None
+        finally:
+            uow.arrived_at = None
         record = Submission(
             submission_id=submission.submission_id,
             agency=submission.agency,

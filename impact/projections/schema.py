@@ -161,11 +161,15 @@ TYPED: dict[str, Typed] = {
             JSONExtractString(payload, 'reason') AS reason,
             JSONExtractString(payload, 'partner', 'kind') AS partner_kind,
             JSONExtractString(payload, 'partner', 'name') AS partner_name,
-            JSONExtractString(payload, 'partner', 'code') AS partner_code,
+            if(type IN ('Program.PartnerAccepted', 'Program.PartnerDeclined'),
+               JSONExtractString(payload, 'partner_code'),
+               JSONExtractString(payload, 'partner', 'code')) AS partner_code,
+            JSONType(payload, 'partner', 'evidence') = 'Object' AS partner_evidenced,
             JSONExtractString(payload, 'quarter') AS promoted_quarter,
             JSONExtract(payload, 'participants', 'Array(String)') AS participants""",
         source="type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed',"
-        " 'Program.PartnerJoined', 'Program.Promoted')",
+        " 'Program.PartnerJoined', 'Program.PartnerAccepted', 'Program.PartnerDeclined',"
+        " 'Program.Promoted')",
     ),
 }
 
@@ -190,6 +194,8 @@ VIEWS = {
         SELECT program_id, metric, quarter,
                argMax(value, aggregate_version) AS value,
                argMax(has_evidence, aggregate_version) AS has_evidence,
+               argMax(evidence_sha256, aggregate_version) AS evidence_sha256,
+               minIf(occurred_at, NOT is_correction) AS reported_at,
                count() AS versions,
                countIf(is_correction) AS corrections,
                max(recorded_at) AS last_recorded_at
@@ -229,9 +235,20 @@ VIEWS = {
                        arraySort(groupUniqArrayIf(partner_code,
                                  partner_kind = 'agency' AND partner_code != '')) AS agency_partners,
                        countIf(NOT (partner_kind = 'agency' AND partner_code != '')) AS other_partners,
+                       countIf(partner_kind != 'agency'
+                               AND (partner_code != '' OR partner_evidenced))
+                           AS confirmed_other_partners,
                        groupArray(partner_name) AS partner_names
                 FROM {{db}}.program_lifecycle
                 WHERE type = 'Program.PartnerJoined'
+                  AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
+                GROUP BY program_id
+            ),
+            -- Agencies named partners that accepted, in their own signed answer.
+            consented AS (
+                SELECT program_id, groupUniqArray(partner_code) AS accepted
+                FROM {{db}}.program_lifecycle
+                WHERE type = 'Program.PartnerAccepted'
                   AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
                 GROUP BY program_id
             )
@@ -244,11 +261,17 @@ VIEWS = {
                j.joint_participants AS joint_participants, j.joint_quarter AS promoted_quarter,
                arraySort(arrayDistinct(arrayConcat([p.agency], j.joint_participants,
                                                    d.agency_partners))) AS agencies,
-               d.other_partners AS other_partners, d.partner_names AS partner_names
+               d.other_partners AS other_partners, d.partner_names AS partner_names,
+               arraySort(arrayDistinct(arrayConcat(
+                   [p.agency], j.joint_participants,
+                   arrayIntersect(d.agency_partners, c.accepted)))) AS confirmed_agencies,
+               arrayIntersect(d.agency_partners, c.accepted) AS confirmed_agency_partners,
+               d.confirmed_other_partners AS confirmed_other_partners
         FROM {{db}}.programs AS p
         LEFT JOIN lifecycle AS l ON l.program_id = p.program_id
         LEFT JOIN promoted AS j ON j.program_id = p.program_id
         LEFT JOIN partnered AS d ON d.program_id = p.program_id
+        LEFT JOIN consented AS c ON c.program_id = p.program_id
         WHERE p.recorded_at <= {AS_OF} AND p.registered_at < {UNTIL}
     """,
     "program_state": (

@@ -103,19 +103,30 @@ DECIMAL = "Decimal(38, 6)"
 OUTCOME_TYPE = (
     f"Tuple(metric String, value {DECIMAL}, previous Nullable({DECIMAL}), evidenced Bool, "
     + ", ".join(f"{flag} Bool" for flag in _TRAITS)
-    + ")"
+    + ", reported_days_after Int64, registered Bool, attested Bool)"
 )
 TARGET_TYPE = (
     f"Tuple(metric String, target {DECIMAL}, actual Nullable({DECIMAL}), lower_is_better Bool)"
 )
 QUARTER_INPUTS = f"""
     WITH
+        -- The evidence register as known then: documents registered, and those attested.
+        (SELECT groupUniqArray(JSONExtractString(payload, 'sha256')) FROM {{db}}.raw_events
+         WHERE error = '' AND type = 'EvidenceDocument.Registered' AND recorded_at <= {AS_OF})
+            AS registered_documents,
+        (SELECT groupUniqArray(JSONExtractString(payload, 'sha256')) FROM {{db}}.raw_events
+         WHERE error = '' AND type = 'EvidenceDocument.Attested' AND recorded_at <= {AS_OF})
+            AS attested_documents,
         by_metric AS (
             SELECT program_id, metric,
                    countIf(quarter = {{quarter:String}}) > 0 AS current,
                    anyIf(value, quarter = {{quarter:String}}) AS value_now,
                    anyIf(has_evidence, quarter = {{quarter:String}}) AS evidenced,
                    anyIf(corrections, quarter = {{quarter:String}}) AS corrections_now,
+                   anyIf(evidence_sha256, quarter = {{quarter:String}}) AS document_now,
+                   toInt64(intDiv(dateDiff('second', {{until:DateTime64(6, 'UTC')}},
+                                           anyIf(reported_at, quarter = {{quarter:String}})),
+                                  86400)) AS reported_days_after,
                    if(countIf(quarter = {{previous:String}}) > 0,
                       anyIf(value, quarter = {{previous:String}}), NULL) AS value_before,
                    1 AS has_outcomes
@@ -138,7 +149,10 @@ QUARTER_INPUTS = f"""
         by_program AS (
             SELECT program_id,
                    groupArrayIf(CAST((metric, value_now, value_before, evidenced,
-                                      {", ".join(f"has({_catalogue_set(f)}, metric)" for f in _TRAITS)}),
+                                      {", ".join(f"has({_catalogue_set(f)}, metric)" for f in _TRAITS)},
+                                      reported_days_after,
+                                      evidenced AND has(registered_documents, document_now),
+                                      evidenced AND has(attested_documents, document_now)),
                                      '{OUTCOME_TYPE}'), current) AS outcomes,
                    groupArrayIf(CAST((metric, target, if(current, value_now, NULL),
                                       has({_catalogue_set("lower_is_better")}, metric)),
@@ -156,7 +170,9 @@ QUARTER_INPUTS = f"""
            CAST(length(s.origin_proposals) > 0, 'Bool') AS citizen_origin,
            s.budget_krw AS budget_krw, p.budget_spent_krw AS budget_spent_krw,
            q.quarters_with_data AS quarters_with_data, p.corrections AS corrections,
-           p.targets AS targets, p.outcomes AS outcomes
+           p.targets AS targets, p.outcomes AS outcomes,
+           s.confirmed_agencies AS confirmed_agencies,
+           toInt64(s.confirmed_other_partners) AS confirmed_partners
     FROM {{db}}.program_state_as_of(as_of = {AS_OF}, until = {{until:DateTime64(6, 'UTC')}},
                                     quarter = {{quarter:String}}) AS s
     LEFT JOIN by_program AS p ON p.program_id = s.program_id
@@ -200,7 +216,7 @@ def review_quarter(
     if cut is None:
         raise NotFoundError("ClickHouse holds no events yet; load the log first")
     policy = policy_in_force(adopted_policies(store), str(quarter), cut)
-    inputs = quarter_inputs(store, quarter, cut)
+    inputs = quarter_inputs(store, quarter, cut).for_policy(policy)
     return QuarterReview(quarter, cut, policy, inputs, score_quarter(inputs, policy))
 
 

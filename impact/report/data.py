@@ -64,6 +64,13 @@ class ReportData:
     funnel: dict[str, int]
     strategies: list[dict[str, Any]]
     names: dict[str, dict[str, str]]
+    declarations: list[dict[str, Any]] = field(default_factory=list)
+    """Metrics programmes committed to after registration, by the review's time."""
+
+    @property
+    def flagged(self) -> list[tuple[CandidateView, Any]]:
+        """Every flag of the review, with its programme: what the council sees first."""
+        return [(v, f) for v in self.ranking for f in v.candidate.flags]
 
     @property
     def policy_weights(self) -> dict[str, Decimal]:
@@ -73,7 +80,8 @@ class ReportData:
 def _programmes(store: ProjectionStore) -> dict[str, dict[str, Any]]:
     rows = store.dicts(
         "SELECT code, agency, task_code, strategy, title_ko, title_en, budget_krw, status,"
-        " joint_participants, promoted_quarter, partner_names, origin_proposals FROM {db}.program_state"
+        " joint_participants, promoted_quarter, partner_names, origin_proposals,"
+        " confirmed_agency_partners, confirmed_other_partners FROM {db}.program_state"
     )
     return {r["code"]: r for r in rows}
 
@@ -162,6 +170,20 @@ def _decisions(store: ProjectionStore, quarter: Quarter) -> list[dict[str, Any]]
     )
 
 
+def _declarations(store: ProjectionStore, as_of: datetime) -> list[dict[str, Any]]:
+    rows = store.dicts(
+        "SELECT p.code AS program_code, e.occurred_at AS occurred_at,"
+        " JSONExtract(e.payload, 'metrics', 'Array(String)') AS metrics,"
+        " JSONExtractString(e.payload, 'reason') AS reason"
+        " FROM {db}.events AS e INNER JOIN {db}.programs AS p ON p.program_id = e.aggregate_id"
+        " WHERE e.type = 'Program.MetricsDeclared'"
+        " AND e.recorded_at <= {as_of:DateTime64(6, 'UTC')}"
+        " ORDER BY e.occurred_at, p.code",
+        as_of=as_of,
+    )
+    return rows
+
+
 def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
     review, recorded = review_as_recorded(store, quarter)
     reproduced = recorded is not None and (
@@ -230,4 +252,5 @@ def gather(store: ProjectionStore, quarter: Quarter) -> ReportData:
         funnel={k: int(v) for k, v in funnel.items()},
         strategies=strategies,
         names=_names(store),
+        declarations=_declarations(store, review.as_of),
     )

@@ -191,6 +191,7 @@ TEMPLATE = """<!DOCTYPE html>
     <th class="num">순위<br><span class="en">Rank</span></th><th>사업<br><span class="en">Programme</span></th>
     <th>기관<br><span class="en">Agency</span></th><th class="num">점수<br><span class="en">Score</span></th>
     {% for k in main %}<th class="num">{{ LABELS[k][0] }}<br><span class="en">{{ LABELS[k][1] }}</span></th>{% endfor %}
+    <th class="num">협력<br><span class="en">Partners confirmed / named</span></th>
     <th>자격<br><span class="en">Eligible</span></th>
   </tr></thead>
   <tbody>
@@ -202,6 +203,8 @@ TEMPLATE = """<!DOCTYPE html>
       <td>{{ v.programme.agency }}</td>
       <td class="num"><b>{{ c.score }}</b></td>
       {% for k in main %}<td class="num">{{ "%.2f"|format(c.components[k]) }}</td>{% endfor %}
+      {% set named = (v.programme.partner_names or [])|length %}
+      <td class="num partners">{% if named %}{{ (v.programme.confirmed_agency_partners or [])|length + (v.programme.confirmed_other_partners or 0) }} / {{ named }}{% else %}—{% endif %}{% if c.flags %} <span class="gate" title="flags">⚑{{ c.flags|length }}</span>{% endif %}</td>
       <td>{% if c.eligible %}<span class="ok">✔ 후보 candidate</span>{% else %}<span class="gate">{{ c.failed_gate|label }}</span>{% endif %}</td>
     </tr>
   {% endfor %}
@@ -224,6 +227,25 @@ TEMPLATE = """<!DOCTYPE html>
   correction penalty {{ d.review.policy.correction_penalty }} · breadth full at {{ d.review.policy.breadth_saturation }} ·
   the council sees the top {{ d.review.policy.candidates }} eligible programmes.</p>
 
+{% if d.review.policy.report_deadline_days is not none or d.review.policy.plausibility %}
+<p class="note" id="trust-rules">Outcomes due {{ d.review.policy.report_deadline_days }} days after the quarter (late penalty {{ d.review.policy.late_penalty }} each) ·
+  breadth counts {{ "confirmed partners only" if d.review.policy.confirmed_partners_only else "every partner named" }} ·
+  {% if d.review.policy.evidence_registered is not none %}evidence counts {{ d.review.policy.evidence_registered }} when registered, {{ d.review.policy.evidence_attested }} when attested, 0 otherwise ·{% endif %}
+  {% for r in d.review.policy.plausibility %}flag above {{ r.threshold }}× {{ r.statistic|replace("_", " ") }} → {{ r.treatment|replace("_", " ") }}{% if not loop.last %}; {% endif %}{% endfor %}</p>
+{% endif %}
+
+<h2>검토 표시 <span class="en">Flags the council sees before deciding</span></h2>
+{% if d.flagged %}
+<table id="flags">
+  <thead><tr><th>사업 <span class="en">Programme</span></th><th>지표 <span class="en">Metric</span></th><th>표시 <span class="en">Flag</span></th><th class="num">값 <span class="en">Value</span></th><th>처리 <span class="en">Counted</span></th><th>사유 <span class="en">Why</span></th></tr></thead>
+  <tbody>{% for v, f in d.flagged %}<tr class="flag flag-{{ f.kind }}"><td>{{ v.candidate.program_code }}</td><td>{{ bilingual(f.metric) }}</td><td>{{ f.kind|replace("_", " ") }}</td><td class="num">{{ f.value|num }}</td><td>{{ f.treatment|replace("_", " ") }}</td><td>{{ f.reason }}</td></tr>{% endfor %}</tbody>
+</table>
+{% else %}<p class="note">표시 없음 · No value flagged under policy v{{ d.review.policy.version }}.</p>{% endif %}
+{% if d.declarations %}
+<h3>등록 후 추가 약정 지표 <span class="en">Metrics committed after registration</span></h3>
+<ul id="declarations">{% for x in d.declarations %}<li>{{ x.occurred_at.date() }} · {{ x.program_code }}: {{ x.metrics|join(", ") }} — {{ x.reason }}</li>{% endfor %}</ul>
+{% endif %}
+
 <h2>심사 후보 <span class="en">Candidates for the council</span></h2>
 {% for v in d.council %}
   {% set c = v.candidate %}
@@ -236,6 +258,18 @@ TEMPLATE = """<!DOCTYPE html>
       예산 <span class="en">budget</span> {{ p.budget_krw|krw }}
       {% if v.inputs.budget_spent_krw is not none %} · 집행 <span class="en">spent this quarter</span> {{ v.inputs.budget_spent_krw|krw }}{% endif %}
       {% if p.partner_names %} · 협력 <span class="en">partners</span>: {{ p.partner_names|join(", ") }}{% endif %}</p>
+    {% if p.partner_names %}
+    <p class="meta partners">확인된 협력 <span class="en">confirmed partners</span>:
+      {% set agencies = p.confirmed_agency_partners or [] %}
+      {{ agencies|join(", ") if agencies else "no agency has accepted" }}{% if p.confirmed_other_partners %} + {{ p.confirmed_other_partners }} identified{% endif %}
+      <span class="note">(an agency counts once it accepts; other partners with an identifier or evidence)</span></p>
+    {% endif %}
+    {% set registered = v.inputs.outcomes|selectattr("registered")|list %}
+    {% if v.inputs.outcomes and v.inputs.outcomes[0].registered is not none %}
+    <p class="meta evidence">증빙 <span class="en">evidence</span>: {{ registered|length }} of {{ v.inputs.outcomes|length }} outcomes cite a registered document,
+      {{ v.inputs.outcomes|selectattr("attested")|list|length }} attested by another member or an auditor</p>
+    {% endif %}
+    {% if c.flags %}<ul class="flags">{% for f in c.flags %}<li class="flag">⚑ {{ f.metric }}: {{ f.reason }} — counted {{ f.treatment|replace("_", " ") }}</li>{% endfor %}</ul>{% endif %}
     <div class="charts">
       <figure>{{ ch.components }}<figcaption>점수 구성 · Components × policy weights = points</figcaption></figure>
       <figure>{{ ch.trend }}<figcaption>분기별 점수 · Score by quarter</figcaption></figure>

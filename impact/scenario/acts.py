@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from impact.application import commands as c
 from impact.domain.consortium import Member
+from impact.domain.evidence import DocumentFacts
 from impact.domain.proposal import ReviewComment
+from impact.domain.scoring import POLICY_V2
 from impact.ingest.client import routing_key, sign_submission
 from impact.privacy import PersonalData, PersonalDataSealer
 from impact.scenario.generator import Act
@@ -103,6 +105,26 @@ class ScenarioActs:
         if act.kind == "proposal.merge":
             return c.MergeProposal(
                 code=d["code"], into_code=d["into"], actor=PROPOSAL_DESK, occurred_at=at
+            )
+        if act.kind == "policy.adopt":
+            policy = {2: POLICY_V2}[d["version"]]
+            return c.AdoptPolicy(
+                policy=policy, effective_from=d["effective_from"], actor="council", occurred_at=at
+            )
+        if act.kind == "evidence.register":
+            document = DocumentFacts(
+                sha256=d["sha256"], size=d["size"], media_type="application/pdf", title=d["title"]
+            )
+            return c.RegisterEvidence(
+                document=document, owner=d["agency"], actor=d["agency"], occurred_at=at
+            )
+        if act.kind == "evidence.attest":
+            return c.AttestEvidence(
+                sha256=d["sha256"],
+                attester=d["attester"],
+                note="원본 대조 확인",
+                actor=d["attester"],
+                occurred_at=at,
             )
         return None
 

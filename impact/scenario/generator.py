@@ -446,6 +446,89 @@ def _programmes(b: _Builder, adopted: dict[str, list[str]]) -> None:
             )
 
 
+POLICY_V2_ADOPTED = datetime(2021, 9, 15, 10, tzinfo=UTC)
+POLICY_V2_FROM = Quarter(2021, 3)
+REGISTER_FROM = Quarter(2021, 2)
+DECLINED = {("P-BPA-01", "KSD")}
+"""The one partnership an agency declines: KSD, named a partner of the Plastic ZERO campaign."""
+CIVIC_IDS = {"바다살리기 시민모임": "부산광역시 비영리민간단체 제2017-58호"}
+OUTLIER = ("P-KSD-01", LAST_QUARTER, 8)
+"""A report eight times what it would have been: the plausibility rules flag it."""
+AUDITOR = "auditor:busan-audit"
+
+
+def _trust(b: _Builder) -> None:
+    """The acts of scores the consortium can trust, drawn from a random source of their own
+    so every other act stays as it was: the council adopts policy v2 for 2021Q3 on; agencies
+    answer when named partners (one declines); documents cited from 2021Q2 on are registered
+    and some attested by another member or an auditor; a civic partner carries its
+    registration number; and one report is an outlier."""
+    rng = random.Random(b.seed * 31 + 15)
+    b.add(POLICY_V2_ADOPTED, "policy.adopt", version=2, effective_from=str(POLICY_V2_FROM))
+    others = ("KAMCO", "KIBO", "BPA", "HUG", "KOSPO", "KSD", "HF")
+    for act in list(b.acts):
+        if act.kind != "submission":
+            continue
+        submission = act.data["submission"]
+        if submission["kind"] == "program.partner":
+            partner = submission["partner"]
+            if partner["kind"] != "agency":
+                partner["code"] = partner["code"] or CIVIC_IDS.get(partner["name"])
+                continue
+            code = partner["code"]
+            accept = (submission["program_code"], code) not in DECLINED
+            at = act.at + timedelta(days=rng.uniform(2, 10))
+            b.add(
+                at,
+                "submission",
+                agency=code,
+                submission={
+                    "schema_version": 1,
+                    "kind": "program.partner.answer",
+                    "submission_id": b.sid(code),
+                    "agency": code,
+                    "submitted_at": at.replace(microsecond=0).isoformat(),
+                    "program_code": submission["program_code"],
+                    "accept": accept,
+                    "reason": "" if accept else "당사 사업 영역과 맞지 않아 참여하지 않음",
+                },
+            )
+        elif submission["kind"] == "outcome.report":
+            quarter = Quarter.parse(submission["quarter"])
+            code, metric = submission["program_code"], submission["metric"]
+            if (code, quarter) == OUTLIER[:2] and metric == _first_metric(b, code):
+                submission["value"] = _value(metric, float(submission["value"]) * OUTLIER[2])
+            evidence = submission.get("evidence")
+            if quarter < REGISTER_FROM or not evidence:
+                continue
+            agency = submission["agency"]
+            b.add(
+                act.at - timedelta(hours=2),
+                "evidence.register",
+                agency=agency,
+                sha256=evidence["sha256"],
+                size=rng.randint(40_000, 900_000),
+                title=f"{submission['report_id']} 증빙",
+            )
+            if rng.random() < 0.4:
+                attester = rng.choice([a for a in others if a != agency] + [AUDITOR] * 3)
+                b.add(
+                    act.at + timedelta(days=rng.uniform(1, 4)),
+                    "evidence.attest",
+                    sha256=evidence["sha256"],
+                    attester=attester,
+                )
+
+
+def _first_metric(b: _Builder, code: str) -> str:
+    for act in b.acts:
+        if act.kind == "submission" and act.data["submission"].get("program_code") == code:
+            registration = act.data["submission"]
+            if registration["kind"] == "program.register":
+                return str(registration["targets"][0]["metric"])
+    return ""
+
+
 def build_scenario(seed: int = 20181128, scale: int = 1) -> Scenario:
     if scale < 1:
         raise ValueError("scale must be 1 or more")
@@ -469,4 +552,5 @@ def build_scenario(seed: int = 20181128, scale: int = 1) -> Scenario:
         review_day = q.end + timedelta(days=45)
         b.add(review_day, "review", quarter=str(q))
         b.add(review_day + timedelta(days=7), "council", quarter=str(q), meeting=f"협의회 {q}")
+    _trust(b)
     return Scenario(seed, scale, sorted(b.acts))

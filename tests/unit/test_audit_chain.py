@@ -170,3 +170,36 @@ def test_a_malformed_checkpoint_signature_does_not_verify(tmp_path, bad):
     key = PlatformKey.load_or_create(tmp_path / "a.pem")
     record = orjson.loads(key.sign_checkpoint("impact.events", 1, GENESIS).to_bytes())
     assert not checkpoint_signature_valid({**record, "signature": bad}, key.public_text)
+
+
+def test_the_trust_submissions_check_against_what_was_signed(ledger):
+    bpa, kamco = registered_key(ledger, "BPA"), registered_key(ledger, "KAMCO")
+    at = {"schema_version": 1, "submitted_at": "2019-02-01T09:00:00+00:00"}
+    document = at | {
+        "kind": "evidence.register", "submission_id": "doc-1", "agency": "BPA",
+        "sha256": "ab" * 32, "size": 1234, "media_type": "application/pdf", "title": "수거 일지",
+    }  # fmt: skip
+    on = at | {"program_code": "P-BPA-01"}
+    messages = [
+        signed(bpa, registration("BPA", "P-BPA-01", measures=["participant_satisfaction"])),
+        signed(bpa, document),
+        signed(bpa, on | {"kind": "program.measures", "submission_id": "m-1", "agency": "BPA",
+                          "metrics": ["volunteer_hours"], "reason": "residents volunteer"}),
+        signed(bpa, on | {"kind": "program.partner", "submission_id": "p-1", "agency": "BPA",
+                          "partner": {"kind": "agency", "name": "KAMCO", "code": "KAMCO"}}),
+        signed(kamco, on | {"kind": "program.partner.answer", "submission_id": "a-1",
+                            "agency": "KAMCO", "accept": False, "reason": "not our field"}),
+    ]  # fmt: skip
+    for offset, message in enumerate(messages):
+        desk_applies(ledger, message, offset)
+    assert ledger.evidence("ab" * 32).owner == "BPA"
+    result = checked(ledger)
+    assert result.ok and result.checked == len(messages), result.findings
+
+    check = SignatureCheck()
+    for notification, event in ledger.iter_events():
+        if type(event).__name__ == "Registered" and hasattr(event, "sha256"):
+            event = event.model_copy(update={"size": 1})
+        check.observe(notification.id, event)
+    (finding,) = check.finish().findings
+    assert "size is 1 but BPA signed 1234" in finding.what

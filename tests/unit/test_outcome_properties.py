@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from impact.domain.program import Program
 
-AT = datetime(2019, 4, 1, tzinfo=UTC)
+AT = datetime(2019, 10, 1, tzinfo=UTC)  # after the last quarter reported
 QUARTERS = ("2019Q1", "2019Q2", "2019Q3")
 values = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 # A history: for each step, a quarter and either a first report or a correction of the latest.
@@ -27,6 +27,7 @@ def programme() -> Program:
         starts_on=date(2019, 1, 1),
         ends_on=None,
         catalogue_version=1,
+        measures=("plastic_collected_kg",),
         occurred_at=AT,
         actor="BPA",
     )

@@ -216,3 +216,225 @@ def test_a_suspended_programme_cannot_be_suspended_again(ledger):
 
 def test_every_rule_error_derives_from_the_one_root():
     assert issubclass(NotOwnerError, ImpactError)
+
+
+# -- time rules -------------------------------------------------------------------------
+
+
+def test_an_outcome_for_a_quarter_not_yet_over_is_refused(ledger):
+    from datetime import UTC, datetime
+
+    from impact.errors import QuarterNotEndedError
+
+    register(ledger, ends_on=date(2031, 12, 31))
+    with pytest.raises(QuarterNotEndedError, match="2030Q4 ends on 2031-01-01") as refused:
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01",
+                "BPA",
+                "r1",
+                "plastic_collected_kg",
+                "2030Q4",
+                Decimal(1),
+                occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+        )
+    assert refused.value.code == "quarter_not_ended"
+    assert "report it once the quarter is over" in str(refused.value)
+
+
+def test_an_outcome_that_arrived_before_its_quarter_ended_is_refused():
+    from datetime import UTC, datetime
+
+    from impact.domain.program import Program
+    from impact.errors import QuarterNotEndedError
+
+    program = Program(
+        code="P-BPA-01",
+        agency="BPA",
+        task_code="S4-T2",
+        title_ko="캠페인",
+        title_en="Campaign",
+        origin_proposals=(),
+        targets=(),
+        budget_krw=1,
+        starts_on=date(2019, 1, 1),
+        ends_on=None,
+        catalogue_version=1,
+        measures=("plastic_collected_kg",),
+        occurred_at=datetime(2019, 1, 1, tzinfo=UTC),
+        actor="BPA",
+    )
+    with pytest.raises(QuarterNotEndedError, match="cannot be received on 2019-03-31"):
+        program.report_outcome(
+            "r1",
+            "plastic_collected_kg",
+            "2019Q1",
+            Decimal(1),
+            None,
+            None,
+            occurred_at=datetime(2019, 4, 1, tzinfo=UTC),
+            actor="BPA",
+            arrived_at=datetime(2019, 3, 31, 23, tzinfo=UTC),
+        )
+    program.report_outcome(
+        "r1",
+        "plastic_collected_kg",
+        "2019Q1",
+        Decimal(1),
+        None,
+        None,
+        occurred_at=datetime(2019, 4, 1, tzinfo=UTC),
+        actor="BPA",
+        arrived_at=datetime(2019, 4, 1, 0, 1, tzinfo=UTC),
+    )
+    assert program.current_value("plastic_collected_kg", "2019Q1") == Decimal(1)
+
+
+def test_an_outcome_for_a_quarter_before_the_programme_started_has_its_own_code(ledger):
+    from impact.errors import BeforeProgramStartError
+
+    register(ledger)
+    with pytest.raises(BeforeProgramStartError, match="report quarters from 2019Q1 on") as refused:
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r1", "plastic_collected_kg", "2018Q4", Decimal(1)
+            )
+        )
+    assert refused.value.code == "before_program_start"
+
+
+# -- what a programme committed to report ------------------------------------------------
+
+
+def test_a_programme_reports_only_the_metrics_it_committed_to(ledger):
+    from impact.errors import MetricNotDeclaredError
+
+    register(ledger)  # targets: plastic_collected_kg only
+    with pytest.raises(MetricNotDeclaredError, match="did not commit to report") as refused:
+        ledger.handle(
+            cmd.report_outcome(
+                "P-BPA-01", "BPA", "r1", "vulnerable_beneficiaries", "2019Q1", Decimal(10**7)
+            )
+        )
+    assert refused.value.code == "metric_not_declared"
+    assert "committed to: plastic_collected_kg" in str(refused.value)
+    assert ledger.program("P-BPA-01").reports == {}
+
+
+def test_metrics_declared_at_registration_may_be_reported(ledger):
+    register(ledger, measures=("participant_satisfaction",))
+    ledger.handle(
+        cmd.report_outcome(
+            "P-BPA-01", "BPA", "r1", "participant_satisfaction", "2019Q1", Decimal(4)
+        )
+    )
+    assert ledger.program("P-BPA-01").declared == {
+        "plastic_collected_kg",
+        "participant_satisfaction",
+    }
+
+
+def test_declaring_more_later_is_a_dated_event_of_its_own(ledger):
+    from datetime import UTC, datetime
+
+    from impact.contract.submissions import DeclareMetrics
+    from impact.domain.program import Program
+
+    register(ledger)
+    at = datetime(2019, 6, 1, tzinfo=UTC)
+    ledger.handle(
+        DeclareMetrics.model_construct(
+            schema_version=1,
+            kind="program.measures",
+            submission_id="test:declare",
+            agency="BPA",
+            submitted_at=at,
+            program_code="P-BPA-01",
+            metrics=("vulnerable_beneficiaries",),
+            reason="the campaign now trains residents",
+        )
+    )
+    program = ledger.program("P-BPA-01")
+    assert "vulnerable_beneficiaries" in program.declared
+    declared = [e for _, e in ledger.iter_events() if isinstance(e, Program.MetricsDeclared)]
+    assert [(e.metrics, e.occurred_at) for e in declared] == [(("vulnerable_beneficiaries",), at)]
+    with pytest.raises(AlreadyExistsError, match="already committed to report"):
+        ledger.handle(
+            DeclareMetrics.model_construct(
+                schema_version=1,
+                kind="program.measures",
+                submission_id="test:declare2",
+                agency="BPA",
+                submitted_at=at,
+                program_code="P-BPA-01",
+                metrics=("vulnerable_beneficiaries",),
+                reason="again",
+            )
+        )
+
+
+# -- partners who consent ---------------------------------------------------------------
+
+
+def test_an_agency_becomes_a_partner_only_with_its_own_acceptance(ledger):
+    from impact.domain.program import Partner
+
+    register(ledger)
+    ledger.handle(
+        cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="KOSPO", code="KOSPO"))
+    )
+    ledger.handle(
+        cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="KSD", code="KSD"))
+    )
+    assert ledger.program("P-BPA-01").confirmed_partners() == []
+    ledger.handle(cmd.answer_partnership("P-BPA-01", "KOSPO", accept=True))
+    ledger.handle(cmd.answer_partnership("P-BPA-01", "KSD", accept=False, reason="not our field"))
+    program = ledger.program("P-BPA-01")
+    assert [p.code for p in program.confirmed_partners()] == ["KOSPO"]
+    assert program.consents == {"KOSPO": True, "KSD": False}
+
+
+def test_an_agency_cannot_accept_a_partnership_it_was_never_offered(ledger):
+    from impact.errors import PartnerConsentError
+
+    register(ledger)
+    with pytest.raises(PartnerConsentError, match="never named KAMCO a partner") as refused:
+        ledger.handle(cmd.answer_partnership("P-BPA-01", "KAMCO", accept=True))
+    assert refused.value.code == "partner_consent"
+
+
+def test_an_agency_partner_is_named_by_its_member_code(ledger):
+    from impact.domain.program import Partner
+    from impact.errors import PartnerConsentError
+
+    register(ledger)
+    with pytest.raises(PartnerConsentError, match="by its member code"):
+        ledger.handle(cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="KAMCO")))
+    with pytest.raises(NotAMemberError, match="NOPE is not a member"):
+        ledger.handle(
+            cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="x", code="NOPE"))
+        )
+    with pytest.raises(PartnerConsentError, match="cannot also be its partner"):
+        ledger.handle(
+            cmd.join_partner("P-BPA-01", "BPA", Partner(kind="agency", name="BPA", code="BPA"))
+        )
+
+
+def test_a_civic_partner_counts_only_with_an_identifier_or_evidence(ledger):
+    from impact.domain.program import Evidence, Partner
+
+    register(ledger)
+    for n in range(3):
+        ledger.handle(
+            cmd.join_partner("P-BPA-01", "BPA", Partner(kind="civic", name=f"Fake civic group {n}"))
+        )
+    registered = Partner(kind="enterprise", name="Sea Co.", code="123-45-67890")
+    evidenced = Partner(
+        kind="civic",
+        name="Beach watch",
+        evidence=Evidence(uri="https://evidence.example/mou.pdf", sha256="a" * 64),
+    )
+    ledger.handle(cmd.join_partner("P-BPA-01", "BPA", registered))
+    ledger.handle(cmd.join_partner("P-BPA-01", "BPA", evidenced))
+    assert ledger.program("P-BPA-01").confirmed_partners() == [registered, evidenced]

@@ -71,3 +71,34 @@ def test_some_reports_are_late_some_corrected_and_a_few_submissions_bad():
     scenario = build_scenario()
     assert scenario.submissions_of("outcome.correct") > 10
     assert scenario.count("bad_submission") > 5
+
+
+def test_the_scenario_plays_the_trust_rules_without_changing_the_other_acts():
+    from impact.scenario.generator import AUDITOR, POLICY_V2_FROM, REGISTER_FROM
+
+    acts = build_scenario().acts
+    (adopt,) = [a for a in acts if a.kind == "policy.adopt"]
+    assert (adopt.data["version"], adopt.data["effective_from"]) == (2, str(POLICY_V2_FROM))
+    answers = [
+        a.data["submission"]
+        for a in acts
+        if a.kind == "submission" and a.data["submission"]["kind"] == "program.partner.answer"
+    ]
+    assert [(s["program_code"], s["agency"]) for s in answers if not s["accept"]] == [
+        ("P-BPA-01", "KSD")
+    ]
+    assert sum(s["accept"] for s in answers) >= 5
+    registered = {a.data["sha256"] for a in acts if a.kind == "evidence.register"}
+    attested = [a for a in acts if a.kind == "evidence.attest"]
+    assert attested and {a.data["sha256"] for a in attested} <= registered
+    assert any(a.data["attester"] == AUDITOR for a in attested)
+    cited = {
+        a.data["submission"]["evidence"]["sha256"]: a.data["submission"]["quarter"]
+        for a in acts
+        if a.kind == "submission"
+        and a.data["submission"]["kind"] == "outcome.report"
+        and a.data["submission"].get("evidence")
+    }
+    assert {cited[sha] for sha in registered} == {
+        q for q in cited.values() if q >= str(REGISTER_FROM)
+    }

@@ -24,7 +24,11 @@ def desk(ledger):
 @pytest.fixture
 def bpa(ledger):
     pair = registered_key(ledger, "BPA")
-    ledger.handle(cmd.register_program("P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1)))
+    ledger.handle(
+        cmd.register_program(
+            "P-BPA-01", "BPA", "S1-T1", "k", "e", 1, date(2019, 1, 1), measures=("jobs_created",)
+        )
+    )
     return pair
 
 
@@ -128,3 +132,39 @@ def test_a_record_stamped_by_its_sender_is_refused_whatever_it_says(ledger, desk
     assert "LogAppendTime" in verdict.message
     with pytest.raises(NotFoundError):
         ledger.program("P-BPA-02")
+
+
+def test_declaring_metrics_and_answering_a_partnership_are_signed_submissions(ledger, desk, bpa):
+    kamco = registered_key(ledger, "KAMCO")
+    base = {"schema_version": 1, "submitted_at": "2019-02-01T09:00:00+00:00",
+            "program_code": "P-BPA-01"}  # fmt: skip
+    declare = base | {
+        "kind": "program.measures",
+        "submission_id": "declare-1",
+        "agency": "BPA",
+        "metrics": ["vulnerable_beneficiaries"],
+        "reason": "the jobs go to vulnerable residents",
+    }
+    assert not apply(ledger, desk, signed(bpa, declare), 0).rejected
+    stranger_answer = base | {
+        "kind": "program.partner.answer",
+        "submission_id": "answer-1",
+        "agency": "KAMCO",
+        "accept": True,
+    }
+    refused = apply(ledger, desk, signed(kamco, stranger_answer), 1)
+    assert (refused.rejected, refused.code) == (True, "partner_consent")
+    named = base | {
+        "kind": "program.partner",
+        "submission_id": "partner-1",
+        "agency": "BPA",
+        "partner": {"kind": "agency", "name": "KAMCO", "code": "KAMCO"},
+    }
+    assert not apply(ledger, desk, signed(bpa, named), 2).rejected
+    accepted = apply(
+        ledger, desk, signed(kamco, stranger_answer | {"submission_id": "answer-2"}), 3
+    )
+    assert not accepted.rejected, accepted.message
+    program = ledger.program("P-BPA-01")
+    assert "vulnerable_beneficiaries" in program.declared
+    assert program.consents == {"KAMCO": True}
