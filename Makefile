@@ -29,7 +29,7 @@ LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
 .PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
-	demo bench ui trials kill-campaign
+	demo bench ui trials slow kill-campaign
 
 setup: install
 	$(INFRA) fetch
@@ -98,13 +98,20 @@ pg-down:
 
 # Everything but the slower fault trials (`make trials`; CI runs both).
 test: up pg-up report-deps
-	@$(BIN)/pytest -m "not trial" $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "not trial and not slow" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
 	exit $$rc
 
 trials: up pg-up
 	@$(BIN)/pytest -m trial $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no trials: that is a failure" >&2; fi; \
+	exit $$rc
+
+# The slower end-to-end walks of the users' surfaces (the README's walkthrough as written,
+# the public site in Chromium, open data read back, receipts, workbooks); CI runs them too.
+slow: up pg-up report-deps
+	@$(BIN)/pytest -m "slow and not trial" $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no slow tests: that is a failure" >&2; fi; \
 	exit $$rc
 
 demo: up

@@ -159,14 +159,18 @@ def template_outcomes(
     ],
 ) -> None:
     """A workbook of the agency's active programmes and the metrics each reports in the
-    quarter, with units and targets: fill in the actuals and send it with `impact submit`."""
+    quarter, with units and targets (the log is loaded first, so it is current): fill in the
+    actuals and send it with `impact submit`."""
     from impact.agency_keys import check_agency_code
     from impact.agency_sheets import template_rows, write_template
 
     check_agency_code(agency)
     if out_file.suffix.lower() != ".xlsx":
         out_file = out_file.with_suffix(".xlsx")
+    from impact.orchestration.run import run_load
+
     with bootstrap() as platform:
+        run_load(platform.settings)  # the projections as the ledger stands now
         rows = template_rows(platform.projections, agency, quarter)
     write_template(rows, agency, quarter, out_file)
     programmes = len({r.program_code for r in rows})

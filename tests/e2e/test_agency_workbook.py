@@ -12,7 +12,7 @@ from impact.agency_sheets import SHEET
 from tests.e2e.conftest import IMPACT
 from tests.e2e.test_report import record_two_quarters
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_a_filled_in_workbook_is_sent_and_its_verdicts_read_back(run, impact_env, tmp_path):

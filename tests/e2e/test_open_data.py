@@ -13,7 +13,7 @@ import pytest
 from impact.export import TABLES
 from tests.e2e.test_report import record_two_quarters
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PROJECTIONS = """
 import json

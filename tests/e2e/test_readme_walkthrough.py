@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.conftest import IMPACT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 README = Path(__file__).parents[2] / "README.md"
 

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.conftest import IMPACT
 from tests.submissions import registration, report
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_an_agency_waits_for_its_verdicts_and_reads_its_receipts(run, impact_env, tmp_path):

@@ -14,7 +14,7 @@ from PIL import Image
 from impact.scenario.generator import build_scenario
 from tests.e2e.test_report import chromium
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 PROBE = """<script>
