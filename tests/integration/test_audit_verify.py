@@ -253,9 +253,10 @@ def record_a_staff_outcome(ledger) -> None:
             "P-KAMCO-00",
             "KAMCO",
             "P-KAMCO-00/staff",
-            "participant_satisfaction",
-            "2019Q1",
+            "jobs_created",
+            "2019Q2",
             Decimal(55),
+            occurred_at=datetime(2019, 7, 5, tzinfo=UTC),
         )
     )
 
