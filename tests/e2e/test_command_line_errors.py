@@ -48,7 +48,7 @@ def test_days_are_read_in_their_common_forms_and_a_wrong_one_says_the_expected_f
     run("program", "register", "--code", "P-BPA-01", "--agency", "BPA", "--task", "S4-T2",
         "--title-ko", "해변", "--title-en", "Beach", "--budget-krw", "1000",
         "--starts-on", "2019/01/01", "--ends-on", "2021-12-31",
-        "--occurred-at", "2018-12-1")  # fmt: skip
+        "--measure", "plastic_collected_kg", "--occurred-at", "2018-12-1")  # fmt: skip
     run("program", "report", "--program", "P-BPA-01", "--agency", "BPA",
         "--metric", "plastic_collected_kg", "--quarter", "2019Q1", "--value", "600",
         "--occurred-at", "2019/04/05")  # fmt: skip

@@ -221,7 +221,7 @@ def phase_replay(args: Args) -> dict[str, Any]:
     target = int(args["count"])
     rss_before = peak_rss_mib()
     store = ProjectionStore(settings.clickhouse)
-    loader = Loader(store, SignedLog.of(settings))
+    loader = Loader(store, SignedLog.of(settings, role="admin"))
     progress = Progress("replayed", target)
 
     def enough() -> bool:
@@ -385,7 +385,7 @@ def _visibility_loader(settings: Any, args: Args, stop: Any) -> dict[str, Any]:
         if fresh:
             write_json(status, {"visible": seen})
 
-    loader = Loader(store, SignedLog.of(settings))
+    loader = Loader(store, SignedLog.of(settings, role="admin"))
     loader.run(until_idle=False, stop=stop, on_batch=look)
     stages = store.rows(
         "SELECT JSONExtractString(payload, 'report_id'), toFloat64(recorded_at),"
@@ -414,7 +414,7 @@ def phase_review(args: Args) -> dict[str, Any]:
     shutil.rmtree(chdb, ignore_errors=True)
     settings = bench_settings(args["tag"], chdb=chdb, events_topic=args["topic"])
     store = ProjectionStore(settings.clickhouse)
-    Loader(store, SignedLog.of(settings)).run(until_idle=True)
+    Loader(store, SignedLog.of(settings, role="admin")).run(until_idle=True)
     topic = args["topic"]
     quarter = Quarter.parse(
         args.get("quarter") or store.rows("SELECT max(quarter) FROM {db}.outcome_versions")[0][0]
