@@ -58,6 +58,7 @@ def record_two_proposers(ledger, settings, sealer) -> None:
             date(2019, 1, 1),
             targets=(Target(metric="plastic_collected_kg", quarter="2019Q1", value=Decimal(1000)),),
             origin_proposals=("C-7",),
+            measures=("participant_satisfaction",),
             occurred_at=datetime(2018, 12, 1, tzinfo=UTC),
         )
     )
