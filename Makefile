@@ -108,7 +108,8 @@ trials: up pg-up
 	exit $$rc
 
 # The slower end-to-end walks of the users' surfaces (the README's walkthrough as written,
-# the public site in Chromium, open data read back, receipts, workbooks); CI runs them too.
+# the public site in Chromium, open data read back, receipts, workbooks, agencies' keys, the
+# evidence register, the auditors' tools on the scenario); CI runs them too.
 slow: up pg-up report-deps
 	@$(BIN)/pytest -m "slow and not trial" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no slow tests: that is a failure" >&2; fi; \

@@ -11,7 +11,7 @@ import pytest
 from tests.key_scan import agency_private_keys, private_keys_under
 from tests.submissions import registration
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_an_agency_signs_with_a_key_only_it_holds_and_staff_register_and_revoke_its_public_half(

@@ -12,7 +12,7 @@ from impact.scenario.acts import AGENCIES
 from impact.settings import Settings
 from tests.key_scan import agency_private_keys, private_keys_under
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def proposer_of(state: Path, programme: str) -> tuple[str, str]:

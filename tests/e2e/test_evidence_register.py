@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_a_registered_document_is_checked_and_attested(run, tmp_path):
