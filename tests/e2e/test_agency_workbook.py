@@ -42,7 +42,7 @@ def test_a_filled_in_workbook_is_sent_and_its_verdicts_read_back(run, impact_env
     assert [sheet["A4"].value, sheet["C4"].value] == ["P-KAMCO-01", "jobs_created"]
 
     sheet["H4"] = "1,204 "  # as text, a thousands separator, a trailing space
-    sheet["K4"] = 43738  # 2019-09-30 as an Excel serial
+    sheet["K4"] = 43742  # 2019-10-04 as an Excel serial (once the quarter is over)
     sheet["A5"], sheet["C5"], sheet["F5"], sheet["H5"] = "P-KAMCO-01", "jobs_made", "2019Q3", "x"
     bad = tmp_path / "bad.xlsx"
     book.save(bad)
@@ -97,4 +97,4 @@ def test_a_filled_in_workbook_is_sent_and_its_verdicts_read_back(run, impact_env
     run("export", "2019Q3", "--format", "csv", "--out", str(tmp_path / "csv"))
     outcomes = (tmp_path / "csv" / "outcomes.csv").read_text(encoding="utf-8-sig")
     assert re.search(r'"P-KAMCO-01","2019Q3","jobs_created",.*"1204"', outcomes)
-    assert "2019-09-30T09:00:00" in outcomes
+    assert "2019-10-04T09:00:00" in outcomes
