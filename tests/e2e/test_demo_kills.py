@@ -72,12 +72,19 @@ def test_the_main_job_killed_again_and_again_in_its_first_seconds_ends_as_an_uni
     }
     uninterrupted = digest_of(demo(reference_env))
 
+    finished = None
     for n, after in enumerate(KILL_AFTER):
         printed = killed(impact_env, after, tmp_path / f"kill-{n}.log")
-        assert "inputs digest" not in printed, f"the job finished before kill {n} ({after})"
         assert "error" not in printed.lower(), printed
-    resumed = demo(impact_env)
-    assert "resuming the interrupted run" in resumed
+        if "inputs digest" in printed:
+            # A quick machine finishes the short scenario, resumed again and again, before the
+            # last kills: each of the first seconds' kills must have happened by then.
+            assert n > KILL_AFTER.index(5.0), f"the job finished before kill {n} ({after})"
+            finished = printed
+            break
+    resumed = finished if finished is not None else demo(impact_env)
+    if finished is None:
+        assert "resuming the interrupted run" in resumed
     assert digest_of(resumed) == uninterrupted
 
     acts = build_scenario().acts
