@@ -8,6 +8,7 @@ listener) must not get in at all. The measured table is printed and written to
 ``<state>/kafka/authorization-matrix.txt``.
 """
 
+import os
 import re
 import time
 import uuid
@@ -84,10 +85,23 @@ class Place:
         return self.settings.topics
 
 
+def secured_or_skip(broker: Settings) -> None:
+    """Skip only where someone chose an unsecured broker on purpose (IMPACT_KAFKA_SECURITY=
+    PLAINTEXT, for comparison), never in CI; a broker that should be secured and has no
+    credentials fails."""
+    if broker.kafka_local_credentials is not None:
+        return
+    if broker.kafka_local_security == "PLAINTEXT" and not os.environ.get("CI"):
+        pytest.skip("the broker of these tests is not secured (IMPACT_KAFKA_SECURITY=PLAINTEXT)")
+    pytest.fail(
+        f"the local broker has no credentials in {broker.kafka_credentials_dir}: it should be "
+        "secured (`impact-dev infra down`, remove its data folder, `impact-dev infra up`)"
+    )
+
+
 @pytest.fixture(scope="module")
 def place(broker: Settings) -> Iterator[Place]:
-    if broker.kafka_local_credentials is None:
-        pytest.skip("the broker of these tests is not secured (IMPACT_KAFKA_SECURITY=PLAINTEXT)")
+    secured_or_skip(broker)
     tag = uuid.uuid4().hex[:10]
     settings = Settings(
         kafka_bootstrap_servers=broker.kafka_bootstrap_servers,
@@ -292,8 +306,7 @@ def refused(config: dict[str, Any], log: Path) -> str:
 
 
 def test_a_client_without_valid_credentials_does_not_get_in(broker: Settings) -> None:
-    if broker.kafka_local_credentials is None:
-        pytest.skip("the broker of these tests is not secured (IMPACT_KAFKA_SECURITY=PLAINTEXT)")
+    secured_or_skip(broker)
     admin = broker.kafka
     assert admin.ssl_cafile is not None
     servers = broker.kafka_bootstrap_servers
