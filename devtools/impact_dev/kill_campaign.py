@@ -134,6 +134,8 @@ def environment(root: Path, tag: str) -> dict[str, str]:
         "IMPACT_REJECTIONS_TOPIC": f"kill.{tag}.rejected",
         "IMPACT_CHECKPOINTS_TOPIC": f"kill.{tag}.checkpoints",
         "IMPACT_RELAY_TRANSACTIONAL_ID": f"kill-{tag}-relay",
+        # Its own state folder, the machine's broker: log in with that broker's credentials.
+        "IMPACT_KAFKA_CREDENTIALS": str(Settings().kafka_credentials_dir),
     }
 
 

@@ -125,7 +125,15 @@ def topic_commands(bootstrap: str, topics: Topics) -> list[str]:
 
 
 def admin_client(kafka: KafkaConnection) -> KafkaAdminClient:
-    with kafka_errors(f"connecting to Kafka at {kafka.bootstrap_servers}"):
+    what = f"connecting to Kafka at {kafka.bootstrap_servers}"
+    if kafka.security_protocol == "PLAINTEXT":
+        # The commonest cause of a broker that never answers: it is secured and this
+        # process found no credentials, so it spoke PLAINTEXT to a TLS listener.
+        what += (
+            " without credentials (PLAINTEXT; a secured broker needs IMPACT_KAFKA_CREDENTIALS"
+            " or KAFKA_SECURITY_PROTOCOL)"
+        )
+    with kafka_errors(what):
         return KafkaAdminClient(client_id="impact-admin", **client_config(kafka))
 
 
