@@ -23,6 +23,11 @@ IMPACT ?= $(BIN)/impact
 DEV ?= $(BIN)/impact-dev
 INFRA ?= $(DEV) infra
 PYTEST_ARGS ?=
+# pytest workers of `make test` and `make slow` (pytest-xdist; a module stays on one worker):
+# most of an integration test's time is spent waiting on the broker and on subprocesses, so
+# two workers halve it even on two cores. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
 # What `make lint` checks (mypy: the runtime package and the development tools; ruff: the
 # tests too), one line per finding (`make lint RUFF_OUTPUT=full` shows the code around it).
 LINT_PATHS := impact devtools/impact_dev tests
@@ -98,7 +103,7 @@ pg-down:
 
 # Everything but the slower fault trials (`make trials`; CI runs both).
 test: up pg-up report-deps
-	@$(BIN)/pytest -m "not trial and not slow" $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "not trial and not slow" $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
 	exit $$rc
 
@@ -111,7 +116,7 @@ trials: up pg-up
 # the public site in Chromium, open data read back, receipts, workbooks, agencies' keys, the
 # evidence register, the auditors' tools on the scenario); CI runs them too.
 slow: up pg-up report-deps
-	@$(BIN)/pytest -m "slow and not trial" $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "slow and not trial" $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no slow tests: that is a failure" >&2; fi; \
 	exit $$rc
 

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IMPACT_KAFKA_CONTROLLER_PORT", "kafka_controller_port"),
         description="Controller listener of the local single-node broker.",
     )
+    kafka_patience: float | None = Field(
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("IMPACT_KAFKA_PATIENCE", "kafka_patience"),
+        description="Seconds the relay and the ingest keep trying to reach Kafka before they "
+        "give up (exit 2). Unset: 30 with --until-idle, 120 when running on.",
+    )
     kafka_heap: str = Field(
         default="1g",
         validation_alias=AliasChoices("IMPACT_KAFKA_HEAP", "kafka_heap"),

@@ -31,7 +31,9 @@ def keep_publishing(work: Callable[[], T], what: str, settings: Settings, until_
     time: then the error says what could not be reached, and the command exits 2."""
     from impact.kafka import keep_running
 
-    patience = UNTIL_IDLE_PATIENCE if until_idle else LONG_RUNNING_PATIENCE
+    patience = settings.kafka_patience or (
+        UNTIL_IDLE_PATIENCE if until_idle else LONG_RUNNING_PATIENCE
+    )
     try:
         return keep_running(work, what, give_up_after=patience)
     except LogError as exc:

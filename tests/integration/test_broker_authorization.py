@@ -289,7 +289,7 @@ def refused(config: dict[str, Any], log: Path) -> str:
     logged for the failed authentication."""
     seen = log.stat().st_size if log.is_file() else 0
     try:
-        KafkaProducer(**config, bootstrap_timeout_ms=4000).close()
+        KafkaProducer(**config, bootstrap_timeout_ms=2500).close()
     except KafkaTimeoutError as exc:
         client = type(exc).__name__
     else:

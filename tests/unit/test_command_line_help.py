@@ -151,8 +151,10 @@ def test_the_catalogue_as_json_is_the_versioned_catalogue(capsys):
 # -- Kafka out of reach ---------------------------------------------------------------------------
 
 
-def test_a_command_that_cannot_reach_kafka_gives_up_saying_where_it_tried(monkeypatch):
-    monkeypatch.setattr(operators, "UNTIL_IDLE_PATIENCE", 0.05)
+@pytest.mark.parametrize("setting", [None, 0.05])
+def test_a_command_that_cannot_reach_kafka_gives_up_saying_where_it_tried(monkeypatch, setting):
+    """After its default patience, or the one IMPACT_KAFKA_PATIENCE sets."""
+    monkeypatch.setattr(operators, "UNTIL_IDLE_PATIENCE", 0.05 if setting is None else 3600)
     tries = []
 
     def work() -> None:
@@ -161,6 +163,7 @@ def test_a_command_that_cannot_reach_kafka_gives_up_saying_where_it_tried(monkey
 
     class Where:
         kafka_bootstrap_servers = "127.0.0.1:1"
+        kafka_patience = setting
 
     with pytest.raises(InfrastructureError, match=r"the relay gave up after 0 s .*127\.0\.0\.1:1"):
         operators.keep_publishing(work, "the relay", Where(), until_idle=True)  # type: ignore[arg-type]
