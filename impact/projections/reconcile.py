@@ -51,22 +51,60 @@ def loaded_spans(store: ProjectionStore, topic: str) -> list[PartitionSpan]:
     return spans
 
 
+PROBES_AT_MOST = 16
+"""Gaps of one partition probed one by one at most; beyond that, one sequential read of the
+partition across them is cheaper (each probe is a seek and a fetch: small transactions make
+a gap every few records)."""
+
+
 def records_in(
     kafka: KafkaConnection, topic: str, ranges: dict[int, list[tuple[int, int]]]
 ) -> dict[int, list[int]]:
     """For each partition of ``topic``, the offsets of committed data records inside the given
-    ranges."""
+    ranges (half-open, sorted, not overlapping)."""
     found: dict[int, list[int]] = {}
     if not any(ranges.values()):
         return found
     with TopicReader(kafka, topic, "impact-reconcile", max_records=1) as reader:
         for partition, spans in sorted(ranges.items()):
+            if not spans:
+                continue
             reader.assign(partitions=[partition])
-            for start, end in spans:
-                offset = _first_record_from(reader, partition, start, end)
-                if offset is not None and offset < end:
-                    found.setdefault(partition, []).append(offset)
+            if len(spans) > PROBES_AT_MOST:
+                inside = _records_read_across(reader, partition, sorted(spans))
+            else:
+                inside = []
+                for start, end in spans:
+                    offset = _first_record_from(reader, partition, start, end)
+                    if offset is not None and offset < end:
+                        inside.append(offset)
+            if inside:
+                found[partition] = inside
     return found
+
+
+def _records_read_across(
+    reader: TopicReader, partition: int, spans: list[tuple[int, int]]
+) -> list[int]:
+    """The offsets of the records inside ``spans``, read in one pass from the first span's
+    start to the last one's end."""
+    start, end = spans[0][0], spans[-1][1]
+    reader.seek(partition, start)
+    inside: list[int] = []
+    at, idle = 0, 0
+    while reader.position(partition) < end and idle < 6:
+        fetched = reader.poll(max_records=10_000)
+        idle = 0 if fetched else idle + 1
+        for records in fetched.values():
+            for record in records:
+                offset = record.offset
+                while at < len(spans) and spans[at][1] <= offset:
+                    at += 1
+                if at == len(spans):
+                    return inside
+                if spans[at][0] <= offset:
+                    inside.append(int(offset))
+    return inside
 
 
 def _first_record_from(reader: TopicReader, partition: int, start: int, end: int) -> int | None:

@@ -107,8 +107,15 @@ def test_the_load_checks_pass_on_a_transactional_topic_whose_offsets_have_gaps(
     assert checks["offsets_contiguous"].metadata["gaps_probed"].value >= 1
 
 
-def test_the_offsets_check_fails_when_a_loaded_record_is_missing(ledger, settings, store):
+@pytest.mark.parametrize("probes_at_most", [16, 0], ids=["gap-by-gap", "one-read-across"])
+def test_the_offsets_check_fails_when_a_loaded_record_is_missing(
+    ledger, settings, store, monkeypatch, probes_at_most
+):
+    """Gaps are probed one by one, or read across in one pass when there are many."""
     from impact.orchestration.checks import offsets_contiguous
+    from impact.projections import reconcile
+
+    monkeypatch.setattr(reconcile, "PROBES_AT_MOST", probes_at_most)
 
     record_programmes(ledger, 5)
     run_load(settings)
