@@ -58,6 +58,14 @@ def _versions() -> dict[str, int]:
     return {cls.__qualname__: getattr(cls, "class_version", 1) for cls in event_classes()}
 
 
+def prepare_screens() -> None:
+    """Build every type's screen now (the contract's models are imported and compiled once
+    per process, a few tenths of a second): a loader does it when it is built, not on the
+    first record it reads."""
+    _screens()
+    _versions()
+
+
 def payload_problem(event_type: str, schema_version: int, payload: dict[str, Any]) -> str | None:
     """Why ``payload`` (a parsed JSON object) is not a valid payload of ``event_type``;
     None when it is. A payload of an older ``schema_version`` than the class's (upcast

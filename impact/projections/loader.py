@@ -69,7 +69,7 @@ import orjson
 
 from impact.contract.chain import platform_trust
 from impact.contract.events import read_for_loading
-from impact.contract.payloads import payload_problem
+from impact.contract.payloads import payload_problem, prepare_screens
 from impact.errors import ConfigurationError, ContractError
 from impact.kafka import Fetched, TopicReader
 from impact.projections.admission import ChainState, SignedCheckpoints
@@ -263,6 +263,7 @@ class Loader:
                 "the loader needs the platform's public key to know its chain "
                 "(platform-key.pub beside the platform key)"
             )
+        prepare_screens()
         self.store = store
         self.kafka = log.kafka
         self.topic = log.events_topic
