@@ -7,7 +7,9 @@ leaves it running afterwards (``make down`` stops it). Tests under tests/integra
 tests/e2e ask for it; unit tests never do.
 """
 
+import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -41,3 +43,20 @@ def postgres_dsn() -> Iterator[str]:
     local = LocalPostgres(Settings())
     local.up()
     yield local.dsn
+
+
+@pytest.fixture
+def postgres_database(postgres_dsn: str) -> Iterator[str]:
+    """The DSN of an empty PostgreSQL database of this test's own on the project-local
+    server (dropped after)."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"impact_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield urlunsplit(urlsplit(postgres_dsn)._replace(path=f"/{name}"))
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -243,4 +243,5 @@ def ingest(
     out.print(
         f"ingest: {stats.applied} applied, {stats.rejected} rejected"
         + (f" ({codes})" if codes else "")
+        + (f"; {stats.skipped} already decided by another ingest" if stats.skipped else "")
     )

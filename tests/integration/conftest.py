@@ -29,8 +29,14 @@ def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def settings(broker: Settings, tmp_path: Path, chdb_path: Path) -> Settings:
+    return own_settings(broker, tmp_path, chdb_path)
+
+
+def own_settings(broker: Settings, tmp_path: Path, chdb_path: Path, **more: object) -> Settings:
+    """A test's settings: its own state folder, topics, transactional id and database."""
     tag = uuid.uuid4().hex[:10]
     return Settings(
+        **more,  # type: ignore[arg-type]  # by the fields' names
         state_dir=tmp_path / "state",
         kafka_bootstrap_servers=broker.kafka_bootstrap_servers,
         kafka_credentials=broker.kafka_credentials_dir,
@@ -98,5 +104,10 @@ def process_environment(settings: Settings, **more: str) -> dict[str, str]:
         "IMPACT_REJECTIONS_TOPIC": settings.rejections_topic,
         "IMPACT_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
         "CLICKHOUSE_DSN": f"chdb://{settings.state_dir / 'clickhouse'}",
+        **(
+            {"EVENT_STORE_DSN": settings.event_store_dsn}
+            if settings.event_store_dsn_setting is not None
+            else {}
+        ),
         **more,
     }

@@ -22,14 +22,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import orjson
-import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
-from psycopg import sql
 
 from impact.domain.consortium import AgencyKey, Consortium, Member
 from impact.domain.plan import Plan
@@ -57,21 +54,12 @@ OpenLedger = Callable[[], Ledger]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def event_store_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def event_store_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """EVENT_STORE_DSN of an empty store of this test's own."""
     if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'events.sqlite'}"
-        return
-    server_dsn: str = request.getfixturevalue("postgres_dsn")
-    name = f"impact_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = urlsplit(server_dsn)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        return f"sqlite://{tmp_path / 'events.sqlite'}"
+    dsn: str = request.getfixturevalue("postgres_database")
+    return dsn
 
 
 @pytest.fixture
@@ -658,7 +646,6 @@ def test_a_stored_v1_outcome_report_reads_as_v2_through_the_recorder_and_stays_v
 def test_a_stored_v1_rejection_reads_as_v2_with_the_size_and_digest_of_its_original(open_ledger):
     import base64
     import hashlib
-    import uuid
 
     from impact.domain.submission import Rejection
 
