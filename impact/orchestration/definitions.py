@@ -74,6 +74,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=[quarterly_review_schedule],
         sensors=[log_behind_sensor],
         resources=resources_from(settings or Settings()),
+        # Every step of a run in the run's own process: the embedded ClickHouse opens a path
+        # in one process at a time (the multiprocess executor gives each step its own).
+        executor=dg.in_process_executor,
     )
 
 

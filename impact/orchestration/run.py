@@ -20,6 +20,7 @@ from impact.domain.quarter import Quarter
 from impact.errors import ImpactError, ValueOutOfRangeError
 from impact.orchestration.assets import partition_key_of, quarter_of, quarterly
 from impact.orchestration.definitions import build_definitions
+from impact.orchestration.instance import prepare_home
 from impact.projections.scoring import review_quarter
 from impact.projections.store import ProjectionStore
 from impact.review_service import ReviewOutcome
@@ -34,8 +35,7 @@ def _instance(home: Path) -> dg.DagsterInstance:
     recorded there, so the UI on the same home shows it. (One per process also because a fresh
     instance per run leaves SQLite connections for the garbage collector to close on another
     thread, which SQLite refuses.)"""
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(home))
+    return dg.DagsterInstance.from_config(str(prepare_home(home)))
 
 
 def reviewable(partition_key: str) -> None:

@@ -4,9 +4,11 @@ from typing import Any
 
 import dagster as dg
 
+from impact.errors import ProjectionStoreError
 from impact.orchestration.resources import ClickHouseResource, EventStoreResource, KafkaResource
 from impact.projections.loader import loaded_positions
 from impact.projections.reconcile import unloaded_records
+from impact.projections.store import held_elsewhere, release_embedded
 
 
 def lag(
@@ -40,7 +42,16 @@ def build_log_sensor(job: Any) -> dg.SensorDefinition:
         kafka: KafkaResource,
         clickhouse: ClickHouseResource,
     ) -> dg.SensorResult | dg.SkipReason:
-        stored, published, unloaded = lag(event_store, kafka, clickhouse)
+        try:
+            stored, published, unloaded = lag(event_store, kafka, clickhouse)
+        except ProjectionStoreError as exc:
+            if not held_elsewhere(exc):
+                raise
+            return dg.SkipReason("the embedded ClickHouse is open in a run; asked again later")
+        finally:
+            # The sensor runs in the code server, the load in a run's own process: chDB opens
+            # a path in one process at a time, so the sensor lets go of it after every look.
+            release_embedded(clickhouse.dsn)
         if stored <= published and not unloaded:
             return dg.SkipReason(f"up to date: notification {stored} published and loaded")
         reasons = []

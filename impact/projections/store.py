@@ -64,6 +64,23 @@ def client_for(dsn: str) -> Client:
         return client
 
 
+def release_embedded(dsn: str) -> None:
+    """Close this process's embedded ClickHouse (chDB) at ``dsn``, so that another process may
+    open its path; the next use here opens it again. Nothing to do for a server's DSN."""
+    if not dsn.startswith("chdb://"):
+        return
+    with _lock:
+        client = _clients.pop(dsn, None)
+    if client is not None:
+        with clickhouse_errors(f"closing ClickHouse at {dsn}"):
+            client.close()
+
+
+def held_elsewhere(error: ProjectionStoreError) -> bool:
+    """Whether opening failed because another process holds the embedded path."""
+    return "open in another process" in str(error)
+
+
 class ProjectionStore:
     """The ledger's ClickHouse database: raw events and the projections built on them."""
 
@@ -71,7 +88,13 @@ class ProjectionStore:
         """The database ``database`` (the configured one by default) of ``clickhouse``."""
         self.clickhouse = clickhouse
         self.db = database or clickhouse.database
-        self.client = client_for(clickhouse.dsn.get_secret_value())
+        self._dsn = clickhouse.dsn.get_secret_value()
+        client_for(self._dsn)  # opened now: a wrong DSN, or a path held elsewhere, fails here
+
+    @property
+    def client(self) -> Client:
+        """This process's client of the DSN (opened again after ``release_embedded``)."""
+        return client_for(self._dsn)
 
     def command(self, sql: str, **params: Any) -> Any:
         with clickhouse_errors(f"running {sql.split()[0]} on {self.db}"):

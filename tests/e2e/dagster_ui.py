@@ -32,19 +32,47 @@ def _default_stop_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@contextmanager
-def dagster_ui(env: dict[str, str], home: Path) -> Iterator[Any]:
-    """``dagster dev`` on the ledger's definitions and a Dagster home; yields a GraphQL query
-    function, and stops the UI (its whole process group) afterwards."""
-    port = free_port()
-    server = subprocess.Popen(
-        [DAGSTER, "dev", "-m", "impact.orchestration.definitions", "-p", str(port)],
+MODULE = "impact.orchestration.definitions"
+BIN = Path(sys.executable).parent
+
+
+def _start(args: list[str], env: dict[str, str], home: Path) -> subprocess.Popen[bytes]:
+    log = (home / f"{Path(args[0]).name}.log").open("ab")
+    return subprocess.Popen(
+        args,
         env={**env, "DAGSTER_HOME": str(home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=_default_stop_signals,
     )
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+@contextmanager
+def dagster_ui(env: dict[str, str], home: Path, daemon: bool = False) -> Iterator[Any]:
+    """``dagster dev`` on the ledger's definitions and a Dagster home, or (``daemon``) the
+    webserver and ``dagster-daemon run`` as two processes, as operators run them; yields a
+    GraphQL query function, and stops them (their whole process groups) afterwards."""
+    from impact.orchestration.instance import prepare_home
+
+    prepare_home(home)
+    port = free_port()
+    if daemon:
+        servers = [
+            _start([str(BIN / "dagster-webserver"), "-m", MODULE, "-p", str(port)], env, home),
+            _start([str(BIN / "dagster-daemon"), "run", "-m", MODULE], env, home),
+        ]
+    else:
+        servers = [_start([DAGSTER, "dev", "-m", MODULE, "-p", str(port)], env, home)]
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -53,21 +81,17 @@ def dagster_ui(env: dict[str, str], home: Path) -> Iterator[Any]:
                 fetch(f"{base}/server_info")
                 break
             except OSError:
-                assert server.poll() is None, "dagster dev exited"
+                assert all(s.poll() is None for s in servers), "a Dagster process exited"
                 assert time.monotonic() < deadline, "the Dagster UI did not answer in 120 s"
                 time.sleep(1)
 
-        def query(text: str) -> dict[str, Any]:
-            answer = fetch(f"{base}/graphql", {"query": text})
+        def query(text: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+            answer = fetch(f"{base}/graphql", {"query": text, "variables": variables or {}})
             assert "errors" not in answer, answer["errors"]
             data: dict[str, Any] = answer["data"]
             return data
 
         yield query
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        for server in servers:
+            _stop(server)
