@@ -86,7 +86,16 @@ def dagster_ui(env: dict[str, str], home: Path, daemon: bool = False) -> Iterato
                 time.sleep(1)
 
         def query(text: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-            answer = fetch(f"{base}/graphql", {"query": text, "variables": variables or {}})
+            body = {"query": text, "variables": variables or {}}
+            for attempt in range(30):  # a refused connection while the webserver reloads
+                try:
+                    answer = fetch(f"{base}/graphql", body)
+                    break
+                except OSError:
+                    assert all(s.poll() is None for s in servers), "a Dagster process exited"
+                    if attempt == 29:
+                        raise
+                    time.sleep(1)
             assert "errors" not in answer, answer["errors"]
             data: dict[str, Any] = answer["data"]
             return data
