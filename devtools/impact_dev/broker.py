@@ -581,7 +581,7 @@ class LocalBroker(LocalService):
                 )
         except (KeyError, ValueError) as exc:
             raise BrokerError(f"a broker template has an unknown placeholder: {exc}") from exc
-        self.kafka_dir.mkdir(parents=True, exist_ok=True)
+        self.node_dir.mkdir(parents=True, exist_ok=True)
         _write_if_changed(self.properties_path, rendered, private=True)
         _write_if_changed(self.log4j_path, log4j)
 
