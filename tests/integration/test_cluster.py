@@ -115,6 +115,38 @@ def ledger_settings(cluster: LocalCluster, state: Path) -> Settings:
     )
 
 
+def published_ids(settings: Settings, isolation: str) -> set[int]:
+    """The notification ids on the events topic, read committed or not."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from impact.contract.events import NOTIFICATION_HEADER
+    from impact.kafka import client_config
+
+    consumer = KafkaConsumer(
+        **client_config(settings.kafka), isolation_level=isolation, enable_auto_commit=False
+    )
+    try:
+        partitions = [
+            TopicPartition(settings.events_topic, p)
+            for p in consumer.partitions_for_topic(settings.events_topic) or ()
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        ids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            assert time.monotonic() < deadline, "reading the events topic took over 60 s"
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    headers = dict(record.headers or [])
+                    if NOTIFICATION_HEADER in headers:
+                        ids.add(int(headers[NOTIFICATION_HEADER]))
+        return ids
+    finally:
+        consumer.close()
+
+
 def end_offsets(settings: Settings) -> dict[int, int]:
     """The end offset of each partition of the events topic."""
     with TopicReader(settings.kafka, settings.events_topic, "cluster-test") as reader:
@@ -141,8 +173,12 @@ def test_the_cluster_keeps_the_log_whole_when_the_busiest_leader_is_killed(clust
     status = tmp_path / "loaded.json"
     loader = [sys.executable, "-m", "tests.integration.loader_process", "load", str(status), "50"]
     relay_started = time.monotonic()
+    relay_log = tmp_path / "relay.log"
     relay = subprocess.Popen(
-        [IMPACT, "relay", "--until-idle"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [IMPACT, "relay", "--until-idle"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=relay_log.open("wb"),
     )
     loading = subprocess.Popen(loader, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -174,8 +210,8 @@ def test_the_cluster_keeps_the_log_whole_when_the_busiest_leader_is_killed(clust
             180,
             f"the relay to publish to partition {partition} again",
         )
-        _, err = relay.communicate(timeout=300)
-        assert relay.returncode == 0, err.decode()
+        relay.wait(timeout=300)
+        assert relay.returncode == 0, relay_log.read_text()[-3000:]
         finished = time.monotonic() - killed_at
         print(
             f"killed node {killed} (leader of partition {partition}, offset {at_kill}) with "
@@ -188,6 +224,15 @@ def test_the_cluster_keeps_the_log_whole_when_the_busiest_leader_is_killed(clust
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    missing = sorted(set(range(1, total + 1)) - published_ids(settings, "read_committed"))
+    if missing:
+        aborted = sorted(set(missing) & published_ids(settings, "read_uncommitted"))
+        pytest.fail(
+            f"{len(missing)} stored events are not on the topic ({missing[0]}..{missing[-1]}); "
+            f"{len(aborted)} of them were written in a transaction that did not commit, though "
+            f"the relay went on past them. The relay's log ends:\n"
+            + "\n".join(relay_log.read_text().splitlines()[-40:])
+        )
     assert_exactly_once_and_contiguous(ledger, settings)
 
     # The loader may have caught up and stopped during the stall: a second run completes it.
