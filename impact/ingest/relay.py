@@ -11,6 +11,12 @@ How exactly-once holds, with no second store for the position:
   are byte for byte what it would write from the store. A batch either committed (with
   its checkpoint) or not (and is sent again), so nothing is lost and nothing doubled;
   a record someone else wrote is reported as foreign and never moves the position.
+* A batch is committed only once every one of its records is acknowledged by its
+  partition's in-sync replicas (acks=all): kafka-python would otherwise commit a
+  transaction a record of which failed (its partition's leader killed mid-send), and the
+  position would move past records the log never got. A record not acknowledged in
+  ``RECORD_ACK_SECONDS`` stops the producer; the relay starts again from what it can vouch
+  for (tests/integration/test_cluster.py kills a leader of a three-node cluster for this).
 * Records are keyed by aggregate id, so each aggregate's events stay in order in
   one partition.
 * Envelopes on ``impact.events`` are links of a hash chain in notification-id order,
