@@ -14,7 +14,8 @@ from kafka.errors import KafkaTimeoutError
 from impact.contract.chain import GENESIS
 from impact.errors import LogError
 from impact.ingest.relay import Relay
-from impact.settings import KafkaConnection, RelayOptions, Topics
+from impact.settings import KafkaConnection, RelayOptions
+from tests.unit.test_broker_access import TOPICS
 
 
 class Record:
@@ -53,14 +54,7 @@ def relay_with(ledger, producer: Producer, tmp_path: Path) -> Relay:
     relay = Relay(
         ledger,
         KafkaConnection(bootstrap_servers="127.0.0.1:1"),
-        Topics(
-            events="events",
-            submissions="submissions",
-            rejections="rejected",
-            checkpoints="events.checkpoints",
-            partitions=3,
-            replication_factor=3,
-        ),
+        TOPICS,
         RelayOptions(transactional_id="relay", batch_size=10, platform_key_path=tmp_path / "k"),
     )
     # What start() sets from the log: a fresh one, and this producer.
