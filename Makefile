@@ -34,7 +34,7 @@ LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
 .PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
-	demo bench ui trials slow kill-campaign
+	demo bench ui trials slow kill-campaign cluster-trials
 
 setup: install
 	$(INFRA) fetch
@@ -101,14 +101,14 @@ down:
 pg-down:
 	@if [ -x $(DEV) ]; then $(DEV) postgres down; else echo "no $(DEV): no PostgreSQL to stop"; fi
 
-# Everything but the slower fault trials (`make trials`; CI runs both).
+# Everything but the slower fault trials (`make trials`; CI runs both) and the cluster's.
 test: up pg-up report-deps
-	@$(BIN)/pytest -m "not trial and not slow" $(XDIST) $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "not trial and not slow and not cluster" $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
 	exit $$rc
 
 trials: up pg-up
-	@$(BIN)/pytest -m trial $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "trial and not cluster" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no trials: that is a failure" >&2; fi; \
 	exit $$rc
 
@@ -116,8 +116,16 @@ trials: up pg-up
 # the public site in Chromium, open data read back, receipts, workbooks, agencies' keys, the
 # evidence register, the auditors' tools on the scenario); CI runs them too.
 slow: up pg-up report-deps
-	@$(BIN)/pytest -m "slow and not trial" $(XDIST) $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -m "slow and not trial and not cluster" $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no slow tests: that is a failure" >&2; fi; \
+	exit $$rc
+
+# A three-node Kafka cluster of its own, on free ports in a temporary state folder (the jars
+# linked from the local broker's): the leader of the events topic's busiest partition is
+# killed while the relay publishes (tests/integration/test_cluster.py). Nothing else starts.
+cluster-trials: setup
+	@$(BIN)/pytest -m cluster $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no cluster trials: that is a failure" >&2; fi; \
 	exit $$rc
 
 demo: up

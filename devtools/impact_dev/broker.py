@@ -35,13 +35,14 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
 from impact.errors import ConfigurationError, InfrastructureError
 from impact.kafka.access import BROKER_CERTIFICATE_PRINCIPAL, BROKER_PRINCIPAL
-from impact.settings import ADMIN_PRINCIPAL, SCRAM_MECHANISM, KafkaConnection
+from impact.settings import ADMIN_PRINCIPAL, SCRAM_MECHANISM, KafkaConnection, Settings
 from impact_dev import broker_security
 from impact_dev.local_service import TAIL_LINES as TAIL_LINES
 from impact_dev.local_service import LocalService, proc_args, proc_pids, tail_text
@@ -63,6 +64,21 @@ class BrokerError(InfrastructureError):
 
 
 @dataclass(frozen=True)
+class ClusterNode:
+    """One node of the local cluster (``impact_dev.cluster``): its id, its listeners, its folder
+    (``<state>/kafka/node-<id>``), the controller quorum's voters and the heap of its JVM."""
+
+    node_id: int
+    host: str
+    port: int
+    controller_port: int
+    home: Path
+    voters: str
+    size: int
+    heap: str
+
+
+@dataclass(frozen=True)
 class BrokerStatus:
     """What ``status()`` and ``up()`` report about the local broker."""
 
@@ -74,6 +90,7 @@ class BrokerStatus:
     data_dir: Path
     cluster_id: str | None = None
     secured: bool = False
+    node_id: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -85,6 +102,7 @@ class BrokerStatus:
             "data_dir": str(self.data_dir),
             "cluster_id": self.cluster_id,
             "secured": self.secured,
+            **({"node_id": self.node_id} if self.node_id is not None else {}),
         }
 
     def describe(self) -> str:
@@ -107,6 +125,18 @@ class LocalBroker(LocalService):
     _title = "Kafka broker"
     _java_path: str | None = None  # _java() caches it: checking the version starts a JVM
 
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        progress: Callable[[str], None] | None = None,
+        node: ClusterNode | None = None,
+    ):
+        super().__init__(settings, progress=progress)
+        self.node = node
+        if node is not None:
+            self._title = f"Kafka node {node.node_id}"
+
     # -- paths ---------------------------------------------------------------------------
 
     @property
@@ -114,32 +144,44 @@ class LocalBroker(LocalService):
         return self.settings.kafka_dir.resolve()
 
     @property
+    def node_dir(self) -> Path:
+        """The folder of this node's data, logs and configuration: ``kafka_dir`` itself for
+        the single broker, ``<kafka_dir>/node-<id>`` for a node of the local cluster."""
+        return self.node.home if self.node is not None else self.kafka_dir
+
+    @property
     def libs_dir(self) -> Path:
         return self.kafka_dir / "libs"
 
     @property
     def data_dir(self) -> Path:
-        return self.kafka_dir / "data"
+        return self.node_dir / "data"
 
     @property
     def logs_dir(self) -> Path:
-        return self.kafka_dir / "logs"
+        return self.node_dir / "logs"
 
     @property
     def properties_path(self) -> Path:
-        return self.kafka_dir / "server.properties"
+        return self.node_dir / "server.properties"
 
     @property
     def log4j_path(self) -> Path:
-        return self.kafka_dir / "log4j2.properties"
+        return self.node_dir / "log4j2.properties"
 
     @property
     def pid_path(self) -> Path:
-        return self.kafka_dir / "broker.pid"
+        return self.node_dir / "broker.pid"
 
     @property
     def cluster_id_path(self) -> Path:
-        return self.kafka_dir / "cluster.id"
+        return self.node_dir / "cluster.id"
+
+    @property
+    def controller_port(self) -> int:
+        if self.node is not None:
+            return self.node.controller_port
+        return self.settings.kafka_controller_port
 
     @property
     def security_dir(self) -> Path:
@@ -174,13 +216,18 @@ class LocalBroker(LocalService):
 
     @property
     def bootstrap(self) -> str:
-        host, port = self.settings.broker_ports()
+        host, port = self._endpoint()
         return f"{host}:{port}"
+
+    def _endpoint(self) -> tuple[str, int]:
+        if self.node is not None:
+            return self.node.host, self.node.port
+        return self.settings.broker_ports()
 
     @property
     def is_local(self) -> bool:
         """Whether the bootstrap address is this machine, where ``up()`` may run a broker."""
-        host, _ = self.settings.broker_ports()
+        host, _ = self._endpoint()
         bare = host.strip("[]")
         return bare in ("localhost", "::1") or bare.startswith("127.")
 
@@ -216,40 +263,45 @@ class LocalBroker(LocalService):
 
             self._fetch(None)
             self._format()
-            java = self._java()
-            self._check_port_free(host, port, "broker")
-            self._check_port_free(host, self.settings.kafka_controller_port, "controller")
-
-            self.logs_dir.mkdir(parents=True, exist_ok=True)
-            command = self._start_command(java)
-            logger.debug("starting broker: %s", " ".join(command))
             started = time.monotonic()
-            with open(self.logs_dir / "stdout.log", "ab") as out:
-                out.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} starting broker\n".encode())
-                out.flush()
-                process = subprocess.Popen(
-                    command,
-                    cwd=self.kafka_dir,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            self.pid_path.write_text(f"{process.pid}\n")
-            self._say(f"Starting Kafka broker (pid {process.pid}) on {host}:{port} ...")
+            process = self._launch()
             self._wait_answering(process, process.pid, host, port, deadline)
             self._say(
-                f"Kafka broker answering on {host}:{port} "
+                f"{self._title} answering on {host}:{port} "
                 f"(pid {process.pid}, {time.monotonic() - started:.1f} s)"
             )
             self._ensure_principals()
             return self.status()
 
+    def _launch(self) -> subprocess.Popen[bytes]:
+        """Start the server detached, its ports checked free; the caller waits for it."""
+        host, port = self._local_endpoint()
+        java = self._java()
+        self._check_port_free(host, port, "broker")
+        self._check_port_free(host, self.controller_port, "controller")
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        command = self._start_command(java)
+        logger.debug("starting %s: %s", self._title, " ".join(command))
+        with open(self.logs_dir / "stdout.log", "ab") as out:
+            out.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} starting broker\n".encode())
+            out.flush()
+            process = subprocess.Popen(
+                command,
+                cwd=self.node_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        self.pid_path.write_text(f"{process.pid}\n")
+        self._say(f"Starting {self._title} (pid {process.pid}) on {host}:{port} ...")
+        return process
+
     def status(self) -> BrokerStatus:
         """Inspect without changing anything."""
         pid = self._current_pid()
-        host, port = self.settings.broker_ports()
+        host, port = self._endpoint()
         cluster_id = None
         with contextlib.suppress(OSError):
             cluster_id = self.cluster_id_path.read_text().strip() or None
@@ -262,6 +314,7 @@ class LocalBroker(LocalService):
             data_dir=self.data_dir,
             cluster_id=cluster_id,
             secured=self.secured,
+            node_id=self.node.node_id if self.node is not None else None,
         )
 
     def kafka_version(self) -> str | None:
@@ -451,13 +504,16 @@ class LocalBroker(LocalService):
 
         started = time.monotonic()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # One node starts its own quorum; the nodes of the cluster name theirs, static, in
+        # controller.quorum.voters, which the format reads from server.properties.
+        quorum = ["--standalone"] if self.node is None else []
         scram: list[str] = []
         material = broker_security.load(self.security_dir) if self.secured else None
         for name, password in sorted(material.users.items()) if material else ():
             scram += ["--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]"]
         result = self._run(
             [java, "-cp", classpath, STORAGE_TOOL, "format",
-             "-t", cluster_id, "-c", str(self.properties_path), "--standalone", *scram],
+             "-t", cluster_id, "-c", str(self.properties_path), *quorum, *scram],
             timeout=120,
             what="StorageTool format",
         )  # fmt: skip
@@ -484,11 +540,21 @@ class LocalBroker(LocalService):
         except FileNotFoundError as exc:
             raise BrokerError(f"{exc.filename} is missing from the checkout") from exc
         listener = "CLIENT" if material else "PLAINTEXT"
+        if self.node is None:
+            node_id, replicas = 1, 1
+            quorum = f"controller.quorum.bootstrap.servers={host}:{self.controller_port}"
+        else:
+            node_id, replicas = self.node.node_id, self.node.size
+            quorum = f"controller.quorum.voters={self.node.voters}"
         try:
             rendered = template.substitute(
+                node_id=node_id,
+                quorum=quorum,
+                internal_replicas=replicas,
+                internal_min_isr=min(2, replicas),
                 host=host,
                 port=port,
-                controller_port=self.settings.kafka_controller_port,
+                controller_port=self.controller_port,
                 data_dir=self.data_dir,
                 client_listener=listener,
                 protocol_map=(
@@ -515,14 +581,14 @@ class LocalBroker(LocalService):
                 )
         except (KeyError, ValueError) as exc:
             raise BrokerError(f"a broker template has an unknown placeholder: {exc}") from exc
-        self.kafka_dir.mkdir(parents=True, exist_ok=True)
+        self.node_dir.mkdir(parents=True, exist_ok=True)
         _write_if_changed(self.properties_path, rendered, private=True)
         _write_if_changed(self.log4j_path, log4j)
 
     # -- start and wait ------------------------------------------------------------------
 
     def _start_command(self, java: str) -> list[str]:
-        heap = self.settings.kafka_heap.strip()
+        heap = (self.node.heap if self.node is not None else self.settings.kafka_heap).strip()
         if not _HEAP.match(heap):
             raise ConfigurationError(
                 f"IMPACT_KAFKA_HEAP={heap!r} is not a JVM size such as 1g or 512m"
@@ -572,7 +638,7 @@ class LocalBroker(LocalService):
                     self._wait_gone(pid, 10)
                     self.pid_path.unlink(missing_ok=True)
                     raise BrokerError(
-                        f"The Kafka broker did not answer on {host}:{port} in time; stopped it "
+                        f"The {self._title} did not answer on {host}:{port} in time; stopped it "
                         f"(pid {pid}). Raise the timeout on a slow machine.\n{tail}"
                     )
                 raise BrokerError(
@@ -617,7 +683,7 @@ class LocalBroker(LocalService):
 
     @property
     def _home(self) -> Path:
-        return self.kafka_dir
+        return self.node_dir
 
     @property
     def _log_files(self) -> tuple[Path, ...]:
@@ -637,7 +703,7 @@ class LocalBroker(LocalService):
     # -- checks --------------------------------------------------------------------------
 
     def _local_endpoint(self) -> tuple[str, int]:
-        host, port = self.settings.broker_ports()
+        host, port = self._endpoint()
         if not self.is_local:
             raise BrokerError(
                 f"KAFKA_BOOTSTRAP_SERVERS={self.settings.kafka_bootstrap_servers!r} is not this "
@@ -651,7 +717,7 @@ class LocalBroker(LocalService):
                 f"KAFKA_SECURITY_PROTOCOL={self.settings.kafka_security_protocol} is for a remote "
                 "cluster: unset it"
             )
-        if port == self.settings.kafka_controller_port:
+        if port == self.controller_port:
             raise ConfigurationError(
                 f"The broker port and IMPACT_KAFKA_CONTROLLER_PORT are both {port}; pick two"
             )
@@ -686,13 +752,22 @@ class LocalBroker(LocalService):
         return java
 
     def _check_port_free(self, host: str, port: int, role: str) -> None:
+        if self.node is not None:
+            where = (
+                "give the cluster other ports with KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port>,"
+                "127.0.0.1:<port>,... and IMPACT_KAFKA_CONTROLLER_PORT=<first port>"
+            )
+        else:
+            where = (
+                "give this broker other ports with KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port> and "
+                "IMPACT_KAFKA_CONTROLLER_PORT=<port>"
+            )
         self._ensure_port_free(
             host,
             port,
             lambda owner: (
                 f"Port {port} on {host} (the {role} listener) is already in use by {owner}. "
-                "Stop that process, or give this broker other ports with "
-                "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port> and IMPACT_KAFKA_CONTROLLER_PORT=<port>."
+                f"Stop that process, or {where}."
             ),
         )
 

@@ -39,8 +39,9 @@ class LocalService(ABC):
 
     # The error every failure is raised as, so callers can catch one service's errors.
     _error: ClassVar[type[InfrastructureError]]
-    # The service as messages name it: "Stopping {_title} (pid 1) ...".
-    _title: ClassVar[str]
+    # The service as messages name it: "Stopping {_title} (pid 1) ..."; an instance may name
+    # itself more precisely (a node of the local Kafka cluster).
+    _title: str
     # Sent in turn until the process is gone: the first gets ``down(timeout)``, the rest 10 s.
     _stop_signals: ClassVar[tuple[signal.Signals, ...]] = (signal.SIGTERM, signal.SIGKILL)
     _poll_seconds: ClassVar[float] = 0.1

@@ -105,18 +105,27 @@ def status_command(manager: Callable[[], ServiceManager], summary: str) -> Calla
     """A ``status`` command whose help is ``summary`` and the exit codes it sets."""
 
     def status(as_json: JsonFlag = False) -> None:
-        with reported():
-            current = manager().status()
-        if as_json:
-            typer.echo(json.dumps(current.to_dict()))
-        else:
-            console().print(current.describe())
-        if current.answering:
-            raise typer.Exit(0)
-        raise typer.Exit(EXIT_NOT_RUNNING if not current.running else EXIT_NOT_ANSWERING)
+        run_status(manager, as_json)
 
-    status.__doc__ = (
+    status.__doc__ = status_help(summary)
+    return status
+
+
+def status_help(summary: str) -> str:
+    return (
         f"{summary}\n\n"
         "Exit 0 when it answers, 3 when not running, 1 when it runs but does not answer."
     )
-    return status
+
+
+def run_status(manager: Callable[[], ServiceManager], as_json: bool) -> None:
+    """Print the status and exit as ``status_help`` says."""
+    with reported():
+        current = manager().status()
+    if as_json:
+        typer.echo(json.dumps(current.to_dict()))
+    else:
+        console().print(current.describe())
+    if current.answering:
+        raise typer.Exit(0)
+    raise typer.Exit(EXIT_NOT_RUNNING if not current.running else EXIT_NOT_ANSWERING)

@@ -11,6 +11,12 @@ How exactly-once holds, with no second store for the position:
   are byte for byte what it would write from the store. A batch either committed (with
   its checkpoint) or not (and is sent again), so nothing is lost and nothing doubled;
   a record someone else wrote is reported as foreign and never moves the position.
+* A batch is committed only once every one of its records is acknowledged by its
+  partition's in-sync replicas (acks=all): kafka-python would otherwise commit a
+  transaction a record of which failed (its partition's leader killed mid-send), and the
+  position would move past records the log never got. A record not acknowledged in
+  ``RECORD_ACK_SECONDS`` stops the producer; the relay starts again from what it can vouch
+  for (tests/integration/test_cluster.py kills a leader of a three-node cluster for this).
 * Records are keyed by aggregate id, so each aggregate's events stay in order in
   one partition.
 * Envelopes on ``impact.events`` are links of a hash chain in notification-id order,
@@ -155,6 +161,11 @@ def rejections_route(topics: Topics, options: RelayOptions) -> Route:
     )
 
 
+RECORD_ACK_SECONDS = 30.0
+"""How long a batch's records may take to be acknowledged (acks=all) before the relay gives
+up on its producer and starts again from what the log holds."""
+
+
 class Relay:
     """Publishes stored domain events to a topic (``impact.events`` by default), once, in order."""
 
@@ -223,8 +234,12 @@ class Relay:
 
     def close(self) -> None:
         producer, self._producer = getattr(self, "_producer", None), None
-        if producer is not None:
+        if producer is None:
+            return
+        try:
             producer.close(timeout=5)
+        except Exception:  # records it could not deliver; its transaction is fenced later
+            log.warning("closing the relay's producer failed", exc_info=True)
 
     def publish_available(self, on_batch: Callable[[RelayStats], None] | None = None) -> int:
         """Publish everything stored after the position; return how many were published."""
@@ -245,27 +260,46 @@ class Relay:
         with kafka_errors(f"publishing notifications {page[0].id}..{page[-1].id} to {route.topic}"):
             producer.begin_transaction()
             head = self._head
+            sent = []
+            acknowledged = True
             try:
                 for notification in page:
                     event = self.ledger.mapper.to_domain_event(notification)
                     (key, value, headers), head = route.to_record(notification, event, head)
-                    producer.send(
-                        route.topic,
-                        key=key,
-                        value=value,
-                        headers=[(NOTIFICATION_HEADER, str(notification.id).encode()), *headers],
+                    sent.append(
+                        producer.send(
+                            route.topic,
+                            key=key,
+                            value=value,
+                            headers=[
+                                (NOTIFICATION_HEADER, str(notification.id).encode()),
+                                *headers,
+                            ],
+                        )
                     )
                 if route.checkpoints_topic and self._signer is not None:
                     checkpoint = self._signer.sign_checkpoint(route.topic, page[-1].id, head)
-                    producer.send(
-                        route.checkpoints_topic,
-                        key=route.topic.encode(),
-                        value=checkpoint.to_bytes(),
-                        headers=[(NOTIFICATION_HEADER, str(page[-1].id).encode())],
+                    sent.append(
+                        producer.send(
+                            route.checkpoints_topic,
+                            key=route.topic.encode(),
+                            value=checkpoint.to_bytes(),
+                            headers=[(NOTIFICATION_HEADER, str(page[-1].id).encode())],
+                        )
                     )
+                # Every record acknowledged before the commit: kafka-python commits a
+                # transaction even when a record of it failed (its partition's leader died
+                # mid-send), and the commit would vouch for records the log never got. A
+                # record that is not acknowledged in time stops this producer: aborting
+                # would wait on it too; the next producer's start fences the transaction.
+                acknowledged = False
+                for record in sent:
+                    record.get(timeout=RECORD_ACK_SECONDS)
+                acknowledged = True
                 producer.commit_transaction()
             except BaseException:
-                _abort_quietly(producer)
+                if acknowledged:
+                    _abort_quietly(producer)
                 raise
         self._head = head
         self._position = page[-1].id

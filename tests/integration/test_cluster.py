@@ -1,0 +1,264 @@
+"""A three-node cluster loses the leader of the events topic's busiest partition mid-relay.
+
+The cluster (``impact_dev.cluster``) runs on free ports from a state folder of its own. The
+ledger creates its topics there at replication factor 3 (``min.insync.replicas=2``), the
+relay publishes what the ledger stored while a loader reads, and the node leading the
+busiest partition of the events topic is killed with SIGKILL part-way. Then:
+
+- another node leads that partition;
+- the relay finishes by itself, nobody restarting it, and every stored event is on the topic
+  once, in order per aggregate; the loader holds every record once;
+- the killed node, started again, is back in the in-sync replicas of every partition.
+
+``make cluster-trials`` runs it (``pytest -m cluster``); ``make test`` leaves it out.
+"""
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from impact.bootstrap import build_ledger
+from impact.ingest.relay import highest_published
+from impact.kafka import TopicReader, ensure_topics
+from impact.settings import Settings
+from impact_dev.broker import LocalBroker
+from impact_dev.cluster import LocalCluster
+from tests import commands as cmd
+from tests.integration.conftest import free_port, process_environment
+from tests.integration.kafka_reading import read_records
+from tests.integration.slice import record_programmes
+from tests.integration.test_relay import assert_exactly_once_and_contiguous
+
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+
+IMPACT = str(Path(sys.executable).parent / "impact")
+PROGRAMMES = 1000  # two events each: long enough a relay to kill a leader in its middle
+RELAY_BATCH = "20"
+
+
+def free_consecutive_ports(count: int, taken: set[int]) -> int:
+    """The first of ``count`` consecutive ports that can be listened on now."""
+    for _ in range(100):
+        first = free_port()
+        ports = range(first, first + count)
+        if taken.isdisjoint(ports) and all(_bindable(port) for port in ports):
+            return first
+    raise AssertionError(f"no {count} consecutive free ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> float:
+    """Seconds until ``predicate()`` holds; a predicate that raises (a node away) is asked again."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if predicate():
+                return time.monotonic() - started
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """The cluster, its jars linked from the local broker's (``make setup`` fetched them)."""
+    clients: list[int] = []
+    while len(clients) < 3:
+        port = free_port()
+        if port not in clients:
+            clients.append(port)
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("cluster-state"),
+        kafka_bootstrap_servers=",".join(f"127.0.0.1:{port}" for port in clients),
+        kafka_controller_port=free_consecutive_ports(3, set(clients)),
+    )
+    local = LocalCluster(settings)
+    local.fetch(libs_from=LocalBroker(Settings()).libs_dir)
+    started = time.monotonic()
+    try:
+        status = local.up(timeout=240)
+        print(f"cluster of 3 nodes answering in {time.monotonic() - started:.1f} s")
+        assert status.answering and status.quorum is not None
+        assert {voter.node_id for voter in status.quorum.voters} == {1, 2, 3}
+        yield local
+    finally:
+        local.down()
+
+
+def ledger_settings(cluster: LocalCluster, state: Path) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return Settings(
+        state_dir=state,
+        kafka_bootstrap_servers=cluster.bootstrap,
+        kafka_credentials=cluster.settings.kafka_credentials_dir,
+        replication_factor=3,
+        events_topic=f"cluster.events.{tag}",
+        submissions_topic=f"cluster.submissions.{tag}",
+        rejections_topic=f"cluster.rejected.{tag}",
+        relay_transactional_id=f"cluster-relay-{tag}",
+    )
+
+
+def published_ids(settings: Settings, isolation: str) -> set[int]:
+    """The notification ids on the events topic, read committed or not."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from impact.contract.events import NOTIFICATION_HEADER
+    from impact.kafka import client_config
+
+    consumer = KafkaConsumer(
+        **client_config(settings.kafka), isolation_level=isolation, enable_auto_commit=False
+    )
+    try:
+        partitions = [
+            TopicPartition(settings.events_topic, p)
+            for p in consumer.partitions_for_topic(settings.events_topic) or ()
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        ids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            assert time.monotonic() < deadline, "reading the events topic took over 60 s"
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    headers = dict(record.headers or [])
+                    if NOTIFICATION_HEADER in headers:
+                        ids.add(int(headers[NOTIFICATION_HEADER]))
+        return ids
+    finally:
+        consumer.close()
+
+
+def end_offsets(settings: Settings) -> dict[int, int]:
+    """The end offset of each partition of the events topic."""
+    with TopicReader(settings.kafka, settings.events_topic, "cluster-test") as reader:
+        ends = reader.end_offsets(reader.partitions())
+    return {int(partition): int(end) for partition, end in ends.items()}
+
+
+def test_the_cluster_keeps_the_log_whole_when_the_busiest_leader_is_killed(cluster, tmp_path):
+    settings = ledger_settings(cluster, tmp_path / "state")
+    ensure_topics(settings.kafka, settings.topics, settings.relay_transactional_id)
+    for partition in cluster.partitions(settings.events_topic):
+        assert sorted(partition.replicas) == [1, 2, 3]
+
+    ledger = build_ledger(settings)
+    ledger.handle(cmd.found())
+    record_programmes(ledger, PROGRAMMES)
+    total = ledger.max_notification_id()
+    env = process_environment(
+        settings,
+        IMPACT_REPLICATION_FACTOR="3",
+        IMPACT_RELAY_BATCH_SIZE=RELAY_BATCH,
+        IMPACT_KAFKA_PATIENCE="120",
+    )
+    status = tmp_path / "loaded.json"
+    loader = [sys.executable, "-m", "tests.integration.loader_process", "load", str(status), "50"]
+    relay_started = time.monotonic()
+    relay_log = tmp_path / "relay.log"
+    relay = subprocess.Popen(
+        [IMPACT, "relay", "--until-idle"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=relay_log.open("wb"),
+    )
+    loading = subprocess.Popen(loader, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(
+            lambda: highest_published(settings.kafka, settings.events_topic) >= total // 5,
+            120,
+            "the relay to publish a fifth of the events",
+        )
+        ends = end_offsets(settings)
+        partition = max(ends, key=lambda p: ends[p])
+        leaders = {p.partition: p.leader for p in cluster.partitions(settings.events_topic)}
+        killed = leaders[partition]
+        before_kill = highest_published(settings.kafka, settings.events_topic)
+        rate = before_kill / (time.monotonic() - relay_started)
+        # Measured before the kill: right after it, a client may still try the dead node.
+        at_kill = end_offsets(settings)[partition]
+        assert before_kill < total, "the relay finished before the kill; the trial proves nothing"
+        cluster.kill(killed)
+        killed_at = time.monotonic()
+
+        def new_leader() -> bool:
+            now = {p.partition: p.leader for p in cluster.partitions(settings.events_topic)}
+            return now[partition] not in (killed, -1)
+
+        took_over = wait_for(new_leader, 120, f"a new leader of partition {partition}")
+        stall = took_over + wait_for(
+            lambda: end_offsets(settings)[partition] > at_kill,
+            180,
+            f"the relay to publish to partition {partition} again",
+        )
+        relay.wait(timeout=300)
+        assert relay.returncode == 0, relay_log.read_text()[-3000:]
+        finished = time.monotonic() - killed_at
+        print(
+            f"killed node {killed} (leader of partition {partition}, offset {at_kill}) with "
+            f"{total} events to publish; new leader after {took_over:.1f} s, the relay wrote to "
+            f"the partition again after {stall:.1f} s, finished {finished:.1f} s after the "
+            f"kill ({(total - before_kill) / rate:.1f} s at its rate before, {rate:.0f} events/s)"
+        )
+    finally:
+        for process in (relay, loading):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    missing = sorted(set(range(1, total + 1)) - published_ids(settings, "read_committed"))
+    if missing:
+        aborted = sorted(set(missing) & published_ids(settings, "read_uncommitted"))
+        pytest.fail(
+            f"{len(missing)} stored events are not on the topic ({missing[0]}..{missing[-1]}); "
+            f"{len(aborted)} of them were written in a transaction that did not commit, though "
+            f"the relay went on past them. The relay's log ends:\n"
+            + "\n".join(relay_log.read_text().splitlines()[-40:])
+        )
+    assert_exactly_once_and_contiguous(ledger, settings)
+
+    # The loader may have caught up and stopped during the stall: a second run completes it.
+    subprocess.run(loader, env=env, capture_output=True, timeout=300, check=True)
+    check = tmp_path / "check.json"
+    subprocess.run(
+        [sys.executable, "-m", "tests.integration.loader_process", "check", str(check)],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    held = orjson.loads(check.read_bytes())
+    records = read_records(settings, settings.events_topic)
+    assert held["rows"] == [len(records), len(records)] == [total, total]
+
+    restarted = time.monotonic()
+    cluster.restart(killed, timeout=120)
+    back = wait_for(
+        lambda: all(
+            killed in p.isr and len(p.isr) == 3 for p in cluster.partitions(settings.events_topic)
+        ),
+        180,
+        f"node {killed} back in the in-sync replicas",
+    )
+    wait_for(lambda: not cluster.status().under_replicated, 180, "no partition short of a replica")
+    print(
+        f"node {killed} answering again and in sync after {time.monotonic() - restarted:.1f} s "
+        f"({back:.1f} s after it answered)"
+    )
