@@ -67,6 +67,15 @@ def dagster_ui(env: dict[str, str], home: Path, daemon: bool = False) -> Iterato
     prepare_home(home)
     port = free_port()
     if daemon:
+        # Both would create the home's storage at once on their first start, and one of them
+        # fails on the other's tables: operators make it first, as here.
+        subprocess.run(
+            [DAGSTER, "instance", "migrate"],
+            env={**env, "DAGSTER_HOME": str(home)},
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
         servers = [
             _start([str(BIN / "dagster-webserver"), "-m", MODULE, "-p", str(port)], env, home),
             _start([str(BIN / "dagster-daemon"), "run", "-m", MODULE], env, home),
