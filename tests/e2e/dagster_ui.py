@@ -1,5 +1,6 @@
 """The Dagster UI (``dagster dev``) started as an operator starts it, and asked over GraphQL."""
 
+import contextlib
 import json
 import os
 import signal
@@ -49,11 +50,17 @@ def _start(args: list[str], env: dict[str, str], home: Path) -> subprocess.Popen
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
+    """Stop its process group (what it started too), unless that has exited already."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        server.wait(timeout=10)
+        return
     try:
         server.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
 
 
