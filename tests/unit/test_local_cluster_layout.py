@@ -51,7 +51,12 @@ def test_the_internal_topics_have_a_replica_on_every_node_and_two_in_sync(tmp_pa
 
 
 def test_the_single_broker_keeps_its_own_quorum_of_one_and_single_replicas(tmp_path):
-    single = properties(LocalBroker(Settings(state_dir=tmp_path)))
+    settings = Settings(
+        state_dir=tmp_path,
+        kafka_bootstrap_servers="127.0.0.1:9092",
+        kafka_controller_port=9093,  # whatever the environment says
+    )
+    single = properties(LocalBroker(settings))
     assert single["node.id"] == "1"
     assert single["controller.quorum.bootstrap.servers"] == "127.0.0.1:9093"
     assert single["offsets.topic.replication.factor"] == "1"
