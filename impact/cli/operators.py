@@ -74,13 +74,49 @@ def relay(
     )
 
 
-def load() -> None:
+def load(
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep loading the events topic as it grows (the loader alone: no relay, no "
+            "Dagster run); the embedded ClickHouse stays open in this process meanwhile.",
+        ),
+    ] = False,
+) -> None:
     """Run the load job in-process: relay, load into ClickHouse, refresh projections."""
+    if follow:
+        _follow()
+        return
     from impact.orchestration.run import materialized, run_load
 
     with bootstrap() as platform:
         meta = materialized(run_load(platform.settings), "raw_events")
     out.print(f"loaded {meta['loaded']} records; ClickHouse holds {meta['distinct_events']} events")
+
+
+def _follow() -> None:
+    """The loader kept running, as a process of its own beside the relay and the ingest: each
+    stored batch is said on standard error ("loaded N records", counting from this process's
+    start), a Kafka outage is waited out for ``LONG_RUNNING_PATIENCE`` seconds, and each start
+    again resumes from what ClickHouse holds."""
+    with bootstrap() as platform:
+        earlier = 0  # what the starts before this one loaded
+
+        def once() -> None:
+            nonlocal earlier
+            loader = platform.loader()
+            try:
+                loader.run(
+                    until_idle=False,
+                    on_batch=lambda s: err.print(
+                        f"loaded {earlier + s.loaded} records", markup=False
+                    ),
+                )
+            finally:
+                earlier += loader.stats.loaded
+
+        keep_publishing(once, "the loader", platform.settings, until_idle=False)
 
 
 def demo(

@@ -5,6 +5,7 @@ kafka-python's exceptions become ``LogError`` at this boundary (``kafka_errors``
 """
 
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,10 +45,14 @@ def client_config(kafka: KafkaConnection) -> dict[str, Any]:
 
 @contextmanager
 def kafka_errors(what: str) -> Iterator[None]:
-    """Translate kafka-python's errors into LogError, saying what was being done."""
+    """Translate kafka-python's errors into LogError, saying what was being done.
+
+    A connection a broker drops mid-request (it died, or restarts) can also surface from
+    the client's network layer as a plain ``ConnectionError`` or ``ssl.SSLError``: those
+    are Kafka failures too, which the long-running services wait out like any other."""
     try:
         yield
-    except KafkaError as exc:
+    except (KafkaError, ConnectionError, ssl.SSLError) as exc:
         raise LogError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 

@@ -8,9 +8,11 @@ so isolation comes from names: a fresh events topic, transactional id and databa
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +22,9 @@ from impact.projections.store import ProjectionStore
 from impact.settings import Settings
 from impact_dev.broker import LocalBroker
 from tests import commands as cmd
+
+if TYPE_CHECKING:
+    from impact_dev.cluster import LocalCluster
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +77,36 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"]:
+    """A three-node Kafka cluster of the session's own on free ports, its jars linked from the
+    local broker's (``make setup`` fetched them); ``make cluster-trials`` runs its tests."""
+    from impact_dev.cluster import LocalCluster
+    from tests.integration.cluster_support import free_consecutive_ports
+
+    clients: list[int] = []
+    while len(clients) < 3:
+        port = free_port()
+        if port not in clients:
+            clients.append(port)
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("cluster-state"),
+        kafka_bootstrap_servers=",".join(f"127.0.0.1:{port}" for port in clients),
+        kafka_controller_port=free_consecutive_ports(3, set(clients)),
+    )
+    local = LocalCluster(settings)
+    local.fetch(libs_from=LocalBroker(Settings()).libs_dir)
+    started = time.monotonic()
+    try:
+        status = local.up(timeout=240)
+        print(f"cluster of 3 nodes answering in {time.monotonic() - started:.1f} s")
+        assert status.answering and status.quorum is not None
+        assert {voter.node_id for voter in status.quorum.voters} == {1, 2, 3}
+        yield local
+    finally:
+        local.down()
 
 
 @pytest.fixture(scope="module")

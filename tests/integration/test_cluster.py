@@ -13,12 +13,9 @@ busiest partition of the events topic is killed with SIGKILL part-way. Then:
 ``make cluster-trials`` runs it (``pytest -m cluster``); ``make test`` leaves it out.
 """
 
-import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -26,12 +23,15 @@ import pytest
 
 from impact.bootstrap import build_ledger
 from impact.ingest.relay import highest_published
-from impact.kafka import TopicReader, ensure_topics
-from impact.settings import Settings
-from impact_dev.broker import LocalBroker
-from impact_dev.cluster import LocalCluster
+from impact.kafka import ensure_topics
 from tests import commands as cmd
-from tests.integration.conftest import free_port, process_environment
+from tests.integration.cluster_support import (
+    end_offsets,
+    ledger_settings,
+    published_ids,
+    wait_for,
+)
+from tests.integration.conftest import process_environment
 from tests.integration.kafka_reading import read_records
 from tests.integration.slice import record_programmes
 from tests.integration.test_relay import assert_exactly_once_and_contiguous
@@ -41,117 +41,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 IMPACT = str(Path(sys.executable).parent / "impact")
 PROGRAMMES = 1000  # two events each: long enough a relay to kill a leader in its middle
 RELAY_BATCH = "20"
-
-
-def free_consecutive_ports(count: int, taken: set[int]) -> int:
-    """The first of ``count`` consecutive ports that can be listened on now."""
-    for _ in range(100):
-        first = free_port()
-        ports = range(first, first + count)
-        if taken.isdisjoint(ports) and all(_bindable(port) for port in ports):
-            return first
-    raise AssertionError(f"no {count} consecutive free ports")
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> float:
-    """Seconds until ``predicate()`` holds; a predicate that raises (a node away) is asked again."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            if predicate():
-                return time.monotonic() - started
-        except Exception:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """The cluster, its jars linked from the local broker's (``make setup`` fetched them)."""
-    clients: list[int] = []
-    while len(clients) < 3:
-        port = free_port()
-        if port not in clients:
-            clients.append(port)
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("cluster-state"),
-        kafka_bootstrap_servers=",".join(f"127.0.0.1:{port}" for port in clients),
-        kafka_controller_port=free_consecutive_ports(3, set(clients)),
-    )
-    local = LocalCluster(settings)
-    local.fetch(libs_from=LocalBroker(Settings()).libs_dir)
-    started = time.monotonic()
-    try:
-        status = local.up(timeout=240)
-        print(f"cluster of 3 nodes answering in {time.monotonic() - started:.1f} s")
-        assert status.answering and status.quorum is not None
-        assert {voter.node_id for voter in status.quorum.voters} == {1, 2, 3}
-        yield local
-    finally:
-        local.down()
-
-
-def ledger_settings(cluster: LocalCluster, state: Path) -> Settings:
-    tag = uuid.uuid4().hex[:8]
-    return Settings(
-        state_dir=state,
-        kafka_bootstrap_servers=cluster.bootstrap,
-        kafka_credentials=cluster.settings.kafka_credentials_dir,
-        replication_factor=3,
-        events_topic=f"cluster.events.{tag}",
-        submissions_topic=f"cluster.submissions.{tag}",
-        rejections_topic=f"cluster.rejected.{tag}",
-        relay_transactional_id=f"cluster-relay-{tag}",
-    )
-
-
-def published_ids(settings: Settings, isolation: str) -> set[int]:
-    """The notification ids on the events topic, read committed or not."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    from impact.contract.events import NOTIFICATION_HEADER
-    from impact.kafka import client_config
-
-    consumer = KafkaConsumer(
-        **client_config(settings.kafka), isolation_level=isolation, enable_auto_commit=False
-    )
-    try:
-        partitions = [
-            TopicPartition(settings.events_topic, p)
-            for p in consumer.partitions_for_topic(settings.events_topic) or ()
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        ids: set[int] = set()
-        deadline = time.monotonic() + 60
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            assert time.monotonic() < deadline, "reading the events topic took over 60 s"
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    headers = dict(record.headers or [])
-                    if NOTIFICATION_HEADER in headers:
-                        ids.add(int(headers[NOTIFICATION_HEADER]))
-        return ids
-    finally:
-        consumer.close()
-
-
-def end_offsets(settings: Settings) -> dict[int, int]:
-    """The end offset of each partition of the events topic."""
-    with TopicReader(settings.kafka, settings.events_topic, "cluster-test") as reader:
-        ends = reader.end_offsets(reader.partitions())
-    return {int(partition): int(end) for partition, end in ends.items()}
 
 
 def test_the_cluster_keeps_the_log_whole_when_the_busiest_leader_is_killed(cluster, tmp_path):

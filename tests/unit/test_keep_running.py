@@ -34,3 +34,36 @@ def test_other_errors_are_not_retried():
 
     with pytest.raises(ValueError):
         keep_running(work, "test", sleep=lambda _: None)
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError(32, "Broken pipe")],
+)
+def test_a_connection_a_dying_broker_drops_is_a_kafka_failure_waited_out(dropped):
+    """kafka-python's network layer can let a reset connection escape as a plain OSError
+    (a node killed mid-request, over TLS): it is a Kafka failure, started again like one."""
+    from impact.kafka.clients import kafka_errors
+
+    attempts = []
+
+    def work():
+        attempts.append(1)
+        if len(attempts) == 1:
+            with kafka_errors("reading the end of the checkpoints"):
+                raise dropped
+        return "done"
+
+    assert keep_running(work, "test", sleep=lambda _: None) == "done"
+    with (
+        pytest.raises(LogError, match="reading the end of the checkpoints: "),
+        kafka_errors("reading the end of the checkpoints"),
+    ):
+        raise dropped
+
+
+def test_a_file_error_under_kafka_errors_is_not_taken_for_a_kafka_failure():
+    from impact.kafka.clients import kafka_errors
+
+    with pytest.raises(FileNotFoundError), kafka_errors("reading"):
+        raise FileNotFoundError("no such file")

@@ -199,7 +199,11 @@ def bench(
             help="'local': the environment's broker (the local one is secured: SASL SCRAM over "
             "TLS, ACLs); 'plaintext': a PLAINTEXT broker of the bench's own on "
             "IMPACT_BENCH_PLAINTEXT_PORT (default 19092) and the next port, to measure what "
-            "security costs against the same figures on 'local'."
+            "security costs against the same figures on 'local'; 'cluster': a three-node "
+            "cluster of the bench's own (secured, topics at three replicas, acks=all) on "
+            "IMPACT_BENCH_CLUSTER_PORT (default 29092) and the next two ports, controllers "
+            "100 ports above. A list (local,cluster) measures each in turn in this run and "
+            "compares them."
         ),
     ] = "local",
 ) -> None:
@@ -222,11 +226,59 @@ def bench(
         ) from None
     if not scales or min(scales) < 1:
         raise typer.BadParameter("--review-scales: each scale is 1 or more")
-    if broker not in ("local", "plaintext"):
-        raise typer.BadParameter(f"--broker {broker!r}: local or plaintext")
+    brokers = [b.strip() for b in broker.split(",") if b.strip()]
+    if not brokers or set(brokers) - set(BROKERS) or len(set(brokers)) != len(brokers):
+        raise typer.BadParameter(
+            f"--broker {broker!r}: one or more of {', '.join(BROKERS)}, each once"
+        )
     folder = out or Settings().state_dir / "bench" / "out"
-    if broker == "plaintext":
-        use_plaintext_broker(lambda text: Console(stderr=True).print(text, markup=False))
+    err = Console(stderr=True)
+    environment = dict(os.environ)
+    results: list[tuple[str, dict[str, Any]]] = []
+    for name in brokers:
+        os.environ.clear()
+        os.environ.update(environment)
+        try:
+            BROKERS[name](lambda text: err.print(text, markup=False, highlight=False))
+            result = _bench_once(
+                folder / name if len(brokers) > 1 else folder,
+                figures,
+                events,
+                runs,
+                submissions,
+                latency_samples,
+                latency_rate,
+                keep_topics,
+                scales,
+                profile,
+                prepare_only,
+                as_json,
+            )
+        finally:
+            os.environ.clear()
+            os.environ.update(environment)
+        if result is not None:
+            results.append((name, result))
+    if len(results) > 1 and not as_json:
+        console = Console() if Console().is_terminal else Console(width=220)
+        console.print(comparison(results))
+
+
+def _bench_once(
+    folder: Path,
+    figures: tuple[str, ...],
+    events: int,
+    runs: int,
+    submissions: int | None,
+    latency_samples: int,
+    latency_rate: float,
+    keep_topics: bool,
+    scales: tuple[int, ...],
+    profile: Path | None,
+    prepare_only: bool,
+    as_json: bool,
+) -> dict[str, Any] | None:
+    """One broker's bench: measured, written to ``folder`` and printed."""
     options = runner.Options(
         events=events,
         runs=runs,
@@ -248,7 +300,7 @@ def bench(
         err.print(
             "prepared: " + json.dumps(result["details"], default=str), markup=False, highlight=False
         )
-        return
+        return None
     written = runner.write_artifacts(result, folder)
     (folder / "bench-latest.md").write_text(markdown(result), encoding="utf-8")
     if as_json:
@@ -263,6 +315,68 @@ def bench(
         markup=False,
         highlight=False,
     )
+    return result
+
+
+def comparison(results: list[tuple[str, dict[str, Any]]]) -> Table:
+    """Each rate figure of ours and of its raw baseline on every broker measured, and the
+    ratio of each broker's to the first's."""
+    first = results[0][0]
+    out = Table(title="the same figures on each broker, this run", show_lines=True)
+    out.add_column("figure", overflow="fold")
+    for name, _ in results:
+        out.add_column(f"ours on {name}", overflow="fold")
+        out.add_column(f"raw baseline on {name}", overflow="fold")
+    for name, _ in results[1:]:
+        out.add_column(f"ours: {name} / {first}")
+    for row in results[0][1]["rows"]:
+        if row.get("latency") or row.get("timing") or row.get("unit") == "MiB":
+            continue
+        found = [
+            next((r for r in result["rows"] if r["figure"] == row["figure"]), None)
+            for _, result in results
+        ]
+        matches = [m for m in found if m is not None]
+        if len(matches) < len(found):
+            continue
+        medians = [((m.get("ours") or {}).get("rate") or {}).get("median") for m in matches]
+        cells = [row["figure"]]
+        for m in matches:
+            cells += [_rate(m.get("ours"), m.get("unit", "")), _rate(m.get("baseline"), "")]
+        for median in medians[1:]:
+            cells.append(f"{median / medians[0]:.2f}x" if median and medians[0] else "—")
+        out.add_row(*cells)
+    return out
+
+
+def use_cluster(say: Any) -> None:
+    """Point this process and its workers at a three-node cluster of the bench's own (started
+    if need be, secured like the local broker, its jars linked from the local broker's),
+    the ledger's topics at three replicas; the bench folder and its caches are kept."""
+    from impact_dev.broker import LocalBroker
+    from impact_dev.cluster import LocalCluster
+
+    base = Settings()
+    port = int(os.environ.get("IMPACT_BENCH_CLUSTER_PORT", "29092"))
+    state = bench_dir() / "cluster"
+    os.environ.update(
+        {
+            "IMPACT_BENCH_DIR": str(bench_dir()),
+            "IMPACT_STATE_DIR": str(state),
+            "KAFKA_BOOTSTRAP_SERVERS": ",".join(f"127.0.0.1:{port + i}" for i in range(3)),
+            "IMPACT_KAFKA_CONTROLLER_PORT": str(port + 100),
+            "IMPACT_KAFKA_CREDENTIALS": str(state / "kafka" / "security"),
+            "IMPACT_REPLICATION_FACTOR": "3",
+        }
+    )
+    cluster = LocalCluster(Settings())
+    cluster.fetch(libs_from=LocalBroker(base).libs_dir)
+    say(f"the bench runs against a three-node cluster on {cluster.bootstrap} ({state})")
+    cluster.up(timeout=240)
+
+
+def use_local_broker(say: Any) -> None:
+    """The environment's broker, as it is."""
 
 
 def use_plaintext_broker(say: Any) -> None:
@@ -289,6 +403,10 @@ def use_plaintext_broker(say: Any) -> None:
     local.fetch(libs_from=LocalBroker(base).libs_dir)
     say(f"the bench runs against a PLAINTEXT broker on 127.0.0.1:{port} ({state})")
     local.up()
+
+
+BROKERS = {"local": use_local_broker, "plaintext": use_plaintext_broker, "cluster": use_cluster}
+"""What ``--broker`` names: how each points this process (and its workers) at its broker."""
 
 
 def main() -> None:
