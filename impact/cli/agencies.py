@@ -238,6 +238,7 @@ def ingest(
             "the ingest",
             platform.settings,
             until_idle,
+            progress=lambda: (desk.stats.applied, desk.stats.rejected, desk.stats.skipped),
         )
     codes = ", ".join(f"{k} {v}" for k, v in sorted(stats.codes.items()))
     out.print(

@@ -26,16 +26,24 @@ UNTIL_IDLE_PATIENCE = 30.0
 LONG_RUNNING_PATIENCE = 120.0
 
 
-def keep_publishing(work: Callable[[], T], what: str, settings: Settings, until_idle: bool) -> T:
+def keep_publishing(
+    work: Callable[[], T],
+    what: str,
+    settings: Settings,
+    until_idle: bool,
+    progress: Callable[[], object] | None = None,
+) -> T:
     """``work`` run again after each Kafka failure, as ``keep_running`` does, for a bounded
-    time: then the error says what could not be reached, and the command exits 2."""
+    time of failures in a row (``progress``: how far the work has got, so a run that moved
+    it starts the count again): then the error says what could not be reached, and the
+    command exits 2."""
     from impact.kafka import keep_running
 
     patience = settings.kafka_patience or (
         UNTIL_IDLE_PATIENCE if until_idle else LONG_RUNNING_PATIENCE
     )
     try:
-        return keep_running(work, what, give_up_after=patience)
+        return keep_running(work, what, give_up_after=patience, progress=progress)
     except LogError as exc:
         raise InfrastructureError(
             f"{what} gave up after {patience:.0f} s of failures to reach Kafka at "
@@ -67,6 +75,7 @@ def relay(
             "the relay",
             platform.settings,
             until_idle,
+            progress=lambda: publisher.stats.published,
         )
     out.print(
         f"relay: {stats.published} events published after notification {stats.resumed_after}"
@@ -116,7 +125,9 @@ def _follow() -> None:
             finally:
                 earlier += loader.stats.loaded
 
-        keep_publishing(once, "the loader", platform.settings, until_idle=False)
+        keep_publishing(
+            once, "the loader", platform.settings, until_idle=False, progress=lambda: earlier
+        )
 
 
 def demo(

@@ -12,7 +12,13 @@ from pydantic import ValidationError
 from impact.canonical_json import canonical
 from impact.contract.submissions import MAX_SUBMISSION_BYTES, submission_adapter
 from impact.errors import SubmissionError
-from impact.kafka import SUBMISSIONS_MAX_BYTES, ensure_topics, kafka_errors, producer
+from impact.kafka import (
+    SUBMISSIONS_MAX_BYTES,
+    close_producer,
+    ensure_topics,
+    kafka_errors,
+    producer,
+)
 from impact.settings import KafkaConnection, Topics
 from impact.signing import AgencyKeyPair
 
@@ -111,4 +117,4 @@ class AgencyClient:
                     sent.append(Sent(label, metadata.partition, metadata.offset))
                 return sent
             finally:
-                sender.close(timeout=5)
+                close_producer(sender)

@@ -34,12 +34,20 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
+from kafka import KafkaProducer
 
 from impact.contract.chain import PlatformKey, chained
 from impact.contract.events import NOTIFICATION_HEADER, envelope_for, notification_id_in
 from impact.domain.submission import Rejection
 from impact.ingest.resume import Vouched
-from impact.kafka import TopicReader, ensure_topics, kafka_errors, transactional_producer
+from impact.kafka import (
+    TopicReader,
+    close_producer,
+    end_transaction,
+    ensure_topics,
+    kafka_errors,
+    transactional_producer,
+)
 from impact.ledger import Ledger
 from impact.settings import KafkaConnection, RelayOptions, Topics
 
@@ -237,8 +245,8 @@ class Relay:
         if producer is None:
             return
         try:
-            producer.close(timeout=5)
-        except Exception:  # records it could not deliver; its transaction is fenced later
+            close_producer(producer)  # records it could not deliver: fenced by the next one
+        except Exception:
             log.warning("closing the relay's producer failed", exc_info=True)
 
     def publish_available(self, on_batch: Callable[[RelayStats], None] | None = None) -> int:
@@ -261,7 +269,7 @@ class Relay:
             producer.begin_transaction()
             head = self._head
             sent = []
-            acknowledged = True
+            acknowledged, committing = True, False
             try:
                 for notification in page:
                     event = self.ledger.mapper.to_domain_event(notification)
@@ -296,9 +304,12 @@ class Relay:
                 for record in sent:
                     record.get(timeout=RECORD_ACK_SECONDS)
                 acknowledged = True
-                producer.commit_transaction()
+                committing = True
+                end_transaction(producer, commit=True)
             except BaseException:
-                if acknowledged:
+                # A commit that had no answer in time cannot be aborted either: the next
+                # producer's start fences this one and settles the transaction.
+                if acknowledged and not committing:
                     _abort_quietly(producer)
                 raise
         self._head = head
@@ -328,8 +339,8 @@ class Relay:
             self.close()
 
 
-def _abort_quietly(producer: object) -> None:
+def _abort_quietly(producer: KafkaProducer) -> None:
     try:
-        producer.abort_transaction()  # type: ignore[attr-defined]
+        end_transaction(producer, commit=False)
     except Exception:  # the original error matters more than a failed abort
         log.warning("aborting the relay transaction failed", exc_info=True)

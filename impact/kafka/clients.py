@@ -14,7 +14,12 @@ from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import AuthorizationError, KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    AuthorizationError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 
 from impact.errors import InfrastructureError, LogError
 from impact.settings import KafkaConnection, Topics
@@ -64,21 +69,29 @@ def keep_running(
     what: str,
     give_up_after: float = 120.0,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[], object] | None = None,
 ) -> T:
     """Run ``work``; when Kafka fails it, start it again after a pause.
 
     ``work`` must resume from positions kept with the data (the relay and the ingest
     do), so starting again neither loses nor repeats anything. An outage longer than
-    ``give_up_after`` seconds of consecutive failures is raised.
+    ``give_up_after`` seconds of consecutive failures is raised. ``progress`` says how far
+    the work has got (a count, say): a run that moved it ends the outage, so a service that
+    works between broker failures is never given up for the failures' sum (the cluster
+    campaign's relay was, after its eighth failover in ten minutes).
     """
     delay, failing_since = 0.5, None
     while True:
         started = time.monotonic()
+        before = progress() if progress else None
         try:
             return work()
         except LogError as exc:
             now = time.monotonic()
-            if failing_since is None or now - started > give_up_after:
+            moved = progress is not None and progress() != before
+            if moved:
+                delay = 0.5
+            if failing_since is None or moved or now - started > give_up_after:
                 failing_since = started
             if now - failing_since > give_up_after:
                 raise
@@ -316,6 +329,57 @@ def transactional_producer(kafka: KafkaConnection, transactional_id: str) -> Kaf
     with kafka_errors(what):
         started.init_transactions()
     return started
+
+
+TRANSACTION_END_SECONDS = 60.0
+"""How long committing or aborting a transaction may take before the producer is given up."""
+
+
+def end_transaction(
+    producer: KafkaProducer, commit: bool, seconds: float = TRANSACTION_END_SECONDS
+) -> None:
+    """Commit (or abort) the producer's open transaction, waiting at most ``seconds``.
+
+    kafka-python's ``commit_transaction()`` and ``abort_transaction()`` wait for the
+    coordinator's answer without a deadline; when the coordinator's node is killed at the
+    wrong moment the answer never comes and the process waits for ever (the cluster
+    campaign saw the relay and the ingest stop so, with nothing in their logs). Here the
+    same request is made and its result awaited with a deadline: past it the producer
+    must be closed; a new one with the same ``transactional.id`` fences it and completes
+    or aborts the transaction at the coordinator before it starts."""
+    manager = producer._transaction_manager  # the public call has no deadline
+    if manager is None:
+        raise KafkaError("the producer has no transactional.id")
+    result = manager.begin_commit() if commit else manager.begin_abort()
+    producer._sender.wakeup()  # as commit_transaction() does
+    if not result.wait(timeout_ms=seconds * 1000):
+        raise KafkaTimeoutError(
+            f"the transaction's {'commit' if commit else 'abort'} had no answer in {seconds:.0f} s"
+        )
+
+
+def close_producer(producer: KafkaProducer, timeout: float = 5.0) -> bool:
+    """Close ``producer``, giving what it still holds ``timeout`` seconds to be delivered;
+    return whether everything was.
+
+    kafka-python's ``close(timeout)`` raises when a record is still undelivered at the
+    deadline (its partition's leader died), before it stops the producer's network thread:
+    that thread then goes on retrying for the abandoned producer, one more each time a
+    service starts again after a broker failure. Here the thread is stopped anyway (its
+    undelivered records fail) and the producer closed."""
+    try:
+        producer.close(timeout=timeout)
+        return True
+    except KafkaError:
+        log.warning("a producer closed with records it could not deliver in %.0f s", timeout)
+    sender = producer._sender  # close() left it running
+    sender.force_close()
+    sender.join(timeout)
+    try:
+        producer.close(timeout=0)  # its records have failed: nothing left to wait on
+    except KafkaError:
+        log.warning("the producer's network thread did not stop", exc_info=True)
+    return False
 
 
 def committed_consumer(kafka: KafkaConnection, **overrides: Any) -> KafkaConsumer:

@@ -67,3 +67,34 @@ def test_a_file_error_under_kafka_errors_is_not_taken_for_a_kafka_failure():
 
     with pytest.raises(FileNotFoundError), kafka_errors("reading"):
         raise FileNotFoundError("no such file")
+
+
+def test_work_that_moves_between_failures_is_never_given_up_for_their_sum(monkeypatch):
+    """A relay that publishes between broker failures: each failure alone is short, their sum
+    is longer than the patience. Without the progress it would be given up."""
+    clock = [0.0]
+    done = []
+    pauses = []
+
+    def work():
+        clock[0] += 100.0  # each run works for 100 s, then a node dies under it
+        done.append(1)
+        if len(done) < 6:
+            raise LogError("a partition's leader died")
+        return "done"
+
+    def sleep(seconds):
+        pauses.append(seconds)
+
+    import impact.kafka.clients as clients
+
+    monkeypatch.setattr(clients.time, "monotonic", lambda: clock[0])
+    progress = len(done)
+    assert (
+        keep_running(work, "test", give_up_after=250.0, sleep=sleep, progress=lambda: len(done))
+        == "done"
+    )
+    assert len(done) > progress and pauses == [0.5] * 5, "each failure after progress is a first"
+    done.clear()
+    with pytest.raises(LogError):
+        keep_running(work, "test", give_up_after=250.0, sleep=sleep)
