@@ -33,7 +33,7 @@ XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist l
 LINT_PATHS := impact devtools/impact_dev tests
 RUFF_OUTPUT ?= concise
 
-.PHONY: setup install lock lint unit integration e2e up pg-up report-deps down pg-down test \
+.PHONY: setup install lock lint check unit integration e2e up pg-up report-deps down pg-down test \
 	demo bench ui trials slow kill-campaign cluster-trials cluster-campaign
 
 setup: install
@@ -71,6 +71,9 @@ lint: install
 	$(BIN)/ruff format --check --output-format $(RUFF_OUTPUT) $(LINT_PATHS) || rc=1; \
 	$(BIN)/mypy impact devtools/impact_dev || rc=1; \
 	exit $$rc
+
+# The fast loop before a commit: lint and the pure tests, no service started.
+check: lint unit
 
 # The pure tests: no broker, no PostgreSQL, no ClickHouse server; seconds.
 unit: install

@@ -304,6 +304,22 @@ class Campaign:
                 process.wait()
 
 
+def audit_verify(env: dict[str, str], attempts: int = 3) -> None:
+    """``impact audit verify`` clean. An auditor's command that could not read the cluster
+    (exit 2: once, right after a node's restart, reading the end offsets timed out after 30 s)
+    is run again, as its user would, and says so; a finding (exit 1) fails at once."""
+    for attempt in range(1, attempts + 1):
+        verified = subprocess.run(
+            [IMPACT, "audit", "verify"], env=env, capture_output=True, text=True, timeout=600
+        )
+        output = verified.stdout[-3000:] + verified.stderr[-3000:]
+        if verified.returncode != 2 or attempt == attempts:
+            assert verified.returncode == 0, output
+            return
+        print(f"audit verify could not read the cluster (attempt {attempt}): {output.strip()}")
+        time.sleep(10)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -411,10 +427,7 @@ def test_leaders_killed_while_the_relay_the_ingest_and_the_loader_run(
     )
     records = len(read_records(settings, settings.events_topic))
     assert orjson.loads(check.read_bytes())["rows"] == [records, records]
-    verified = subprocess.run(
-        [IMPACT, "audit", "verify"], env=campaign.env, capture_output=True, text=True, timeout=600
-    )
-    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
+    audit_verify(campaign.env)
     ledger.close()
 
     took = time.monotonic() - began
@@ -518,10 +531,7 @@ def test_a_rolling_restart_of_every_node_during_the_main_job(cluster, broker, tm
             demo.wait()
     took = time.monotonic() - began
     assert digest_of(log.read_text(errors="replace")) == digest_of(single.stdout)
-    verified = subprocess.run(
-        [IMPACT, "audit", "verify"], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
+    audit_verify(env)
     print(
         f"main job {'to ' + DEMO_UNTIL if DEMO_UNTIL else 'whole'} on the cluster: {took:.0f} s, "
         f"the three nodes restarted one by one within its first {rolled:.0f} s; inputs digest "
