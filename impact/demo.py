@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from impact.bootstrap import bootstrap, build_ledger
 from impact.domain.quarter import Quarter
 from impact.errors import DemoStateError
-from impact.kafka import delete_topics, ledger_topics
+from impact.kafka import delete_topics, keep_running, ledger_topics
 from impact.scenario.generator import Act, Scenario, build_scenario
 from impact.scenario.runner import RunReport, ScenarioRunner, progress_name
 from impact.settings import Settings
@@ -74,6 +74,10 @@ def wipe(settings: Settings) -> None:
     clickhouse = settings.clickhouse_dsn
     if clickhouse.startswith("chdb://"):
         shutil.rmtree(clickhouse[len("chdb://") :], ignore_errors=True)
+
+
+MAIN_JOB_PATIENCE = 120.0
+"""Seconds of Kafka failures in a row the main job waits out before it gives up (exit 2)."""
 
 
 def run_demo(
@@ -131,7 +135,23 @@ def run_demo(
 
     report = None
     if not done:
-        report = _play(scenario, settings, progress, played, out)
+
+        def where() -> int:
+            """How many acts the ledger says were played (kept with the data)."""
+            ledger = build_ledger(settings)
+            try:
+                return ledger.tracked_position(progress) or 0
+            finally:
+                ledger.close()
+
+        # A Kafka failure (a node of a cluster restarting under it) is waited out: the play
+        # starts again from the acts the ledger holds, as after a kill.
+        report = keep_running(
+            lambda: _play(scenario, settings, progress, where(), out),
+            "the main job",
+            give_up_after=settings.kafka_patience or MAIN_JOB_PATIENCE,
+            progress=where,
+        )
     reviews = [Quarter.parse(a.data["quarter"]) for a in acts if a.kind == "review"]
     _finish(settings, out, reviews[-1])
     return report
