@@ -147,7 +147,7 @@ def run_demo(
         # A Kafka failure (a node of a cluster restarting under it) is waited out: the play
         # starts again from the acts the ledger holds, as after a kill.
         report = keep_running(
-            lambda: _play(scenario, settings, progress, where(), out),
+            lambda: _play(scenario, settings, progress, out),
             "the main job",
             give_up_after=settings.kafka_patience or MAIN_JOB_PATIENCE,
             progress=where,
@@ -157,9 +157,8 @@ def run_demo(
     return report
 
 
-def _play(
-    scenario: Scenario, settings: Settings, progress: str, played: int, out: Console
-) -> RunReport:
+def _play(scenario: Scenario, settings: Settings, progress: str, out: Console) -> RunReport:
+    """Play the acts the ledger does not hold yet (it tracks how many were played)."""
     from impact.orchestration.run import partition_key_of, run_review
 
     def review(quarter: str) -> None:
@@ -171,7 +170,8 @@ def _play(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=out, transient=False) as bar:
+    with bootstrap(settings) as platform, Progress(*columns, console=out, transient=False) as bar:
+        played = platform.ledger.tracked_position(progress) or 0
         order = {act.seq: n for n, act in enumerate(scenario.acts, start=1)}
         task = bar.add_task("acts", total=len(scenario.acts), completed=played)
 
@@ -181,9 +181,8 @@ def _play(
                 # No live bar in a log: a line per quarterly step instead.
                 out.print(f"[{order[act.seq]}/{len(scenario.acts)}] {_describe(act)} done")
 
-        with bootstrap(settings) as platform:
-            runner = ScenarioRunner(scenario, platform, review, on_act=on_act, progress=progress)
-            report = runner.run()
+        runner = ScenarioRunner(scenario, platform, review, on_act=on_act, progress=progress)
+        report = runner.run()
     out.print(
         f"played {report.acts} acts: {report.submissions_sent} submissions sent, {report.applied} applied, "
         f"{report.rejected} rejected ({', '.join(f'{k} {v}' for k, v in sorted(report.rejection_codes.items()))}); "

@@ -358,9 +358,8 @@ def end_transaction(
         )
 
 
-def close_producer(producer: KafkaProducer, timeout: float = 5.0) -> bool:
-    """Close ``producer``, giving what it still holds ``timeout`` seconds to be delivered;
-    return whether everything was.
+def close_producer(producer: KafkaProducer, timeout: float = 5.0) -> None:
+    """Close ``producer``, giving what it still holds ``timeout`` seconds to be delivered.
 
     kafka-python's ``close(timeout)`` raises when a record is still undelivered at the
     deadline (its partition's leader died), before it stops the producer's network thread:
@@ -369,7 +368,7 @@ def close_producer(producer: KafkaProducer, timeout: float = 5.0) -> bool:
     undelivered records fail) and the producer closed."""
     try:
         producer.close(timeout=timeout)
-        return True
+        return
     except KafkaError:
         log.warning("a producer closed with records it could not deliver in %.0f s", timeout)
     sender = producer._sender  # close() left it running
@@ -379,7 +378,6 @@ def close_producer(producer: KafkaProducer, timeout: float = 5.0) -> bool:
         producer.close(timeout=0)  # its records have failed: nothing left to wait on
     except KafkaError:
         log.warning("the producer's network thread did not stop", exc_info=True)
-    return False
 
 
 def committed_consumer(kafka: KafkaConnection, **overrides: Any) -> KafkaConsumer:
