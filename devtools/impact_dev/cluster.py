@@ -286,6 +286,13 @@ class LocalCluster:
         with self._admin() as admin:
             return sorted(_partitions(admin.describe_topics([topic])), key=lambda p: p.partition)
 
+    def elect_preferred_leaders(self, topic: str) -> None:
+        """Give each partition of ``topic`` back to its preferred replica (the first of its
+        replicas), as the cluster does by itself every five minutes once a node came back."""
+        with self._admin() as admin:
+            partitions = [p.partition for p in _partitions(admin.describe_topics([topic]))]
+            admin.elect_leaders(0, {topic: partitions})
+
     def kill(self, node_id: int) -> int:
         """SIGKILL one node, as a crash would; return its pid."""
         node = self.node(node_id)

@@ -28,6 +28,7 @@ from typing import Self
 
 from kafka import OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaTimeoutError
 
 from impact.errors import LogError
 from impact.kafka.clients import committed_consumer, kafka_errors
@@ -37,6 +38,8 @@ Fetched = dict[TopicPartition, list[ConsumerRecord]]
 """One poll's records, per partition, each partition's in offset order."""
 
 POLL_MS = 500
+OFFSETS_ATTEMPT_S = 2.0
+OFFSETS_TIMEOUT_S = 30.0
 
 
 class TopicReader:
@@ -110,14 +113,36 @@ class TopicReader:
     def end_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
         """Per partition (the assigned ones by default): the offset after its last
         committed record, now."""
-        tps = self._tps(partitions)
         with kafka_errors(f"reading the end of {self.topic}"):
-            return {tp.partition: int(o) for tp, o in self._consumer.end_offsets(tps).items()}
+            return self._offsets(self._consumer.end_offsets, partitions)
 
     def beginning_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
-        tps = self._tps(partitions)
         with kafka_errors(f"reading the beginning of {self.topic}"):
-            return {tp.partition: int(o) for tp, o in self._consumer.beginning_offsets(tps).items()}
+            return self._offsets(self._consumer.beginning_offsets, partitions)
+
+    def _offsets(
+        self, ask: Callable[..., dict[TopicPartition, int]], partitions: Iterable[int] | None
+    ) -> dict[int, int]:
+        """``ask`` (the consumer's ``end_offsets`` or ``beginning_offsets``) in attempts of
+        ``OFFSETS_ATTEMPT_S``, the cluster's metadata refreshed between them, for at most
+        ``OFFSETS_TIMEOUT_S``.
+
+        kafka-python retries a ListOffsets answered "not the leader" against the same node
+        until its timeout without refreshing its metadata, which it otherwise does every five
+        minutes: once a partition's leadership moved (a node came back and the cluster gave
+        it its preferred partitions again), a long-lived reader timed out on every call for
+        up to five minutes. Asking for the metadata again after a short attempt ends that.
+        """
+        tps = self._tps(partitions)
+        deadline = time.monotonic() + OFFSETS_TIMEOUT_S
+        while True:
+            attempt = min(OFFSETS_ATTEMPT_S, max(deadline - time.monotonic(), 0.1))
+            try:
+                return {tp.partition: int(o) for tp, o in ask(tps, int(attempt * 1000)).items()}
+            except KafkaTimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
+                self._consumer._cluster.request_update()
 
     def caught_up(self, ends: Mapping[int, int] | None = None) -> bool:
         """Whether every assigned partition is at its end: in ``ends``, else as it is now."""

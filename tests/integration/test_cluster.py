@@ -23,7 +23,7 @@ import pytest
 
 from impact.bootstrap import build_ledger
 from impact.ingest.relay import highest_published
-from impact.kafka import ensure_topics
+from impact.kafka import TopicReader, ensure_topics
 from tests import commands as cmd
 from tests.integration.cluster_support import (
     end_offsets,
@@ -151,3 +151,41 @@ def test_the_cluster_keeps_the_log_whole_when_the_busiest_leader_is_killed(clust
         f"node {killed} answering again and in sync after {time.monotonic() - restarted:.1f} s "
         f"({back:.1f} s after it answered)"
     )
+
+
+def test_a_reader_kept_open_reads_the_ends_after_leadership_moves_back(cluster, tmp_path):
+    """A node that comes back gets its preferred partitions back (the cluster does that by
+    itself within five minutes): a reader opened before must still read the ends at once.
+    kafka-python asked the old leader again and again without refreshing its metadata, and
+    every call timed out for up to five minutes (the loader's follow mode gave up in a trial)."""
+    settings = ledger_settings(cluster, tmp_path / "state")
+    ensure_topics(settings.kafka, settings.topics, settings.relay_transactional_id)
+    topic = settings.events_topic
+
+    def leader_of_0() -> int:
+        return cluster.partitions(topic)[0].leader
+
+    preferred = cluster.partitions(topic)[0].replicas[0]
+    cluster.elect_preferred_leaders(topic)
+    wait_for(lambda: leader_of_0() == preferred, 60, f"node {preferred} to lead partition 0")
+    with TopicReader(settings.kafka, topic, "cluster-test-reader") as reader:
+        reader.assign()
+        ends = reader.end_offsets()
+        cluster.kill(preferred)
+        wait_for(lambda: leader_of_0() not in (preferred, -1), 120, "another leader")
+        assert reader.end_offsets() == ends
+        cluster.restart(preferred, timeout=120)
+        wait_for(
+            lambda: all(len(p.isr) == 3 for p in cluster.partitions(topic)),
+            180,
+            f"node {preferred} back in sync",
+        )
+        assert reader.end_offsets() == ends  # the reader now knows the other leader
+        cluster.elect_preferred_leaders(topic)
+        wait_for(lambda: leader_of_0() == preferred, 60, f"node {preferred} to lead again")
+        started = time.monotonic()
+        assert reader.end_offsets() == ends
+        print(
+            f"the ends read {time.monotonic() - started:.1f} s after node {preferred} took "
+            "its partitions back"
+        )

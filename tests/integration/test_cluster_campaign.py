@@ -270,6 +270,25 @@ class Campaign:
     def drain(self) -> None:
         """Stop the work, let the processes catch up by themselves, then stop them."""
         self.stop.set()
+        try:
+            self._catch_up()
+        except AssertionError as exc:
+            tails = "\n".join(
+                f"--- the {name}'s log ends:\n" + log.read_text(errors="replace")[-2000:]
+                for name, log in self.logs.items()
+            )
+            raise AssertionError(f"{exc}\n{tails}") from None
+        self.alive()
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _catch_up(self) -> None:
         stored = self.ledger.max_notification_id
         wait_for(
             lambda: highest_published(self.settings.kafka, self.settings.events_topic) == stored(),
@@ -293,15 +312,6 @@ class Campaign:
             STALL_LIMIT,
             f"the loader to load all {records} records",
         )
-        self.alive()
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def audit_verify(env: dict[str, str], attempts: int = 3) -> None:
