@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from impact.canonical_json import MAX_SAFE_INTEGER, canonical, written_at_sight
@@ -57,6 +58,7 @@ from impact.signing import (
 )
 
 GENESIS = "0" * 64
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def _canonical(content: Any) -> bytes:
@@ -94,6 +96,27 @@ def content_digest(content: dict[str, Any]) -> bytes:
 
 def link(prev_hash: str, digest: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(prev_hash) + digest).hexdigest()
+
+
+def hash_covers(content: dict[str, Any], prev_hash: str, own_hash: str) -> bool:
+    """Whether ``own_hash`` is ``link(prev_hash, content_digest(content))``, the loader's
+    question for every record, answered the cheap way first.
+
+    ``content``'s JSON with sorted keys is hashed as it is written, without first proving
+    it is the canonical form (the walk ``content_digest`` takes). A match settles it: the
+    hash commits to canonical bytes, so bytes that hash alike are those bytes. A mismatch
+    (a float, say, which sorted JSON writes otherwise) is settled by the exact digest.
+    """
+    unchained = content.copy()
+    unchained.pop("prev_hash", None)
+    unchained.pop("hash", None)
+    try:
+        written = orjson.dumps(unchained, option=_SORTED)
+    except TypeError:  # an integer beyond 64 bits, a key not text
+        written = None
+    if written is not None and link(prev_hash, hashlib.sha256(written).digest()) == own_hash:
+        return True
+    return link(prev_hash, content_digest(content)) == own_hash
 
 
 def chained(envelope: EventEnvelope, prev_hash: str) -> EventEnvelope:

@@ -161,6 +161,9 @@ _read_fields = msgspec.json.Decoder(_EnvelopeFields).decode
 _write_fields = msgspec.json.Encoder().encode
 
 
+_read_payload = msgspec.json.Decoder(dict[str, Any]).decode
+
+
 @dataclass(frozen=True)
 class RecordRead:
     """One record of ``impact.events`` read for loading."""
@@ -168,6 +171,8 @@ class RecordRead:
     recorded_at: datetime
     json: bytes
     """The envelope as one JSON object, each field once, the payload's text as sent."""
+    content: dict[str, Any]
+    """The envelope's fields, the payload as Python values (what the chain hashes)."""
 
 
 def read_for_loading(data: bytes) -> RecordRead:
@@ -178,17 +183,21 @@ def read_for_loading(data: bytes) -> RecordRead:
         for name, value in (("prev_hash", fields.prev_hash), ("hash", fields.hash)):
             if value is not None and (len(value) != 64 or value.strip("0123456789abcdef")):
                 raise ValueError(f"{name}: {value[:80]!r} is not 64 lower-case hex digits")
-        payload = memoryview(fields.payload)
-        if payload[:1] != b"{":
-            raise ValueError("payload: should be a JSON object")
-        str(payload, "utf-8")  # skipped over unchecked: it must be UTF-8 too
+        # Read to the end (msgspec skipped over it): a JSON object whose every value Python
+        # holds (no lone surrogate, no number beyond a double).
+        try:
+            payload = _read_payload(fields.payload)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise ValueError(f"payload: {exc}") from None
         recorded_at = _storable(_parse_time(fields.recorded_at, "recorded_at"))
         _storable(_parse_time(fields.occurred_at, "occurred_at"))
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, ValueError) as exc:
         raise ContractError(f"not an event envelope: {exc}") from exc
     if recorded_at.tzinfo is None:  # a time without an offset is UTC
         recorded_at = recorded_at.replace(tzinfo=UTC)
-    return RecordRead(recorded_at, _write_fields(fields))
+    content = msgspec.structs.asdict(fields)
+    content["payload"] = payload
+    return RecordRead(recorded_at, _write_fields(fields), content)
 
 
 def _parse_time(text: str, field: str) -> datetime:

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from impact.contract.chain import GENESIS, checkpoint_signature_valid, content_digest, link
+from impact.contract.chain import GENESIS, checkpoint_signature_valid, hash_covers
 from impact.contract.events import Checkpoint
 from impact.kafka import TopicReader
 from impact.projections.store import ProjectionStore
@@ -61,7 +61,7 @@ class ChainState:
         prev, own = content.get("prev_hash") or "", content.get("hash") or ""
         if not own or not prev:
             return None
-        if link(prev, content_digest(content)) != own:
+        if not hash_covers(content, prev, own):
             return "its hash does not cover its content"
         if content["notification_id"] == 1 and prev != GENESIS:
             return "notification id 1 does not link to the chain's genesis"

@@ -348,8 +348,7 @@ class Loader:
                 if self.recorded_until is not None and read.recorded_at > self.recorded_until:
                     readable.append((-1, head, record, read, {}))  # skipped, but read
                     continue
-                content = orjson.loads(read.json)
-                readable.append((content["notification_id"], head, record, read, content))
+                readable.append((read.content["notification_id"], head, record, read, read.content))
         readable.sort(key=lambda r: (r[0], r[2].partition, r[2].offset))
         refused, held = self._admission([r for r in readable if r[0] >= 0])
         resume_at: dict[int, int] = {}
