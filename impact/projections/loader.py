@@ -73,7 +73,7 @@ from impact.contract.payloads import payload_problem, prepare_screens
 from impact.errors import ConfigurationError, ContractError
 from impact.kafka import Fetched, TopicReader
 from impact.projections.admission import ChainState, SignedCheckpoints
-from impact.projections.schema import create_schema
+from impact.projections.schema import ensure_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection, Settings
 
@@ -285,7 +285,7 @@ class Loader:
         stop: Callable[[], bool] = lambda: False,
         max_idle_polls: int = 2,
     ) -> LoadStats:
-        create_schema(self.store)
+        ensure_schema(self.store)
         reader = TopicReader(self.kafka, self.topic, "impact-loader", max_records=self.batch_size)
         inserter: _Inserter | None = None
 

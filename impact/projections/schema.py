@@ -439,6 +439,14 @@ def create_schema(store: ProjectionStore) -> None:
         _typed_table(store, name, typed)
     for name, body in VIEWS.items():
         store.command(f"CREATE OR REPLACE VIEW {{db}}.{name} AS {body}")
+    store.schema_created = True
+
+
+def ensure_schema(store: ProjectionStore) -> None:
+    """``create_schema`` unless this ``store`` object created it already (the loader's start,
+    after a replay or an asset created it a moment before, in the same process)."""
+    if not store.schema_created:
+        create_schema(store)
 
 
 def _typed_table(store: ProjectionStore, name: str, typed: Typed) -> None:
@@ -488,3 +496,4 @@ def _complete(store: ProjectionStore, name: str, typed: Typed) -> None:
 
 def drop_schema(store: ProjectionStore) -> None:
     store.command("DROP DATABASE IF EXISTS {db}")
+    store.schema_created = False

@@ -88,6 +88,8 @@ class ProjectionStore:
         """The database ``database`` (the configured one by default) of ``clickhouse``."""
         self.clickhouse = clickhouse
         self.db = database or clickhouse.database
+        self.schema_created = False
+        """Whether ``create_schema`` ran through this object (``ensure_schema`` skips it then)."""
         self._dsn = clickhouse.dsn.get_secret_value()
         client_for(self._dsn)  # opened now: a wrong DSN, or a path held elsewhere, fails here
 
