@@ -170,7 +170,7 @@ class RecordRead:
 
     recorded_at: datetime
     json: bytes
-    """The envelope as one JSON object, each field once, the payload's text as sent."""
+    """The envelope as one JSON object, each field and each key of the payload once."""
     content: dict[str, Any]
     """The envelope's fields, the payload as Python values (what the chain hashes)."""
 
@@ -197,7 +197,9 @@ def read_for_loading(data: bytes) -> RecordRead:
         recorded_at = recorded_at.replace(tzinfo=UTC)
     content = msgspec.structs.asdict(fields)
     content["payload"] = payload
-    return RecordRead(recorded_at, _write_fields(fields), content)
+    # Written from what was read: a key the payload repeats is written once, with the value
+    # the hash covers (the last), never the first one that ClickHouse's JSON functions read.
+    return RecordRead(recorded_at, _write_fields(content), content)
 
 
 def _parse_time(text: str, field: str) -> datetime:

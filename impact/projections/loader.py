@@ -10,12 +10,12 @@ bytes as text, and loading goes on. Each row keeps the envelope's hash-chain fie
 (``prev_hash``, ``hash``).
 
 Every record is judged by the contract (``read_for_loading``: the rules of
-``EventEnvelope``, without turning the payload into Python objects) and handed to
+``EventEnvelope``, read once, by msgspec, into the fields the chain is checked on) and handed to
 ClickHouse as one JSONEachRow line (the envelope behind its topic, partition and
 offset, each field once, so what ClickHouse stores is what the contract read even of a
 record whose keys repeat); ClickHouse parses the fields and its materialized views fill
-the typed tables, in C++. (A payload is kept as the text it was sent as: should its
-own keys repeat, ClickHouse's JSON functions read the first.) INSERTs run on one
+the typed tables, in C++. (A payload is written again from what was read: should its
+own keys repeat, ClickHouse gets the value the hash covers, once.) INSERTs run on one
 thread of their own, strictly in order (a batch is only sent after the one before it is
 stored, and nothing is sent after a failure), while the next batch is read and checked;
 so the resume point stays exact, and the INSERT (which releases the GIL) overlaps the

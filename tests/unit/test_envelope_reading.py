@@ -174,3 +174,14 @@ def test_any_text_in_the_payload_and_any_truncation_is_judged_alike(text, cut):
 )
 def test_edge_records_are_judged_alike(data):
     assert_alike(data)
+
+
+def test_a_key_the_payload_repeats_reaches_clickhouse_once_with_the_value_the_hash_covers():
+    """ClickHouse's JSON functions read a repeated key's first value; the chain's hash covers
+    the parsed payload, where the last counts: a copy of a genuine record with a value slipped
+    in before the genuine one would have passed the hash and shown ClickHouse the slipped one."""
+    data = dumps(GENUINE).replace(b'"value":"12"', b'"value":"900000","value":"12"')
+    read = read_for_loading(data)
+    assert read.content["payload"]["value"] == "12"
+    assert b"900000" not in read.json
+    assert json.loads(read.json)["payload"] == GENUINE["payload"]
