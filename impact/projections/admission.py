@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from impact.contract.chain import GENESIS, checkpoint_signature_valid, hash_covers
+from impact.contract.chain import checkpoint_signature_valid
 from impact.contract.events import Checkpoint
 from impact.kafka import TopicReader
 from impact.projections.store import ProjectionStore
@@ -51,25 +51,9 @@ class ChainState:
         )
         return cls({int(n): (str(p), str(h)) for n, p, h in rows})
 
-    def problem(self, content: dict[str, Any]) -> str | None:
-        """Why the record ``content`` (a parsed envelope) cannot be admitted: its own hash,
-        or what the admitted chain says against it; None when nothing does. Admits nothing."""
-        return self.own_problem(content) or self.link_problem(content)
-
-    @staticmethod
-    def own_problem(content: dict[str, Any]) -> str | None:
-        prev, own = content.get("prev_hash") or "", content.get("hash") or ""
-        if not own or not prev:
-            return None
-        if not hash_covers(content, prev, own):
-            return "its hash does not cover its content"
-        if content["notification_id"] == 1 and prev != GENESIS:
-            return "notification id 1 does not link to the chain's genesis"
-        return None
-
-    def link_problem(self, content: dict[str, Any]) -> str | None:
-        nid = content["notification_id"]
-        prev, own = content.get("prev_hash") or "", content.get("hash") or ""
+    def link_problem(self, nid: int, prev: str, own: str) -> str | None:
+        """What the admitted chain says against the record of ``nid`` with these chain
+        fields ('' when absent); None when nothing does. Admits nothing."""
         if nid in self.links:
             return f"a second record for notification id {nid}"
         if not own or not prev:
@@ -87,17 +71,15 @@ class ChainState:
             return f"the record of notification id {nid + 1} does not link to it"
         return None
 
-    def admit_if_linked(self, content: dict[str, Any]) -> str | None:
+    def admit_if_linked(self, nid: int, prev: str, own: str) -> str | None:
         """``link_problem`` (its own hash already checked), and when there is none the record
         is admitted."""
-        reason = self.link_problem(content)
+        reason = self.link_problem(nid, prev, own)
         if reason is None:
-            self.admit(content)
+            self.admit(nid, prev, own)
         return reason
 
-    def admit(self, content: dict[str, Any]) -> None:
-        nid = content["notification_id"]
-        prev, own = content.get("prev_hash") or "", content.get("hash") or ""
+    def admit(self, nid: int, prev: str, own: str) -> None:
         if own and prev and (self.first_chained is None or nid < self.first_chained):
             self.first_chained = nid
         self.links[nid] = (prev, own)

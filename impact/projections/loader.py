@@ -63,16 +63,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import orjson
 
 from impact.contract.chain import platform_trust
-from impact.contract.events import read_for_loading
-from impact.contract.payloads import payload_problem, prepare_screens
-from impact.errors import ConfigurationError, ContractError
-from impact.kafka import Fetched, TopicReader
+from impact.contract.payloads import prepare_screens
+from impact.errors import ConfigurationError
 from impact.projections.admission import ChainState, SignedCheckpoints
+from impact.projections.reading import SKIPPED, UNREADABLE, Read, ReadAhead, ReadHere
 from impact.projections.schema import ensure_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection, Settings
@@ -140,10 +138,6 @@ class _Batch:
     lines: list[bytes] = field(default_factory=list)
 
 
-def _head(topic: bytes, record: Any) -> bytes:
-    return b'{"topic":%b,"partition":%d,"offset":%d,' % (topic, record.partition, record.offset)
-
-
 def _quarantined_line(json: bytes, reason: str) -> bytes:
     return json[:-1] + b',"error":' + orjson.dumps(reason[:2000]) + b"}"
 
@@ -163,11 +157,6 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _unreadable_line(head: bytes, record: Any, error: str) -> bytes:
-    raw = record.value.decode("utf-8", "backslashreplace") if record.value else ""
-    return head + orjson.dumps({"payload": raw, "error": error[:2000] or "unreadable"})[1:]
 
 
 class _Inserter:
@@ -257,6 +246,7 @@ class Loader:
         batch_size: int = BATCH_SIZE,
         recorded_until: datetime | None = None,
         hold_seconds: float = HOLD_SECONDS,
+        read_ahead: bool = True,
     ) -> None:
         if not log.trusted:
             raise ConfigurationError(
@@ -269,8 +259,10 @@ class Loader:
         self.topic = log.events_topic
         self.checkpoints_topic = log.checkpoints_topic
         self.trusted = dict(log.trusted)
-        self._topic_json = orjson.dumps(self.topic)
         self.batch_size = batch_size
+        self.read_ahead = read_ahead
+        """Whether records are read and judged on their own in a child process
+        (``impact.projections.reading``), ahead of the chain's judging here."""
         self.recorded_until = recorded_until
         self.hold_seconds = hold_seconds
         self.stats = LoadStats()
@@ -286,7 +278,11 @@ class Loader:
         max_idle_polls: int = 2,
     ) -> LoadStats:
         ensure_schema(self.store)
-        reader = TopicReader(self.kafka, self.topic, "impact-loader", max_records=self.batch_size)
+        positions = loaded_positions(self.store, self.topic)
+        # The reading process is forked first, before this loader opens anything else.
+        source = (ReadAhead if self.read_ahead else ReadHere)(
+            self.kafka, self.topic, positions, self.batch_size, self.recorded_until
+        )
         inserter: _Inserter | None = None
 
         def report() -> None:
@@ -294,15 +290,14 @@ class Loader:
                 if on_batch:
                     on_batch(self.stats)
 
-        def handle(fetched: Fetched) -> None:
+        def handle(reads: list[Read]) -> None:
             report()
             with _collector_paused():
-                batch, held = self._prepare(fetched)
+                batch, held = self._prepare(reads)
             if batch.lines:
                 inserter.put(batch)  # type: ignore[union-attr]
-            for partition, offset in held.items():
-                reader.seek(partition, offset)  # read again until the chain decides
             if held:
+                source.rewind(held)  # read again until the chain decides
                 time.sleep(HOLD_POLL_SECONDS)
             self.stats.batches += 1
 
@@ -310,10 +305,9 @@ class Loader:
             self._checkpoints = SignedCheckpoints(
                 self.kafka, self.checkpoints_topic, self.topic, self.trusted
             )
-            reader.assign(loaded_positions(self.store, self.topic))
             self.chain = ChainState.stored(self.store, self.topic)
             inserter = _Inserter(self.store)
-            reader.run(
+            source.run(
                 handle,
                 until_idle=until_idle,
                 stop=stop,
@@ -329,71 +323,58 @@ class Loader:
                 inserter.close()
             if self._checkpoints is not None:
                 self._checkpoints.close()
-            reader.close()
+            source.close()
 
-    def _prepare(self, fetched: Fetched) -> tuple[_Batch, dict[int, int]]:
+    def _prepare(self, reads: list[Read]) -> tuple[_Batch, dict[int, int]]:
         """One poll's records, every partition's, as one INSERT (one part in ClickHouse), and
         per partition the offset to read again from (records held until the signed chain
         covers them: they and everything after them in their partition wait)."""
-        unreadable: list[tuple[Any, bytes, str]] = []
-        readable: list[tuple[int, bytes, Any, Any, dict[str, Any]]] = []
-        for _tp, records in fetched.items():
-            for record in records:
-                head = _head(self._topic_json, record)
-                try:
-                    read = read_for_loading(record.value)
-                except ContractError as exc:
-                    unreadable.append((record, _unreadable_line(head, record, str(exc)), str(exc)))
-                    continue
-                if self.recorded_until is not None and read.recorded_at > self.recorded_until:
-                    readable.append((-1, head, record, read, {}))  # skipped, but read
-                    continue
-                readable.append((read.content["notification_id"], head, record, read, read.content))
-        readable.sort(key=lambda r: (r[0], r[2].partition, r[2].offset))
-        refused, held = self._admission([r for r in readable if r[0] >= 0])
+        readable = sorted(
+            (r for r in reads if r.nid >= 0), key=lambda r: (r.nid, r.partition, r.offset)
+        )
+        refused, held = self._admission(readable)
         resume_at: dict[int, int] = {}
         for partition, offset in held:
             resume_at[partition] = min(offset, resume_at.get(partition, offset))
 
-        def kept(record: Any) -> bool:
-            return record.offset < resume_at.get(record.partition, record.offset + 1)
+        def kept(read: Read) -> bool:
+            return read.offset < resume_at.get(read.partition, read.offset + 1)
 
         batch = _Batch("")
-        ranges: dict[int, list[int]] = {}
-        for record, line, why in unreadable:
-            if kept(record):
-                self._quarantine(record, why)
-                batch.lines.append(line)
+        for read in reads:
+            if read.nid == UNREADABLE and kept(read):
+                self._quarantine(read, read.own_problem or "unreadable")
+                batch.lines.append(read.line)
                 self.stats.unreadable += 1
-        for nid, head, record, read, content in readable:
-            if not kept(record):
-                continue
-            self._held_since.pop((record.partition, record.offset), None)
-            if nid < 0:
+            elif read.nid == SKIPPED and kept(read):
+                self._held_since.pop((read.partition, read.offset), None)
                 self.stats.skipped += 1
+        for read in readable:
+            if not kept(read):
                 continue
-            reason = refused.get((record.partition, record.offset))
+            self._held_since.pop((read.partition, read.offset), None)
+            reason = refused.get((read.partition, read.offset))
             if reason is None:
-                reason = self.chain.admit_if_linked(content)
+                reason = self.chain.admit_if_linked(read.nid, read.prev_hash, read.hash)
             if reason is not None:
-                self._quarantine(record, reason)
-                batch.lines.append(head + _quarantined_line(read.json, reason)[1:])
+                self._quarantine(read, reason)
+                batch.lines.append(_quarantined_line(read.line, reason))
                 self.stats.quarantined += 1
                 continue
-            batch.lines.append(head + read.json[1:])
+            batch.lines.append(read.line)
             self.stats.loaded += 1
-        for _tp, records in fetched.items():
-            for record in records:
-                if kept(record):
-                    span = ranges.setdefault(record.partition, [record.offset, record.offset])
-                    span[0], span[1] = min(span[0], record.offset), max(span[1], record.offset)
+        ranges: dict[int, list[int]] = {}
+        for read in reads:
+            if kept(read):
+                span = ranges.setdefault(read.partition, [read.offset, read.offset])
+                span[0], span[1] = min(span[0], read.offset), max(span[1], read.offset)
         batch.token = f"{self.topic}:" + ",".join(
             f"{p}:{first}-{last}" for p, (first, last) in sorted(ranges.items())
         )
         return batch, resume_at
 
     def _admission(
-        self, readable: list[tuple[int, bytes, Any, Any, dict[str, Any]]]
+        self, readable: list[Read]
     ) -> tuple[dict[tuple[int, int], str], list[tuple[int, int]]]:
         """Which records (by partition and offset) are refused and why, and which are held:
         a record is refused for its own content (its hash, its payload), for what the
@@ -402,21 +383,22 @@ class Loader:
         as uncovered once held ``hold_seconds``."""
         assert self._checkpoints is not None
         refused: dict[tuple[int, int], str] = {}
-        candidates = []
-        for _, _, record, _, content in readable:
-            where = (record.partition, record.offset)
-            reason = self.chain.problem(content) or payload_problem(
-                content["type"], content["schema_version"], content["payload"]
+        candidates: list[Read] = []
+        for read in readable:
+            reason = (
+                read.own_problem
+                or self.chain.link_problem(read.nid, read.prev_hash, read.hash)
+                or read.payload_problem
             )
             if reason is not None:
-                refused[where] = reason
-            elif content.get("hash") and content.get("prev_hash"):
-                candidates.append((where, content))
+                refused[read.partition, read.offset] = reason
+            elif read.hash and read.prev_hash:
+                candidates.append(read)
         if not candidates:
             return refused, []
         checkpoints = self._checkpoints
         checkpoints.refresh()
-        highest = max(c["notification_id"] for _, c in candidates)
+        highest = max(read.nid for read in candidates)
         waited_until = time.monotonic() + COMMIT_LAG_SECONDS
         while highest > checkpoints.newest and time.monotonic() < waited_until:
             time.sleep(0.05)  # its checkpoint commits with it: wait for the marker
@@ -424,21 +406,21 @@ class Loader:
         held: list[tuple[int, int]] = []
         at_hand: dict[int, list[tuple[str, str]]] = {}
         now = time.monotonic()
-        for where, content in candidates:
-            nid = content["notification_id"]
-            if nid <= checkpoints.newest:
-                at_hand.setdefault(nid, []).append((content["prev_hash"], content["hash"]))
+        for read in candidates:
+            where = (read.partition, read.offset)
+            if read.nid <= checkpoints.newest:
+                at_hand.setdefault(read.nid, []).append((read.prev_hash, read.hash))
             elif now - self._held_since.setdefault(where, now) < self.hold_seconds:
                 held.append(where)
             else:
                 refused[where] = (
-                    f"no checkpoint signed by the platform key covers notification id {nid} "
-                    f"(the newest covers {checkpoints.newest})"
+                    f"no checkpoint signed by the platform key covers notification id "
+                    f"{read.nid} (the newest covers {checkpoints.newest})"
                 )
         wanted = self.chain.signed_chain(checkpoints.signed, at_hand)
-        for where, content in candidates:
-            nid = content["notification_id"]
-            if nid in wanted and wanted[nid][1] != content["hash"] and where not in refused:
+        for read in candidates:
+            nid, where = read.nid, (read.partition, read.offset)
+            if nid in wanted and wanted[nid][1] != read.hash and where not in refused:
                 which = (
                     f"a second record for notification id {nid}, not the one"
                     if len(at_hand[nid]) > 1
@@ -449,7 +431,7 @@ class Loader:
                 )
         return refused, held
 
-    def _quarantine(self, record: Any, reason: str) -> None:
+    def _quarantine(self, read: Read, reason: str) -> None:
         log.warning(
-            "quarantined record %s[%d]@%d: %s", self.topic, record.partition, record.offset, reason
+            "quarantined record %s[%d]@%d: %s", self.topic, read.partition, read.offset, reason
         )
