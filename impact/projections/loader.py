@@ -70,7 +70,7 @@ from impact.contract.chain import platform_trust
 from impact.contract.payloads import prepare_screens
 from impact.errors import ConfigurationError
 from impact.projections.admission import ChainState, SignedCheckpoints
-from impact.projections.reading import SKIPPED, UNREADABLE, Read, ReadAhead, ReadHere
+from impact.projections.reading import SKIPPED, UNREADABLE, Read, ReadHere
 from impact.projections.schema import ensure_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection, Settings
@@ -246,7 +246,6 @@ class Loader:
         batch_size: int = BATCH_SIZE,
         recorded_until: datetime | None = None,
         hold_seconds: float = HOLD_SECONDS,
-        read_ahead: bool = True,
     ) -> None:
         if not log.trusted:
             raise ConfigurationError(
@@ -260,9 +259,6 @@ class Loader:
         self.checkpoints_topic = log.checkpoints_topic
         self.trusted = dict(log.trusted)
         self.batch_size = batch_size
-        self.read_ahead = read_ahead
-        """Whether records are read and judged on their own in a child process
-        (``impact.projections.reading``), ahead of the chain's judging here."""
         self.recorded_until = recorded_until
         self.hold_seconds = hold_seconds
         self.stats = LoadStats()
@@ -279,10 +275,7 @@ class Loader:
     ) -> LoadStats:
         ensure_schema(self.store)
         positions = loaded_positions(self.store, self.topic)
-        # The reading process is forked first, before this loader opens anything else.
-        source = (ReadAhead if self.read_ahead else ReadHere)(
-            self.kafka, self.topic, positions, self.batch_size, self.recorded_until
-        )
+        source = ReadHere(self.kafka, self.topic, positions, self.batch_size, self.recorded_until)
         inserter: _Inserter | None = None
 
         def report() -> None:
