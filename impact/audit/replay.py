@@ -12,6 +12,8 @@ the quarter as of the time the review used, and compares the inputs digest and t
 canonical JSON of the ranking with the recorded ones, byte for byte.
 """
 
+import dataclasses
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -23,9 +25,11 @@ import orjson
 from impact.audit.findings import short
 from impact.audit.log import read_topic
 from impact.canonical_json import canonical
+from impact.contract.events import read_for_loading
+from impact.contract.payloads import payload_problem
 from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
-from impact.errors import NotFoundError
+from impact.errors import ContractError, NotFoundError
 from impact.projections.loader import Loader, LoadStats, SignedLog
 from impact.projections.schema import create_schema, drop_schema
 from impact.projections.scoring import (
@@ -39,6 +43,8 @@ from impact.projections.scoring import (
 )
 from impact.projections.store import ProjectionStore
 from impact.settings import ClickHouseConfig, KafkaConnection
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -264,36 +270,41 @@ class RecordedScoring:
 def recorded_scorings(
     kafka: KafkaConnection, events_topic: str, quarter: str | None = None
 ) -> list[RecordedScoring]:
-    """Every ``PromotionReview.CandidatesScored`` on the log (of one quarter, or all), in order."""
+    """Every ``PromotionReview.CandidatesScored`` on the log (of one quarter, or all), in order.
+    A record the contract refuses (not an envelope, or a payload its type's schema refuses)
+    is left out and said in the log: one such record stopped every reproduction."""
     quarters: dict[str, str] = {}
-    found: list[tuple[str, dict[str, Any], str]] = []
+    found: list[tuple[str, RecordedScoring]] = []
     for record in read_topic(kafka, events_topic):
         if b'"PromotionReview.' not in record.value:
             continue
         try:
-            envelope = orjson.loads(record.value)
-        except orjson.JSONDecodeError:
-            continue
-        if envelope.get("type") == "PromotionReview.Opened":
-            quarters[envelope["aggregate_id"]] = envelope["payload"]["quarter"]
-        elif envelope.get("type") == "PromotionReview.CandidatesScored":
-            found.append((envelope["aggregate_id"], envelope, record.where))
-    scorings = []
-    for aggregate_id, e, where in found:
-        q = quarters.get(aggregate_id, "")
-        if quarter is None or q == quarter:
-            scorings.append(
-                RecordedScoring(
-                    quarter=q,
+            e = read_for_loading(record.value).content
+            problem = payload_problem(e["type"], e["schema_version"], e["payload"])
+            if problem is not None:
+                raise ContractError(problem)
+            payload = e["payload"]
+            if e["type"] == "PromotionReview.Opened":
+                quarters[e["aggregate_id"]] = str(payload["quarter"])
+            elif e["type"] == "PromotionReview.CandidatesScored":
+                scoring = RecordedScoring(
+                    quarter="",
                     review_version=e["aggregate_version"],
-                    policy_version=e["payload"]["policy_version"],
-                    inputs_digest=e["payload"]["inputs_digest"],
+                    policy_version=int(payload["policy_version"]),
+                    inputs_digest=str(payload["inputs_digest"]),
                     as_of=utc(datetime.fromisoformat(e["occurred_at"])),
                     recorded_at=utc(datetime.fromisoformat(e["recorded_at"])),
-                    candidates=e["payload"]["candidates"],
-                    where=where,
+                    candidates=list(payload["candidates"]),
+                    where=record.where,
                 )
-            )
+                found.append((e["aggregate_id"], scoring))
+        except (ContractError, KeyError, TypeError, ValueError) as exc:
+            log.warning("%s is left out of the recorded reviews: %r", record.where, exc)
+    scorings = [
+        dataclasses.replace(scoring, quarter=quarters.get(aggregate_id, ""))
+        for aggregate_id, scoring in found
+    ]
+    scorings = [s for s in scorings if quarter is None or s.quarter == quarter]
     return sorted(scorings, key=lambda s: (s.quarter, s.review_version))
 
 

@@ -148,6 +148,40 @@ def test_every_recorded_review_is_reproduced_bit_for_bit_and_a_false_one_is_caug
     assert audit_databases(store) == []
 
 
+def test_a_forged_review_record_is_left_out_of_the_reproductions_not_their_end(
+    ledger, settings, platform
+):
+    """One record naming a review that is no envelope, or whose payload lacks what its type
+    holds, stopped every `impact audit reproduce` (a KeyError, an AttributeError)."""
+    import orjson
+
+    from impact.kafka import transactional_producer
+    from tests.integration.kafka_reading import read_records
+
+    record_programmes(ledger, 3)
+    run_review(settings, "2019-01-01")
+    opened = next(
+        orjson.loads(r.value)
+        for r in read_records(settings, settings.events_topic)
+        if b'"PromotionReview.Opened"' in r.value
+    )
+    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
+    producer.begin_transaction()
+    for junk in (
+        b'["PromotionReview.Opened"]',
+        orjson.dumps({**opened, "payload": {}}),
+        orjson.dumps({**opened, "type": "PromotionReview.CandidatesScored", "payload": {}}),
+    ):
+        producer.send(settings.events_topic, value=junk, partition=0)
+    producer.commit_transaction()
+    producer.close()
+
+    scorings = recorded_scorings(settings.kafka, settings.events_topic, "2019Q1")
+    assert len(scorings) == 1
+    reproduced = reproduce(SignedLog.of(settings), settings.clickhouse, scorings[0])
+    assert reproduced.identical, reproduced.first_difference
+
+
 def test_the_history_of_a_proposal_runs_from_the_citizen_to_the_joint_project(
     ledger, settings, platform
 ):
