@@ -27,6 +27,7 @@ the same run on the single broker (``IMPACT_CLUSTER_DEMO_UNTIL``: the last quart
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -210,6 +211,25 @@ class Campaign:
             return False
         return {p.partition: p.leader for p in partitions}[partition] not in (node, -1)
 
+    def _stacks(self, names: list[str]) -> str:
+        """Where each stalled process's threads are (py-spy, when installed): a stall that
+        ends a trial says what the process waited on."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(spy).exists():
+            return " (py-spy is not installed: no stacks)"
+        dumps = []
+        for name in names:
+            process = self.processes.get(name)
+            if process is None or process.poll() is not None:
+                continue
+            dumped = subprocess.run(
+                [spy, "dump", "--pid", str(process.pid)], capture_output=True, text=True, timeout=60
+            )
+            dumps.append(
+                f"\n--- the {name}'s threads:\n{dumped.stdout[-6000:]}{dumped.stderr[-500:]}"
+            )
+        return "".join(dumps)
+
     def alive(self) -> None:
         for name, process in self.processes.items():
             assert process.poll() is None, (
@@ -242,12 +262,14 @@ class Campaign:
                 if name not in stalls and now[name] > before[name]:
                     stalls[name] = waited
             self.alive()
+            stalled = sorted(set(before) - set(stalls))
             assert waited < STALL_LIMIT, (
                 f"trial {number}: after {waited:.0f} s "
                 + ("" if failover is not None else f"partition {partition} has no leader and ")
-                + f"still stalled: {sorted(set(before) - set(stalls))} (progress {before} → "
+                + f"still stalled: {stalled} (progress {before} → "
                 f"{now}; the agency had {len(self.work.good) + len(self.work.bad)} submissions "
                 f"acknowledged, {self.work.resent_batches} batches sent again)"
+                + self._stacks(stalled)
             )
             time.sleep(0.1)
         restarted = time.monotonic()
