@@ -108,7 +108,7 @@ class TopicReader:
     def position(self, partition: int) -> int:
         """The offset of the next record this reader gets from ``partition``."""
         with kafka_errors(f"reading the position in {self.topic}[{partition}]"):
-            return int(self._consumer.position(TopicPartition(self.topic, partition)))
+            return self._position(TopicPartition(self.topic, partition))
 
     def end_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
         """Per partition (the assigned ones by default): the offset after its last
@@ -148,7 +148,19 @@ class TopicReader:
         """Whether every assigned partition is at its end: in ``ends``, else as it is now."""
         ends = self.end_offsets() if ends is None else ends
         with kafka_errors(f"reading the end of {self.topic}"):
-            return all(self._consumer.position(tp) >= ends[tp.partition] for tp in self.assigned)
+            return all(self._position(tp) >= ends[tp.partition] for tp in self.assigned)
+
+    def _position(self, tp: TopicPartition) -> int:
+        """The consumer's position in ``tp``, waited for ``OFFSETS_TIMEOUT_S`` at most:
+        kafka-python's ``position()`` otherwise waits for an offset reset or a leader-epoch
+        validation without a deadline of ours, and a reader could hang there for good."""
+        position = self._consumer.position(tp, timeout_ms=int(OFFSETS_TIMEOUT_S * 1000))
+        if position is None:
+            raise LogError(
+                f"the position in {tp.topic}[{tp.partition}] was still unknown after "
+                f"{OFFSETS_TIMEOUT_S:.0f} s"
+            )
+        return int(position)
 
     def _tps(self, partitions: Iterable[int] | None) -> list[TopicPartition]:
         if partitions is None:

@@ -54,3 +54,16 @@ def test_past_the_deadline_it_is_a_log_error(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(LogError, match=r"reading the end of impact\.events: KafkaTimeoutError"):
         reader_over(consumer).end_offsets()
     assert len(consumer.timeouts_ms) == 1
+
+
+class NoPosition(Consumer):
+    def position(self, tp: TopicPartition, timeout_ms: int) -> None:
+        self.timeouts_ms.append(timeout_ms)
+        return None
+
+
+def test_a_position_still_unknown_at_the_deadline_is_a_log_error_not_a_hang() -> None:
+    consumer = NoPosition(stale=0)
+    with pytest.raises(LogError, match=r"position in impact\.events\[0\] was still unknown"):
+        reader_over(consumer).caught_up({0: 7, 1: 7})
+    assert consumer.timeouts_ms == [int(reader_module.OFFSETS_TIMEOUT_S * 1000)]
