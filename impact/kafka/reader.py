@@ -184,7 +184,12 @@ class TopicReader:
             if time.monotonic() > deadline:
                 at = {tp.partition: self.position(tp.partition) for tp in self.assigned}
                 raise LogError(f"reading {self.topic} timed out at offsets {at} of {dict(ends)}")
-            for records in self.poll().values():
+            fetched = self.poll()
+            if not fetched:
+                # Short of the end and nothing came: the leader this client fetches from may
+                # have moved (kafka-python kept fetching from the old one for a minute).
+                self._consumer._cluster.request_update()
+            for records in fetched.values():
                 yield from records
 
     def commit(self, fetched: Fetched) -> None:
