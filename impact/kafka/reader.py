@@ -142,7 +142,7 @@ class TopicReader:
             except KafkaTimeoutError:
                 if time.monotonic() >= deadline:
                     raise
-                self._consumer._cluster.request_update()
+                self._refresh_metadata()
 
     def caught_up(self, ends: Mapping[int, int] | None = None) -> bool:
         """Whether every assigned partition is at its end: in ``ends``, else as it is now."""
@@ -161,6 +161,11 @@ class TopicReader:
                 f"{OFFSETS_TIMEOUT_S:.0f} s"
             )
         return int(position)
+
+    def _refresh_metadata(self) -> None:
+        """Have the client ask the cluster who leads what (kafka-python has no public call
+        that does not wait for the answer)."""
+        self._consumer._cluster.request_update()
 
     def _tps(self, partitions: Iterable[int] | None) -> list[TopicPartition]:
         if partitions is None:
@@ -188,7 +193,7 @@ class TopicReader:
             if not fetched:
                 # Short of the end and nothing came: the leader this client fetches from may
                 # have moved (kafka-python kept fetching from the old one for a minute).
-                self._consumer._cluster.request_update()
+                self._refresh_metadata()
             for records in fetched.values():
                 yield from records
 

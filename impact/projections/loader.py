@@ -70,7 +70,7 @@ from impact.contract.chain import platform_trust
 from impact.contract.payloads import prepare_screens
 from impact.errors import ConfigurationError
 from impact.projections.admission import ChainState, SignedCheckpoints
-from impact.projections.reading import SKIPPED, UNREADABLE, Read, ReadHere
+from impact.projections.reading import SKIPPED, UNREADABLE, Read, RecordReader
 from impact.projections.schema import ensure_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection, Settings
@@ -275,7 +275,9 @@ class Loader:
     ) -> LoadStats:
         ensure_schema(self.store)
         positions = loaded_positions(self.store, self.topic)
-        source = ReadHere(self.kafka, self.topic, positions, self.batch_size, self.recorded_until)
+        source = RecordReader(
+            self.kafka, self.topic, positions, self.batch_size, self.recorded_until
+        )
         inserter: _Inserter | None = None
 
         def report() -> None:

@@ -4,7 +4,7 @@ What a record says of itself needs no state: whether it is an envelope at all
 (``read_for_loading``), whether its hash covers its content, whether its payload is what its
 event type's schema says. That is most of the loader's work per record, beside the Kafka
 client's own decoding of the fetched batches; what the chain says of it (its neighbours,
-the signed checkpoints) is the loader's to judge. ``ReadHere`` hands the loader each poll's
+the signed checkpoints) is the loader's to judge. ``RecordReader`` hands the loader each poll's
 ``Read``s and reads partitions again from where the loader says (a held record).
 """
 
@@ -88,10 +88,10 @@ def read_record(
     )
 
 
-# -- where the reading runs ------------------------------------------------------------
+# -- a poll at a time ---------------------------------------------------------------
 
 
-class ReadHere:
+class RecordReader:
     """The events topic read a poll at a time, each record judged on its own, in the
     loader's process."""
 
