@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Self
 
-from kafka import OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaTimeoutError
 
@@ -58,7 +58,9 @@ class TopicReader:
         self.max_records = max_records
         """Records per poll at most (kafka-python's default, 500, when None)."""
         group = {"group_id": group_id} if group_id else {}
+        self._kafka, self._client_id = kafka, client_id
         self._consumer = committed_consumer(kafka, client_id=client_id, **group)
+        self._uncommitted: KafkaConsumer | None = None
         self.assigned: list[TopicPartition] = []
 
     def __enter__(self) -> Self:
@@ -74,6 +76,8 @@ class TopicReader:
 
     def close(self) -> None:
         self._consumer.close()
+        if self._uncommitted is not None:
+            self._uncommitted.close()
 
     # -- where to read ----------------------------------------------------------------
 
@@ -116,12 +120,28 @@ class TopicReader:
         with kafka_errors(f"reading the end of {self.topic}"):
             return self._offsets(self._consumer.end_offsets, partitions)
 
+    def high_watermarks(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
+        """Per partition (the assigned ones by default): the offset after its last record,
+        committed or not. Beyond ``end_offsets`` while a transaction writing to it is open."""
+        if self._uncommitted is None:
+            self._uncommitted = committed_consumer(
+                self._kafka,
+                client_id=f"{self._client_id}-watermarks",
+                isolation_level="read_uncommitted",
+            )
+        uncommitted = self._uncommitted
+        with kafka_errors(f"reading the high watermarks of {self.topic}"):
+            return self._offsets(uncommitted.end_offsets, partitions, uncommitted)
+
     def beginning_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
         with kafka_errors(f"reading the beginning of {self.topic}"):
             return self._offsets(self._consumer.beginning_offsets, partitions)
 
     def _offsets(
-        self, ask: Callable[..., dict[TopicPartition, int]], partitions: Iterable[int] | None
+        self,
+        ask: Callable[..., dict[TopicPartition, int]],
+        partitions: Iterable[int] | None,
+        consumer: KafkaConsumer | None = None,
     ) -> dict[int, int]:
         """``ask`` (the consumer's ``end_offsets`` or ``beginning_offsets``) in attempts of
         ``OFFSETS_ATTEMPT_S``, the cluster's metadata refreshed between them, for at most
@@ -142,7 +162,7 @@ class TopicReader:
             except KafkaTimeoutError:
                 if time.monotonic() >= deadline:
                     raise
-                self._refresh_metadata()
+                self._refresh_metadata(consumer)
 
     def caught_up(self, ends: Mapping[int, int] | None = None) -> bool:
         """Whether every assigned partition is at its end: in ``ends``, else as it is now."""
@@ -162,10 +182,10 @@ class TopicReader:
             )
         return int(position)
 
-    def _refresh_metadata(self) -> None:
+    def _refresh_metadata(self, consumer: KafkaConsumer | None = None) -> None:
         """Have the client ask the cluster who leads what (kafka-python has no public call
         that does not wait for the answer)."""
-        self._consumer._cluster.request_update()
+        (consumer or self._consumer)._cluster.request_update()
 
     def _tps(self, partitions: Iterable[int] | None) -> list[TopicPartition]:
         if partitions is None:

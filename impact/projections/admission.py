@@ -27,6 +27,7 @@ import orjson
 
 from impact.contract.chain import checkpoint_signature_valid
 from impact.contract.events import Checkpoint
+from impact.errors import LogError
 from impact.kafka import TopicReader
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection
@@ -135,6 +136,31 @@ class SignedCheckpoints:
             self._reader.assign()
         for record in self._reader.read_to(self._reader.end_offsets(), timeout=60):
             self._take(record)
+
+    def settled(self) -> bool:
+        """Whether every checkpoint written so far is committed and read: no transaction
+        writing to the topic is open (its last stable offsets are its high watermarks), and
+        the reading reached them. False when the cluster cannot say (a partition without a
+        leader, a timeout): a checkpoint may then still be on its way.
+
+        A genuine record is visible once the commit marker reached its own partition; the
+        marker on the checkpoints partition may come later (seconds, when that partition's
+        leader is failing over), but the checkpoint itself was written before the commit
+        began. So once the topic is settled after a record was read, a checkpoint that
+        covers it is either read by now or was never written."""
+        try:
+            if not self._reader.assigned and not self._reader.partitions():
+                return True  # nothing was ever published: nothing can be on its way
+            self.refresh()
+            stable = self._reader.end_offsets()
+            if self._reader.high_watermarks() != stable:
+                return False  # a transaction is open on the topic
+            for record in self._reader.read_to(stable, timeout=30):
+                self._take(record)
+        except LogError as exc:
+            log.warning("the checkpoints of %s cannot be settled now: %s", self.events_topic, exc)
+            return False
+        return True
 
     def _take(self, record: Any) -> None:
         where = f"{self.topic}[{record.partition}]@{record.offset}"

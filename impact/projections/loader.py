@@ -103,8 +103,14 @@ cheap, small enough that the INSERT of one poll overlaps the preparing of the ne
 INSERT_DEPTH = 1
 """Batches checked and waiting for their INSERT at most (bounds memory)."""
 HOLD_SECONDS = 5.0
-"""How long a well-formed record no signed checkpoint covers is held (read again) before it
-is quarantined as not the platform's. A genuine record's checkpoint commits with it."""
+"""How long a well-formed record no signed checkpoint covers is held (read again) at least
+before it is quarantined as not the platform's. A genuine record's checkpoint is written in
+its transaction; its commit marker may reach the checkpoints topic later than the record's
+(when that topic's leader fails over): a record is refused as uncovered only once the
+checkpoints topic is settled, no transaction open on it (``SignedCheckpoints.settled``)."""
+MAX_HOLD_SECONDS = 300.0
+"""How long a record is held at most while the checkpoints topic is not settled (Kafka aborts
+a transaction left open longer than its timeout, 60 s by default)."""
 COMMIT_LAG_SECONDS = 1.0
 """How long a poll waits for the checkpoint of records it read (the two topics' commit
 markers are written one after the other)."""
@@ -246,6 +252,7 @@ class Loader:
         batch_size: int = BATCH_SIZE,
         recorded_until: datetime | None = None,
         hold_seconds: float = HOLD_SECONDS,
+        max_hold_seconds: float = MAX_HOLD_SECONDS,
     ) -> None:
         if not log.trusted:
             raise ConfigurationError(
@@ -261,6 +268,7 @@ class Loader:
         self.batch_size = batch_size
         self.recorded_until = recorded_until
         self.hold_seconds = hold_seconds
+        self.max_hold_seconds = max(max_hold_seconds, hold_seconds)
         self.stats = LoadStats()
         self.chain = ChainState()
         self._held_since: dict[tuple[int, int], float] = {}
@@ -375,7 +383,8 @@ class Loader:
         a record is refused for its own content (its hash, its payload), for what the
         admitted chain says against it, or for not being the link the signed chain holds
         for its notification id; held while no signed checkpoint covers it yet, refused
-        as uncovered once held ``hold_seconds``."""
+        as uncovered once held ``hold_seconds`` with the checkpoints topic settled (or
+        ``max_hold_seconds`` in any case)."""
         assert self._checkpoints is not None
         refused: dict[tuple[int, int], str] = {}
         candidates: list[Read] = []
@@ -401,11 +410,27 @@ class Loader:
         held: list[tuple[int, int]] = []
         at_hand: dict[int, list[tuple[str, str]]] = {}
         now = time.monotonic()
+        waited = {
+            (r.partition, r.offset): now - self._held_since.setdefault((r.partition, r.offset), now)
+            for r in candidates
+            if r.nid > checkpoints.newest
+        }
+        overdue = [w for w in waited.values() if w >= self.hold_seconds]
+        settled = bool(overdue) and checkpoints.settled()
+        if overdue and not settled and min(overdue) < self.hold_seconds + HOLD_POLL_SECONDS * 2:
+            log.info(
+                "%d record(s) no signed checkpoint covers yet are held longer: a transaction "
+                "is open on %s (or its leader cannot be reached)",
+                len(overdue),
+                self.checkpoints_topic,
+            )
         for read in candidates:
             where = (read.partition, read.offset)
             if read.nid <= checkpoints.newest:
                 at_hand.setdefault(read.nid, []).append((read.prev_hash, read.hash))
-            elif now - self._held_since.setdefault(where, now) < self.hold_seconds:
+            elif waited[where] < self.hold_seconds or (
+                not settled and waited[where] < self.max_hold_seconds
+            ):
                 held.append(where)
             else:
                 refused[where] = (

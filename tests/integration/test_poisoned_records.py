@@ -4,6 +4,8 @@ platform's chain and bytes that are no envelope at all are each quarantined with
 reason; load, review, report and the auditors' replay go on, computed from the chain alone."""
 
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from impact.contract.chain import GENESIS, content_digest, link
+from impact.contract.chain import GENESIS, PlatformKey, content_digest, link
 from impact.kafka import transactional_producer
 from impact.orchestration.run import run_load
 from impact.projections.reconcile import quarantined
@@ -184,9 +186,9 @@ def test_a_poisoned_or_forged_record_is_quarantined_and_the_ledger_goes_on(
     assert ranking(settings) == RANKING
 
 
-def forge_after(settings, records, value: str) -> tuple[int, int]:
-    """A copy of P-KAMCO-00's first outcome with ``value``, linked correctly after the head of
-    the log's genuine chain with the next notification id: well formed, only unsigned."""
+def next_after_head(records, value: str) -> tuple[bytes, dict[str, Any]]:
+    """(key, record): a copy of P-KAMCO-00's first outcome with ``value``, linked correctly
+    after the head of the log's genuine chain with the next notification id."""
     original = next(
         r for r in records if b"OutcomeReported" in r.value and b'"P-KAMCO-00/r1"' in r.value
     )
@@ -194,15 +196,27 @@ def forge_after(settings, records, value: str) -> tuple[int, int]:
     head = max(
         (e for e in genuine if "forged" not in e["actor"]), key=lambda e: e["notification_id"]
     )
-    forged = orjson.loads(next_in_chain(orjson.loads(original.value), head, value=value))
-    forged["actor"] = f"{forged['actor']} forged"
-    producer = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-forger")
+    return original.key, orjson.loads(
+        next_in_chain(orjson.loads(original.value), head, value=value)
+    )
+
+
+def publish(settings, key: bytes, record: dict[str, Any], transactional_id: str) -> tuple[int, int]:
+    """``record`` written to the events topic in a committed transaction of its own."""
+    producer = transactional_producer(settings.kafka, transactional_id)
     producer.begin_transaction()
-    sent = producer.send(settings.events_topic, key=original.key, value=rehashed(forged))
+    sent = producer.send(settings.events_topic, key=key, value=rehashed(record))
     producer.commit_transaction()
     at = sent.get(timeout=10)
     producer.close()
     return at.partition, at.offset
+
+
+def forge_after(settings, records, value: str) -> tuple[int, int]:
+    """``next_after_head`` written by a forger: well formed, only unsigned."""
+    key, forged = next_after_head(records, value)
+    forged["actor"] = f"{forged['actor']} forged"
+    return publish(settings, key, forged, f"{settings.relay_transactional_id}-forger")
 
 
 def test_a_well_linked_forgery_the_platform_did_not_sign_never_wins(
@@ -247,3 +261,52 @@ def test_a_well_linked_forgery_the_platform_did_not_sign_never_wins(
     ) == [(0,)]
     impact(settings, "load")  # at the command line, into its own ClickHouse
     assert ranking(settings) == RANKING
+
+
+def test_a_record_whose_checkpoint_commits_late_is_held_until_it_does(
+    ledger, settings, store, platform
+):
+    """The relay commits a batch of events and its checkpoint in one transaction, but the
+    commit marker may reach the checkpoints topic seconds after the events' (its leader
+    failing over): while a transaction is open on the checkpoints topic an uncovered record
+    is held, not quarantined, past ``hold_seconds``; it is admitted once its checkpoint is
+    committed. A forgery held while a transaction stays open is refused at
+    ``max_hold_seconds``."""
+    record_programmes(ledger, 3)
+    platform.relay().run(until_idle=True)
+    platform.loader().run(until_idle=True)
+    key, record = next_after_head(read_records(settings, settings.events_topic), "4321")
+    signed = PlatformKey.load_or_create(settings.platform_key_path).sign_checkpoint(
+        settings.events_topic, record["notification_id"], orjson.loads(rehashed(record))["hash"]
+    )
+    late = transactional_producer(settings.kafka, f"{settings.relay_transactional_id}-late")
+    late.begin_transaction()
+    late.send(settings.checkpoints_topic, value=signed.to_bytes()).get(timeout=10)
+    publish(settings, key, record, f"{settings.relay_transactional_id}-early")
+
+    loader = platform.loader(hold_seconds=0.5)
+    loading = threading.Thread(target=loader.run, kwargs={"until_idle": True})
+    loading.start()
+    time.sleep(3.0)  # six times hold_seconds: the old loader had quarantined it by now
+    assert loading.is_alive(), "the loader stopped before the checkpoint was committed"
+    late.commit_transaction()
+    loading.join(timeout=60)
+    assert not loading.is_alive()
+    assert loader.stats.quarantined == 0 and loader.stats.loaded == 1, loader.stats
+    assert store.rows(
+        "SELECT toString(value) FROM {db}.outcome_rows WHERE toString(value) = '4321'"
+    ) == [("4321",)]
+
+    # A forgery while a transaction stays open on the checkpoints topic: held, then refused.
+    late.begin_transaction()
+    late.send(settings.checkpoints_topic, value=b"pending").get(timeout=10)
+    forged_at = forge_after(settings, read_records(settings, settings.events_topic), "900000")
+    started = time.monotonic()
+    stats = platform.loader(hold_seconds=0.5, max_hold_seconds=3.0).run(until_idle=True)
+    assert time.monotonic() - started >= 3.0
+    late.abort_transaction()
+    late.close()
+    assert stats.quarantined == 1 and stats.loaded == 0, stats
+    total, listed = quarantined(store)
+    assert total == 1 and listed[0][:2] == forged_at
+    assert "no checkpoint signed by the platform key covers" in listed[0][3], listed
