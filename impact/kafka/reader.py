@@ -109,6 +109,12 @@ class TopicReader:
         with kafka_errors(f"seeking {self.topic}[{partition}] to {offset}"):
             self._consumer.seek(TopicPartition(self.topic, partition), offset)
 
+    def pause(self, partition: int, paused: bool = True) -> None:
+        """Stop fetching ``partition`` (``paused``), or fetch it again; its position stays."""
+        tp = TopicPartition(self.topic, partition)
+        if paused != (tp in self._consumer.paused()):
+            (self._consumer.pause if paused else self._consumer.resume)(tp)
+
     def position(self, partition: int) -> int:
         """The offset of the next record this reader gets from ``partition``."""
         with kafka_errors(f"reading the position in {self.topic}[{partition}]"):

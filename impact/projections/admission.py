@@ -20,7 +20,9 @@ whichever of the two came first.
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -29,10 +31,16 @@ from impact.contract.chain import checkpoint_signature_valid
 from impact.contract.events import Checkpoint
 from impact.errors import LogError
 from impact.kafka import TopicReader
+from impact.projections.reading import UNREADABLE, Read
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection
 
 log = logging.getLogger(__name__)
+
+
+WALKABLE_KEPT = 50_000
+"""Links kept for walks to pass through that are not admitted (``ChainState.walkable``): more
+than the records of five of the relay's largest transactions (10 000 each)."""
 
 
 class ChainState:
@@ -40,6 +48,10 @@ class ChainState:
 
     def __init__(self, admitted: dict[int, tuple[str, str]] | None = None) -> None:
         self.links = admitted or {}
+        self.walkable: dict[int, list[tuple[str, str]]] = {}
+        """Links not admitted that a walk may pass through: records of the chain not loaded
+        (skipped by a replay's moment, refused for their payload); the newest
+        ``WALKABLE_KEPT`` kept. (A forgery among them is harmless: a walk follows hashes.)"""
         chained = [nid for nid, (_, h) in self.links.items() if h]
         self.first_chained = min(chained) if chained else None
 
@@ -85,13 +97,20 @@ class ChainState:
             self.first_chained = nid
         self.links[nid] = (prev, own)
 
+    def walk_through(self, nid: int, prev: str, own: str) -> None:
+        if not (prev and own):
+            return
+        self.walkable.setdefault(nid, []).append((prev, own))
+        if len(self.walkable) > WALKABLE_KEPT:
+            del self.walkable[next(iter(self.walkable))]
+
     def signed_chain(
         self, checkpoints: Mapping[int, str], at_hand: Mapping[int, Iterable[tuple[str, str]]]
     ) -> dict[int, tuple[int, str]]:
         """Notification id → (checkpoint position, the hash the signed chain holds there), for
         every id from ``at_hand``'s lowest up that a walk back from a signed checkpoint
-        reaches through ``at_hand`` (id → its records' (prev_hash, hash)) and the admitted
-        links."""
+        reaches through ``at_hand`` (id → its records' (prev_hash, hash)), the admitted
+        links and the walkable ones."""
         if not at_hand:
             return {}
         low = min(at_hand)
@@ -101,6 +120,8 @@ class ChainState:
             while nid >= low and nid not in wanted:
                 wanted[nid] = (position, expected)
                 before = next((p for p, h in at_hand.get(nid, ()) if h == expected), None)
+                if before is None and nid in self.walkable:
+                    before = next((p for p, h in self.walkable[nid] if h == expected), None)
                 if before is None:
                     admitted = self.links.get(nid)
                     before = admitted[0] if admitted and admitted[1] == expected else None
@@ -188,3 +209,175 @@ class SignedCheckpoints:
     def _refuse(self, where: str, why: str) -> None:
         self.refused += 1
         log.warning("%s is ignored: %s", where, why)
+
+
+# -- records waiting for the chain's verdict ----------------------------------------------
+
+UNDECIDED, ADMITTED, REFUSED, SKIPPED = range(4)
+
+
+class Waiting:
+    """A record read and not yet handed to ClickHouse, with the verdict on it so far."""
+
+    __slots__ = ("read", "reason", "since", "state")
+
+    def __init__(self, read: Read, since: float) -> None:
+        self.read = read
+        self.since = since
+        self.state = UNDECIDED
+        self.reason = ""
+        if read.nid == UNREADABLE:
+            self.refuse(read.own_problem or "unreadable")
+        elif read.skipped:
+            self.state = SKIPPED
+
+    def refuse(self, reason: str) -> None:
+        self.state, self.reason = REFUSED, reason
+
+
+class Admission:
+    """The records read and not yet loaded, per partition in offset order, and the verdict on
+    each: admitted, refused (and why), skipped, or undecided yet.
+
+    A chained record no other rule refuses is admitted only when a walk back from a signed
+    checkpoint (``ChainState.signed_chain``) reaches its notification id with its hash. A
+    record the walk cannot reach yet waits: the records between it and the checkpoint may
+    be in a partition read later. A record no checkpoint covers yet waits for one
+    (``hold_seconds`` at least; refused once the checkpoints topic is settled without one,
+    or after ``max_hold_seconds``). Records wait in memory, not read again, and only a
+    partition's decided prefix is handed on (``decided``): what ClickHouse holds of each
+    partition stays a prefix, so the resume point stays exact.
+    """
+
+    def __init__(
+        self,
+        chain: ChainState,
+        checkpoints: SignedCheckpoints,
+        hold_seconds: float,
+        max_hold_seconds: float,
+        commit_lag_seconds: float,
+    ) -> None:
+        self.chain = chain
+        self.checkpoints = checkpoints
+        self.hold_seconds = hold_seconds
+        self.max_hold_seconds = max(max_hold_seconds, hold_seconds)
+        self.commit_lag_seconds = commit_lag_seconds
+        self.partitions: dict[int, deque[Waiting]] = {}
+        self._undecided: list[Waiting] = []
+
+    @property
+    def undecided(self) -> int:
+        return len(self._undecided)
+
+    def waiting(self, partition: int) -> int:
+        queue = self.partitions.get(partition)
+        return len(queue) if queue else 0
+
+    def take(self, reads: Iterable[Read]) -> None:
+        now = time.monotonic()
+        for read in reads:
+            waiting = Waiting(read, now)
+            self.partitions.setdefault(read.partition, deque()).append(waiting)
+            if waiting.state == UNDECIDED:
+                self._undecided.append(waiting)
+            elif waiting.state == SKIPPED and read.own_problem is None:
+                self.chain.walk_through(read.nid, read.prev_hash, read.hash)
+
+    def decide(self) -> None:
+        """Judge every undecided record (in notification-id order) with what is known now."""
+        if not self._undecided:
+            return
+        chain, now = self.chain, time.monotonic()
+        pending = sorted(
+            self._undecided, key=lambda w: (w.read.nid, w.read.partition, w.read.offset)
+        )
+        links: list[Waiting] = []
+        for waiting in pending:
+            read = waiting.read
+            reason = read.own_problem or chain.link_problem(read.nid, read.prev_hash, read.hash)
+            if reason is not None:
+                waiting.refuse(reason)
+            elif not (read.hash and read.prev_hash):  # before the chain began
+                if read.payload_problem:
+                    waiting.refuse(read.payload_problem)
+                else:
+                    chain.admit(read.nid, read.prev_hash, read.hash)
+                    waiting.state = ADMITTED
+            else:
+                links.append(waiting)
+        if links:
+            self._walk(links, now)
+        self._undecided = [w for w in self._undecided if w.state == UNDECIDED]
+
+    def _walk(self, links: list[Waiting], now: float) -> None:
+        checkpoints = self.checkpoints
+        checkpoints.refresh()
+        fresh = max((w.read.nid for w in links if w.since >= now - 0.001), default=0)
+        waited_until = now + self.commit_lag_seconds
+        while fresh > checkpoints.newest and time.monotonic() < waited_until:
+            time.sleep(0.05)  # its checkpoint commits with it: wait for the marker
+            checkpoints.refresh()
+        at_hand: dict[int, list[tuple[str, str]]] = {}
+        for waiting in links:
+            if waiting.read.nid <= checkpoints.newest:
+                at_hand.setdefault(waiting.read.nid, []).append(
+                    (waiting.read.prev_hash, waiting.read.hash)
+                )
+        wanted = self.chain.signed_chain(checkpoints.signed, at_hand)
+        uncovered = [w for w in links if w.read.nid > checkpoints.newest and w.state == UNDECIDED]
+        settled = (
+            any(now - w.since >= self.hold_seconds for w in uncovered) and checkpoints.settled()
+        )
+        for waiting in links:
+            read = waiting.read
+            signed = wanted.get(read.nid)
+            if signed is not None:
+                position, expected = signed
+                if expected == read.hash:
+                    if read.payload_problem:  # refused, and still a link of the chain
+                        waiting.refuse(read.payload_problem)
+                        self.chain.walk_through(read.nid, read.prev_hash, read.hash)
+                    else:
+                        self.chain.admit(read.nid, read.prev_hash, read.hash)
+                        waiting.state = ADMITTED
+                else:
+                    which = (
+                        f"a second record for notification id {read.nid}, not the one"
+                        if len(at_hand[read.nid]) > 1
+                        else f"not the record of notification id {read.nid}"
+                    )
+                    waiting.refuse(
+                        f"{which} on the chain the platform key signed (checkpoint at {position})"
+                    )
+                continue
+            waited = now - waiting.since
+            if read.nid <= checkpoints.newest:
+                if waited >= self.max_hold_seconds:
+                    waiting.refuse(
+                        f"no walk back from a checkpoint signed by the platform key reached "
+                        f"notification id {read.nid} in {self.max_hold_seconds:.0f} s"
+                    )
+            elif read.payload_problem:
+                waiting.refuse(read.payload_problem)
+            elif waited >= self.max_hold_seconds or (waited >= self.hold_seconds and settled):
+                waiting.refuse(
+                    f"no checkpoint signed by the platform key covers notification id "
+                    f"{read.nid} (the newest covers {checkpoints.newest})"
+                )
+        if (
+            uncovered
+            and not settled
+            and any(self.hold_seconds <= now - w.since < self.hold_seconds + 1.0 for w in uncovered)
+        ):
+            log.info(
+                "%d record(s) no signed checkpoint covers yet wait longer: a transaction is "
+                "open on %s (or its leader cannot be reached)",
+                len(uncovered),
+                checkpoints.topic,
+            )
+
+    def decided(self) -> Iterator[Waiting]:
+        """Each partition's decided records from its first on, taken out of the waiting."""
+        for queue in self.partitions.values():
+            while queue and queue[0].state != UNDECIDED:
+                yield queue.popleft()

@@ -34,21 +34,23 @@ reaches the typed tables or the views (which read ``error = ''`` only), when
   before it, or the admitted record after it does not name its ``hash`` as its
   ``prev_hash`` (notification id 1 must link to ``GENESIS``);
 - it has no chain fields and an admitted chained record has a lower notification id
-  (records without them are only the log's prefix published before the chain).
+  (records without them are only the log's prefix published before the chain);
+- it is not the record the signed chain holds for its notification id, or no signed
+  checkpoint covers it, or no walk from one reaches it (below).
 
-What the loader verifies of the chain, and what it cannot: records are judged in
-notification-id order within each poll (all partitions together), against every record
-admitted before (their notification ids, ``prev_hash`` and ``hash`` are kept in memory
-and read back from ``raw_events`` when a loader starts). A link is checked as soon as
-both its ends have been seen, whichever comes first; a record whose neighbours have not
-been read yet (another partition lags) is admitted on its own hash and checked against
-them when they come; then the later one of a mismatched pair is quarantined, which
-may be the genuine one. A forgery that carries a correct ``prev_hash``, its own correct
-hash and a notification id the platform has not published yet cannot be told from the
-genuine record by the loader (only the signed checkpoints and the event store can:
-``impact audit verify``); the genuine record that comes later is then quarantined as a
-second record of that notification id. Records of the ClickHouse guard (a value the
-typed tables cannot cast) are listed by the ``quarantine`` view too.
+What the loader verifies of the chain (``impact.projections.admission``): a chained record
+is admitted only once a walk back from a checkpoint signed by a trusted platform key reaches
+its notification id with its hash, through the records read and those admitted before
+(their links are kept in memory and read back from ``raw_events`` when a loader starts).
+Until then it waits, in memory: the records between it and the checkpoint may be on a
+partition read later, or its checkpoint not committed yet. Whatever order the partitions
+are read in, a forgery of a notification id, however well it links, never takes the
+genuine record's place. A record no checkpoint covers is refused once held
+``hold_seconds`` with the checkpoints topic settled (no transaction open on it), or after
+``max_hold_seconds``; a covered record no walk reaches in ``max_hold_seconds`` is refused
+too. Only each partition's decided prefix is inserted, so the resume point stays exact;
+a partition with ``WAITING_LIMIT`` records waiting pauses. Records of the ClickHouse
+guard (a value the typed tables cannot cast) are listed by the ``quarantine`` view too.
 
 ``recorded_until`` makes a loader for auditors' replays: it keeps only the events
 recorded by that time (the log as it stood then) and skips the rest.
@@ -58,7 +60,6 @@ import gc
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,8 +70,14 @@ import orjson
 from impact.contract.chain import platform_trust
 from impact.contract.payloads import prepare_screens
 from impact.errors import ConfigurationError
-from impact.projections.admission import ChainState, SignedCheckpoints
-from impact.projections.reading import SKIPPED, UNREADABLE, Read, RecordReader
+from impact.projections.admission import (
+    ADMITTED,
+    SKIPPED,
+    Admission,
+    ChainState,
+    SignedCheckpoints,
+)
+from impact.projections.reading import UNREADABLE, Read, RecordReader
 from impact.projections.schema import ensure_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection, Settings
@@ -114,7 +121,9 @@ a transaction left open longer than its timeout, 60 s by default)."""
 COMMIT_LAG_SECONDS = 1.0
 """How long a poll waits for the checkpoint of records it read (the two topics' commit
 markers are written one after the other)."""
-HOLD_POLL_SECONDS = 0.2
+WAITING_LIMIT = 50_000
+"""Records of a partition waiting for a verdict (behind an undecided one) beyond which its
+reading pauses (bounds memory while a record waits for its checkpoint)."""
 
 
 @dataclass
@@ -271,7 +280,6 @@ class Loader:
         self.max_hold_seconds = max(max_hold_seconds, hold_seconds)
         self.stats = LoadStats()
         self.chain = ChainState()
-        self._held_since: dict[tuple[int, int], float] = {}
         self._checkpoints: SignedCheckpoints | None = None
 
     def run(
@@ -296,26 +304,35 @@ class Loader:
         def handle(reads: list[Read]) -> None:
             report()
             with _collector_paused():
-                batch, held = self._prepare(reads)
+                admission.take(reads)
+                admission.decide()
+                batch = self._prepare(admission)
             if batch.lines:
                 inserter.put(batch)  # type: ignore[union-attr]
-            if held:
-                source.rewind(held)  # read again until the chain decides
-                time.sleep(HOLD_POLL_SECONDS)
-            self.stats.batches += 1
+            if reads:
+                self.stats.batches += 1
+            for partition in source.partitions:
+                source.pause(partition, admission.waiting(partition) > WAITING_LIMIT)
 
         try:
             self._checkpoints = SignedCheckpoints(
                 self.kafka, self.checkpoints_topic, self.topic, self.trusted
             )
             self.chain = ChainState.stored(self.store, self.topic)
+            admission = Admission(
+                self.chain,
+                self._checkpoints,
+                self.hold_seconds,
+                self.max_hold_seconds,
+                COMMIT_LAG_SECONDS,
+            )
             inserter = _Inserter(self.store)
             source.run(
                 handle,
                 until_idle=until_idle,
                 stop=stop,
                 max_idle_polls=max_idle_polls,
-                after_poll=report,
+                busy=lambda: admission.undecided > 0,
             )
             inserter.close()
             inserter.raise_failure()
@@ -328,128 +345,32 @@ class Loader:
                 self._checkpoints.close()
             source.close()
 
-    def _prepare(self, reads: list[Read]) -> tuple[_Batch, dict[int, int]]:
-        """One poll's records, every partition's, as one INSERT (one part in ClickHouse), and
-        per partition the offset to read again from (records held until the signed chain
-        covers them: they and everything after them in their partition wait)."""
-        readable = sorted(
-            (r for r in reads if r.nid >= 0), key=lambda r: (r.nid, r.partition, r.offset)
-        )
-        refused, held = self._admission(readable)
-        resume_at: dict[int, int] = {}
-        for partition, offset in held:
-            resume_at[partition] = min(offset, resume_at.get(partition, offset))
-
-        def kept(read: Read) -> bool:
-            return read.offset < resume_at.get(read.partition, read.offset + 1)
-
+    def _prepare(self, admission: Admission) -> _Batch:
+        """What is decided of each partition's waiting records from its first on, as one
+        INSERT (one part in ClickHouse)."""
         batch = _Batch("")
-        for read in reads:
-            if read.nid == UNREADABLE and kept(read):
-                self._quarantine(read, read.own_problem or "unreadable")
-                batch.lines.append(read.line)
-                self.stats.unreadable += 1
-            elif read.nid == SKIPPED and kept(read):
-                self._held_since.pop((read.partition, read.offset), None)
-                self.stats.skipped += 1
-        for read in readable:
-            if not kept(read):
-                continue
-            self._held_since.pop((read.partition, read.offset), None)
-            reason = refused.get((read.partition, read.offset))
-            if reason is None:
-                reason = self.chain.admit_if_linked(read.nid, read.prev_hash, read.hash)
-            if reason is not None:
-                self._quarantine(read, reason)
-                batch.lines.append(_quarantined_line(read.line, reason))
-                self.stats.quarantined += 1
-                continue
-            batch.lines.append(read.line)
-            self.stats.loaded += 1
         ranges: dict[int, list[int]] = {}
-        for read in reads:
-            if kept(read):
-                span = ranges.setdefault(read.partition, [read.offset, read.offset])
-                span[0], span[1] = min(span[0], read.offset), max(span[1], read.offset)
+        for waiting in admission.decided():
+            read = waiting.read
+            span = ranges.setdefault(read.partition, [read.offset, read.offset])
+            span[1] = read.offset
+            if waiting.state == ADMITTED:
+                batch.lines.append(read.line)
+                self.stats.loaded += 1
+            elif waiting.state == SKIPPED:
+                self.stats.skipped += 1
+            elif read.nid == UNREADABLE:
+                self._quarantine(read, waiting.reason)
+                batch.lines.append(read.line)  # its line says why already
+                self.stats.unreadable += 1
+            else:
+                self._quarantine(read, waiting.reason)
+                batch.lines.append(_quarantined_line(read.line, waiting.reason))
+                self.stats.quarantined += 1
         batch.token = f"{self.topic}:" + ",".join(
             f"{p}:{first}-{last}" for p, (first, last) in sorted(ranges.items())
         )
-        return batch, resume_at
-
-    def _admission(
-        self, readable: list[Read]
-    ) -> tuple[dict[tuple[int, int], str], list[tuple[int, int]]]:
-        """Which records (by partition and offset) are refused and why, and which are held:
-        a record is refused for its own content (its hash, its payload), for what the
-        admitted chain says against it, or for not being the link the signed chain holds
-        for its notification id; held while no signed checkpoint covers it yet, refused
-        as uncovered once held ``hold_seconds`` with the checkpoints topic settled (or
-        ``max_hold_seconds`` in any case)."""
-        assert self._checkpoints is not None
-        refused: dict[tuple[int, int], str] = {}
-        candidates: list[Read] = []
-        for read in readable:
-            reason = (
-                read.own_problem
-                or self.chain.link_problem(read.nid, read.prev_hash, read.hash)
-                or read.payload_problem
-            )
-            if reason is not None:
-                refused[read.partition, read.offset] = reason
-            elif read.hash and read.prev_hash:
-                candidates.append(read)
-        if not candidates:
-            return refused, []
-        checkpoints = self._checkpoints
-        checkpoints.refresh()
-        highest = max(read.nid for read in candidates)
-        waited_until = time.monotonic() + COMMIT_LAG_SECONDS
-        while highest > checkpoints.newest and time.monotonic() < waited_until:
-            time.sleep(0.05)  # its checkpoint commits with it: wait for the marker
-            checkpoints.refresh()
-        held: list[tuple[int, int]] = []
-        at_hand: dict[int, list[tuple[str, str]]] = {}
-        now = time.monotonic()
-        waited = {
-            (r.partition, r.offset): now - self._held_since.setdefault((r.partition, r.offset), now)
-            for r in candidates
-            if r.nid > checkpoints.newest
-        }
-        overdue = [w for w in waited.values() if w >= self.hold_seconds]
-        settled = bool(overdue) and checkpoints.settled()
-        if overdue and not settled and min(overdue) < self.hold_seconds + HOLD_POLL_SECONDS * 2:
-            log.info(
-                "%d record(s) no signed checkpoint covers yet are held longer: a transaction "
-                "is open on %s (or its leader cannot be reached)",
-                len(overdue),
-                self.checkpoints_topic,
-            )
-        for read in candidates:
-            where = (read.partition, read.offset)
-            if read.nid <= checkpoints.newest:
-                at_hand.setdefault(read.nid, []).append((read.prev_hash, read.hash))
-            elif waited[where] < self.hold_seconds or (
-                not settled and waited[where] < self.max_hold_seconds
-            ):
-                held.append(where)
-            else:
-                refused[where] = (
-                    f"no checkpoint signed by the platform key covers notification id "
-                    f"{read.nid} (the newest covers {checkpoints.newest})"
-                )
-        wanted = self.chain.signed_chain(checkpoints.signed, at_hand)
-        for read in candidates:
-            nid, where = read.nid, (read.partition, read.offset)
-            if nid in wanted and wanted[nid][1] != read.hash and where not in refused:
-                which = (
-                    f"a second record for notification id {nid}, not the one"
-                    if len(at_hand[nid]) > 1
-                    else f"not the record of notification id {nid}"
-                )
-                refused[where] = (
-                    f"{which} on the chain the platform key signed (checkpoint at {wanted[nid][0]})"
-                )
-        return refused, held
+        return batch
 
     def _quarantine(self, read: Read, reason: str) -> None:
         log.warning(

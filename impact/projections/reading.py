@@ -5,7 +5,7 @@ What a record says of itself needs no state: whether it is an envelope at all
 event type's schema says. That is most of the loader's work per record, beside the Kafka
 client's own decoding of the fetched batches; what the chain says of it (its neighbours,
 the signed checkpoints) is the loader's to judge. ``RecordReader`` hands the loader each poll's
-``Read``s and reads partitions again from where the loader says (a held record).
+``Read``s, and pauses a partition the loader has too many records of waiting.
 """
 
 from collections.abc import Callable, Mapping
@@ -18,13 +18,11 @@ from impact.contract.chain import GENESIS, hash_covers
 from impact.contract.events import read_for_loading
 from impact.contract.payloads import payload_problem
 from impact.errors import ContractError
-from impact.kafka import Fetched, TopicReader
+from impact.kafka import TopicReader
 from impact.settings import KafkaConnection
 
 UNREADABLE = -2
 """``Read.nid`` of a record that is not an envelope."""
-SKIPPED = -1
-"""``Read.nid`` of an envelope recorded after the reading's ``recorded_until``."""
 
 
 class Read(NamedTuple):
@@ -34,7 +32,7 @@ class Read(NamedTuple):
     partition: int
     offset: int
     nid: int
-    """Its notification id, or ``UNREADABLE``, or ``SKIPPED``."""
+    """Its notification id, or ``UNREADABLE``."""
     prev_hash: str
     hash: str
     line: bytes
@@ -42,6 +40,8 @@ class Read(NamedTuple):
     own_problem: str | None
     """Why it is not an envelope, or why its hash does not cover its content."""
     payload_problem: str | None
+    skipped: bool = False
+    """Recorded after the reading's ``recorded_until``: not loaded, only a link of the chain."""
 
 
 def own_problem(content: dict[str, Any]) -> str | None:
@@ -73,9 +73,19 @@ def read_record(
         why = str(exc)
         line = head + orjson.dumps({"payload": raw, "error": why[:2000] or "unreadable"})[1:]
         return Read(partition, offset, UNREADABLE, "", "", line, why, None)
-    if recorded_until is not None and read.recorded_at > recorded_until:
-        return Read(partition, offset, SKIPPED, "", "", b"", None, None)
     content = read.content
+    if recorded_until is not None and read.recorded_at > recorded_until:
+        return Read(
+            partition,
+            offset,
+            content["notification_id"],
+            content["prev_hash"] or "",
+            content["hash"] or "",
+            b"",
+            own_problem(content),
+            None,
+            skipped=True,
+        )
     return Read(
         partition,
         offset,
@@ -112,9 +122,13 @@ class RecordReader:
             self._reader.close()
             raise
 
-    def rewind(self, offsets: Mapping[int, int]) -> None:
-        for partition, offset in offsets.items():
-            self._reader.seek(partition, offset)
+    @property
+    def partitions(self) -> list[int]:
+        return [tp.partition for tp in self._reader.assigned]
+
+    def pause(self, partition: int, paused: bool) -> None:
+        """Stop (or go on) fetching ``partition``'s records."""
+        self._reader.pause(partition, paused)
 
     def run(
         self,
@@ -123,26 +137,27 @@ class RecordReader:
         until_idle: bool,
         stop: Callable[[], bool],
         max_idle_polls: int,
-        after_poll: Callable[[], None],
+        busy: Callable[[], bool],
     ) -> bool:
-        def judged(fetched: Fetched) -> None:
-            handle(
-                [
-                    read_record(
-                        self._topic_json, r.partition, r.offset, r.value, self._recorded_until
-                    )
-                    for records in fetched.values()
-                    for r in records
-                ]
-            )
-
-        return self._reader.run(
-            judged,
-            until_idle=until_idle,
-            stop=stop,
-            max_idle_polls=max_idle_polls,
-            after_poll=after_poll,
-        )
+        """Poll and hand each poll's ``Read``s (none after an empty poll: records may be
+        waiting for a verdict) to ``handle``, until ``stop()``; with ``until_idle``, until
+        ``max_idle_polls`` empty polls in a row found the topic read to its end and nothing
+        ``busy``. Returns whether it ended so."""
+        idle = 0
+        while not stop():
+            reads = [
+                read_record(self._topic_json, r.partition, r.offset, r.value, self._recorded_until)
+                for records in self._reader.poll().values()
+                for r in records
+            ]
+            handle(reads)
+            if reads or not until_idle or busy() or not self._reader.caught_up():
+                idle = 0
+                continue
+            idle += 1
+            if idle >= max_idle_polls:
+                return True
+        return False
 
     def close(self) -> None:
         self._reader.close()

@@ -201,22 +201,26 @@ def next_after_head(records, value: str) -> tuple[bytes, dict[str, Any]]:
     )
 
 
-def publish(settings, key: bytes, record: dict[str, Any], transactional_id: str) -> tuple[int, int]:
+def publish(
+    settings, key: bytes, record: dict[str, Any], transactional_id: str, partition=None
+) -> tuple[int, int]:
     """``record`` written to the events topic in a committed transaction of its own."""
     producer = transactional_producer(settings.kafka, transactional_id)
     producer.begin_transaction()
-    sent = producer.send(settings.events_topic, key=key, value=rehashed(record))
+    sent = producer.send(
+        settings.events_topic, key=key, value=rehashed(record), partition=partition
+    )
     producer.commit_transaction()
     at = sent.get(timeout=10)
     producer.close()
     return at.partition, at.offset
 
 
-def forge_after(settings, records, value: str) -> tuple[int, int]:
+def forge_after(settings, records, value: str, partition=None) -> tuple[int, int]:
     """``next_after_head`` written by a forger: well formed, only unsigned."""
     key, forged = next_after_head(records, value)
     forged["actor"] = f"{forged['actor']} forged"
-    return publish(settings, key, forged, f"{settings.relay_transactional_id}-forger")
+    return publish(settings, key, forged, f"{settings.relay_transactional_id}-forger", partition)
 
 
 def test_a_well_linked_forgery_the_platform_did_not_sign_never_wins(
@@ -310,3 +314,40 @@ def test_a_record_whose_checkpoint_commits_late_is_held_until_it_does(
     total, listed = quarantined(store)
     assert total == 1 and listed[0][:2] == forged_at
     assert "no checkpoint signed by the platform key covers" in listed[0][3], listed
+
+
+def test_a_forgery_read_before_its_neighbours_loses_in_a_replay_from_the_start(
+    ledger, settings, store, platform
+):
+    """A forgery of the next notification id on a partition read before the others, read one
+    record a poll as a consumer may on a cluster (each broker's partitions fetched apart):
+    the loader used to admit it on its link to the record before it, then refuse the genuine
+    record as a second one of its id. Now a record waits until a walk back from a signed
+    checkpoint reaches it."""
+    record_programmes(ledger, 3)
+    platform.relay().run(until_idle=True)
+    forged_at = forge_after(settings, read_records(settings, settings.events_topic), "800000", 0)
+    for code, agency in (("P-KAMCO-00", "KAMCO"), ("P-KIBO-01", "KIBO"), ("P-BPA-02", "BPA")):
+        ledger.handle(
+            cmd.report_outcome(
+                code,
+                agency,
+                f"{code}/r2",
+                "jobs_created",
+                "2019Q2",
+                Decimal(7),
+                occurred_at=datetime(2019, 7, 5, tzinfo=UTC),
+            )
+        )
+    platform.relay().run(until_idle=True)  # one transaction, one checkpoint after the three
+    stats = platform.loader(hold_seconds=1.0, batch_size=1).run(until_idle=True)
+    total, listed = quarantined(store)
+    assert stats.quarantined == 1 and total == 1 and listed[0][:2] == forged_at, listed
+    assert "on the chain the platform key signed" in listed[0][3], listed
+    assert (
+        store.rows(
+            "SELECT toString(value) FROM {db}.outcome_rows WHERE quarter = '2019Q2' ORDER BY 1"
+        )
+        == [("7",)] * 3
+    )
+    assert ranking(settings) == RANKING

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import orjson
 
 from impact.contract.chain import GENESIS, content_digest, link
-from impact.projections.reading import SKIPPED, UNREADABLE, read_record
+from impact.projections.reading import UNREADABLE, read_record
 from tests.unit.test_envelope_reading import GENUINE
 
 TOPIC = orjson.dumps("impact.events")
@@ -55,5 +55,8 @@ def test_bytes_that_are_no_envelope_keep_their_text_and_why():
 def test_a_record_recorded_after_the_replays_moment_is_skipped():
     record = orjson.dumps(chained())
     before = datetime(2026, 11, 27, 20, 46, tzinfo=UTC)  # GENUINE was recorded at 20:46:04
-    assert read_record(TOPIC, 0, 0, record, recorded_until=before).nid == SKIPPED
-    assert read_record(TOPIC, 0, 0, record, recorded_until=datetime.now(UTC)).nid == 41
+    skipped = read_record(TOPIC, 0, 0, record, recorded_until=before)
+    assert skipped.skipped and skipped.line == b"" and skipped.own_problem is None
+    assert skipped.nid == 41 and skipped.hash == orjson.loads(record)["hash"]  # a link still
+    kept = read_record(TOPIC, 0, 0, record, recorded_until=datetime.now(UTC))
+    assert kept.nid == 41 and not kept.skipped
