@@ -74,27 +74,19 @@ def read_record(
         line = head + orjson.dumps({"payload": raw, "error": why[:2000] or "unreadable"})[1:]
         return Read(partition, offset, UNREADABLE, "", "", line, why, None)
     content = read.content
-    if recorded_until is not None and read.recorded_at > recorded_until:
-        return Read(
-            partition,
-            offset,
-            content["notification_id"],
-            content["prev_hash"] or "",
-            content["hash"] or "",
-            b"",
-            own_problem(content),
-            None,
-            skipped=True,
-        )
+    skipped = recorded_until is not None and read.recorded_at > recorded_until
     return Read(
         partition,
         offset,
         content["notification_id"],
         content["prev_hash"] or "",
         content["hash"] or "",
-        head + read.json[1:],
+        b"" if skipped else head + read.json[1:],
         own_problem(content),
-        payload_problem(content["type"], content["schema_version"], content["payload"]),
+        None
+        if skipped
+        else payload_problem(content["type"], content["schema_version"], content["payload"]),
+        skipped,
     )
 
 
