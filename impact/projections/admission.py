@@ -264,6 +264,9 @@ class Admission:
         self.commit_lag_seconds = commit_lag_seconds
         self.partitions: dict[int, deque[Waiting]] = {}
         self._undecided: list[Waiting] = []
+        self._newest_taken = 0
+        """The highest notification id taken since the last walk (its checkpoint may be a
+        moment behind it: the walk waits ``commit_lag_seconds`` for it)."""
 
     @property
     def undecided(self) -> int:
@@ -280,6 +283,7 @@ class Admission:
             self.partitions.setdefault(read.partition, deque()).append(waiting)
             if waiting.state == UNDECIDED:
                 self._undecided.append(waiting)
+                self._newest_taken = max(self._newest_taken, read.nid)
             elif waiting.state == SKIPPED and read.own_problem is None:
                 self.chain.walk_through(read.nid, read.prev_hash, read.hash)
 
@@ -312,7 +316,7 @@ class Admission:
     def _walk(self, links: list[Waiting], now: float) -> None:
         checkpoints = self.checkpoints
         checkpoints.refresh()
-        fresh = max((w.read.nid for w in links if w.since >= now - 0.001), default=0)
+        fresh, self._newest_taken = self._newest_taken, 0
         waited_until = now + self.commit_lag_seconds
         while fresh > checkpoints.newest and time.monotonic() < waited_until:
             time.sleep(0.05)  # its checkpoint commits with it: wait for the marker
