@@ -380,8 +380,14 @@ class Admission:
                 checkpoints.topic,
             )
 
-    def decided(self) -> Iterator[Waiting]:
-        """Each partition's decided records from its first on, taken out of the waiting."""
+    def decided(self, limit: int | None = None) -> Iterator[Waiting]:
+        """Each partition's decided records from its first on (``limit`` at most), taken out
+        of the waiting."""
+        left = limit
         for queue in self.partitions.values():
             while queue and queue[0].state != UNDECIDED:
+                if left is not None:
+                    if left <= 0:
+                        return
+                    left -= 1
                 yield queue.popleft()

@@ -306,9 +306,14 @@ class Loader:
             with _collector_paused():
                 admission.take(reads)
                 admission.decide()
-                batch = self._prepare(admission)
-            if batch.lines:
-                inserter.put(batch)  # type: ignore[union-attr]
+            while True:  # a verdict may free many polls' records at once: batch_size an INSERT
+                with _collector_paused():
+                    batch, taken = self._prepare(admission)
+                if batch.lines:
+                    inserter.put(batch)  # type: ignore[union-attr]
+                if taken < self.batch_size:
+                    break
+                report()
             if reads:
                 self.stats.batches += 1
             for partition in source.partitions:
@@ -345,12 +350,15 @@ class Loader:
                 self._checkpoints.close()
             source.close()
 
-    def _prepare(self, admission: Admission) -> _Batch:
-        """What is decided of each partition's waiting records from its first on, as one
-        INSERT (one part in ClickHouse)."""
+    def _prepare(self, admission: Admission) -> tuple[_Batch, int]:
+        """What is decided of each partition's waiting records from its first on,
+        ``batch_size`` records at most, as one INSERT (one part in ClickHouse); and how many
+        records it took (skipped ones have no line)."""
         batch = _Batch("")
         ranges: dict[int, list[int]] = {}
-        for waiting in admission.decided():
+        taken = 0
+        for waiting in admission.decided(self.batch_size):
+            taken += 1
             read = waiting.read
             span = ranges.setdefault(read.partition, [read.offset, read.offset])
             span[1] = read.offset
@@ -370,7 +378,7 @@ class Loader:
         batch.token = f"{self.topic}:" + ",".join(
             f"{p}:{first}-{last}" for p, (first, last) in sorted(ranges.items())
         )
-        return batch
+        return batch, taken
 
     def _quarantine(self, read: Read, reason: str) -> None:
         log.warning(
