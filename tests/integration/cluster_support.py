@@ -1,7 +1,6 @@
 """What the cluster trials share: the three-node cluster on free ports, a ledger's settings on
 it, waiting for a condition while nodes come and go, reading the events topic's ends."""
 
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -10,26 +9,6 @@ from pathlib import Path
 from impact.kafka import TopicReader
 from impact.settings import Settings
 from impact_dev.cluster import LocalCluster
-from tests.integration.conftest import free_port
-
-
-def free_consecutive_ports(count: int, taken: set[int]) -> int:
-    """The first of ``count`` consecutive ports that can be listened on now."""
-    for _ in range(100):
-        first = free_port()
-        ports = range(first, first + count)
-        if taken.isdisjoint(ports) and all(_bindable(port) for port in ports):
-            return first
-    raise AssertionError(f"no {count} consecutive free ports")
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> float:

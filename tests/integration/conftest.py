@@ -7,6 +7,7 @@ so isolation comes from names: a fresh events topic, transactional id and databa
 """
 
 import os
+import random
 import socket
 import time
 import uuid
@@ -73,6 +74,40 @@ def store(platform: Platform) -> Iterator[ProjectionStore]:
     projection_store.command("DROP DATABASE IF EXISTS {db}")
 
 
+def free_consecutive_ports(count: int, taken: set[int]) -> int:
+    """The first of ``count`` consecutive ports that can be listened on now, below the range
+    the system hands out to outgoing connections: a killed node's port there could be taken
+    by a client's socket before the node starts again ("Address already in use")."""
+    rng = random.Random()
+    high = _outgoing_ports_start() - count
+    for _ in range(200):
+        first = rng.randrange(LOWEST_PORT, high)
+        ports = range(first, first + count)
+        if taken.isdisjoint(ports) and all(_bindable(port) for port in ports):
+            return first
+    raise AssertionError(f"no {count} consecutive free ports in {LOWEST_PORT}-{high}")
+
+
+LOWEST_PORT = 20_000
+
+
+def _outgoing_ports_start() -> int:
+    """The first port of the system's ephemeral range (Linux: 32768 unless configured)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -84,13 +119,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"
     """A three-node Kafka cluster of the session's own on free ports, its jars linked from the
     local broker's (``make setup`` fetched them); ``make cluster-trials`` runs its tests."""
     from impact_dev.cluster import LocalCluster
-    from tests.integration.cluster_support import free_consecutive_ports
 
-    clients: list[int] = []
-    while len(clients) < 3:
-        port = free_port()
-        if port not in clients:
-            clients.append(port)
+    first = free_consecutive_ports(3, set())
+    clients = [first, first + 1, first + 2]
     settings = Settings(
         state_dir=tmp_path_factory.mktemp("cluster-state"),
         kafka_bootstrap_servers=",".join(f"127.0.0.1:{port}" for port in clients),
@@ -112,10 +143,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"
 @pytest.fixture(scope="module")
 def scratch(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     """A second, disposable broker with free ports, for tests that stop or break one."""
-    port = free_port()
-    controller_port = free_port()
-    while controller_port == port:
-        controller_port = free_port()
+    port = free_consecutive_ports(2, set())  # restarted on the same ports: see there
+    controller_port = port + 1
     settings = Settings(
         state_dir=tmp_path_factory.mktemp("scratch-state"),
         kafka_bootstrap_servers=f"127.0.0.1:{port}",
