@@ -151,11 +151,20 @@ class SignedCheckpoints:
 
     def refresh(self) -> None:
         """Read every checkpoint committed since the last refresh."""
+        if self._assigned():
+            self._read_to(self._reader.end_offsets(), timeout=60)
+
+    def _assigned(self) -> bool:
+        """Whether the topic's partitions are read (False while it has none: nothing
+        published yet)."""
         if not self._reader.assigned:
             if not self._reader.partitions():
-                return  # nothing published yet
+                return False
             self._reader.assign()
-        for record in self._reader.read_to(self._reader.end_offsets(), timeout=60):
+        return True
+
+    def _read_to(self, ends: Mapping[int, int], timeout: float) -> None:
+        for record in self._reader.read_to(ends, timeout=timeout):
             self._take(record)
 
     def settled(self) -> bool:
@@ -170,14 +179,12 @@ class SignedCheckpoints:
         began. So once the topic is settled after a record was read, a checkpoint that
         covers it is either read by now or was never written."""
         try:
-            if not self._reader.assigned and not self._reader.partitions():
+            if not self._assigned():
                 return True  # nothing was ever published: nothing can be on its way
-            self.refresh()
             stable = self._reader.end_offsets()
             if self._reader.high_watermarks() != stable:
                 return False  # a transaction is open on the topic
-            for record in self._reader.read_to(stable, timeout=30):
-                self._take(record)
+            self._read_to(stable, timeout=30)
         except LogError as exc:
             log.warning("the checkpoints of %s cannot be settled now: %s", self.events_topic, exc)
             return False

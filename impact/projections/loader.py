@@ -277,7 +277,7 @@ class Loader:
         self.batch_size = batch_size
         self.recorded_until = recorded_until
         self.hold_seconds = hold_seconds
-        self.max_hold_seconds = max(max_hold_seconds, hold_seconds)
+        self.max_hold_seconds = max_hold_seconds
         self.stats = LoadStats()
         self.chain = ChainState()
         self._checkpoints: SignedCheckpoints | None = None
