@@ -68,7 +68,7 @@ class Platform:
         s = self.settings
         log = SignedLog.of(s, role="loader")
         check_topics(log.kafka, s.topics)
-        return Loader(store or self.projections, log, **options)
+        return Loader(store or self.projections, log, **{"readers": s.loader_readers, **options})
 
     def ingest(self, **options: Any) -> Ingest:
         """The submissions desk reading ``impact.submissions``."""

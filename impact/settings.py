@@ -186,6 +186,13 @@ class Settings(BaseSettings):
     events_partitions: int = Field(
         default=3, validation_alias=AliasChoices("IMPACT_EVENTS_PARTITIONS", "events_partitions")
     )
+    loader_readers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        validation_alias=AliasChoices("IMPACT_LOADER_READERS", "loader_readers"),
+        description="Processes reading impact.events beside each loader's own (1: none).",
+    )
     replication_factor: int = Field(
         default=1,
         validation_alias=AliasChoices("IMPACT_REPLICATION_FACTOR", "replication_factor"),

@@ -24,7 +24,7 @@ Every call translates kafka-python's errors into ``LogError``, saying what it wa
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -53,14 +53,16 @@ class TopicReader:
         *,
         group_id: str | None = None,
         max_records: int | None = None,
+        **consumer_options: Any,
     ) -> None:
         self.topic = topic
         self.max_records = max_records
         """Records per poll at most (kafka-python's default, 500, when None)."""
         group = {"group_id": group_id} if group_id else {}
         self._kafka, self._client_id = kafka, client_id
-        self._consumer = committed_consumer(kafka, client_id=client_id, **group)
+        self._consumer = committed_consumer(kafka, client_id=client_id, **group, **consumer_options)
         self._uncommitted: KafkaConsumer | None = None
+        self._ends: KafkaConsumer | None = None
         self.assigned: list[TopicPartition] = []
 
     def __enter__(self) -> Self:
@@ -76,8 +78,9 @@ class TopicReader:
 
     def close(self) -> None:
         self._consumer.close()
-        if self._uncommitted is not None:
-            self._uncommitted.close()
+        for other in (self._uncommitted, self._ends):
+            if other is not None:
+                other.close()
 
     # -- where to read ----------------------------------------------------------------
 
@@ -122,9 +125,17 @@ class TopicReader:
 
     def end_offsets(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
         """Per partition (the assigned ones by default): the offset after its last
-        committed record, now."""
+        committed record, now.
+
+        Asked on a connection of its own: a broker answers a connection's requests in order,
+        and the reading consumer's fetch may be waiting up to half a second for records
+        (``fetch_max_wait_ms``); asked behind it, the ends of a topic read to its end took
+        that long each time."""
+        if self._ends is None:
+            self._ends = committed_consumer(self._kafka, client_id=f"{self._client_id}-ends")
+        ends = self._ends
         with kafka_errors(f"reading the end of {self.topic}"):
-            return self._offsets(self._consumer.end_offsets, partitions)
+            return self._offsets(ends.end_offsets, partitions, ends)
 
     def high_watermarks(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
         """Per partition (the assigned ones by default): the offset after its last record,
@@ -170,6 +181,19 @@ class TopicReader:
                     raise
                 self._refresh_metadata(consumer)
 
+    def lag_hint(self) -> int | None:
+        """The most offsets any assigned partition's position is behind the high watermark its
+        last fetch reported (None while one was never fetched). No network call: a hint
+        (the end of a committed transaction is a marker, one offset no record is handed out
+        for); ``caught_up`` says for sure."""
+        consumer, lag = self._consumer, 0
+        for tp in self.assigned:
+            high = consumer.highwater(tp)
+            if high is None:
+                return None
+            lag = max(lag, high - self._position(tp))
+        return lag
+
     def caught_up(self, ends: Mapping[int, int] | None = None) -> bool:
         """Whether every assigned partition is at its end: in ``ends``, else as it is now."""
         ends = self.end_offsets() if ends is None else ends
@@ -200,11 +224,11 @@ class TopicReader:
 
     # -- reading ----------------------------------------------------------------------
 
-    def poll(self, max_records: int | None = None) -> Fetched:
-        """The next records (none after half a second without any)."""
+    def poll(self, max_records: int | None = None, timeout_ms: int = POLL_MS) -> Fetched:
+        """The next records (none after ``timeout_ms``, half a second, without any)."""
         with kafka_errors(f"reading {self.topic}"):
             return self._consumer.poll(
-                timeout_ms=POLL_MS, max_records=max_records or self.max_records
+                timeout_ms=timeout_ms, max_records=max_records or self.max_records
             )
 
     def read_to(self, ends: Mapping[int, int], timeout: float) -> Iterator[ConsumerRecord]:

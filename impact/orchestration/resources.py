@@ -113,9 +113,10 @@ class KafkaResource(dg.ConfigurableResource):
         self, store: ProjectionStore, on_batch: Callable[[LoadStats], None] | None = None
     ) -> LoadStats:
         """Load every record of the log not yet in ClickHouse, then stop."""
-        log = SignedLog.of(self._with_environment(), role="loader")
+        settings = self._with_environment()
+        log = SignedLog.of(settings, role="loader")
         check_topics(log.kafka, self.topics)
-        loader = Loader(store, log)
+        loader = Loader(store, log, readers=settings.loader_readers)
         return loader.run(until_idle=True, on_batch=on_batch)
 
 

@@ -271,6 +271,8 @@ class Admission:
         self.commit_lag_seconds = commit_lag_seconds
         self.partitions: dict[int, deque[Waiting]] = {}
         self._undecided: list[Waiting] = []
+        self.held = 0
+        """Records taken and not yet handed on."""
         self._newest_taken = 0
         """The highest notification id taken since the last walk (its checkpoint may be a
         moment behind it: the walk waits ``commit_lag_seconds`` for it)."""
@@ -288,6 +290,7 @@ class Admission:
         for read in reads:
             waiting = Waiting(read, now)
             self.partitions.setdefault(read.partition, deque()).append(waiting)
+            self.held += 1
             if waiting.state == UNDECIDED:
                 self._undecided.append(waiting)
                 self._newest_taken = max(self._newest_taken, read.nid)
@@ -397,4 +400,5 @@ class Admission:
                     if left <= 0:
                         return
                     left -= 1
+                self.held -= 1
                 yield queue.popleft()

@@ -77,7 +77,13 @@ from impact.projections.admission import (
     ChainState,
     SignedCheckpoints,
 )
-from impact.projections.reading import UNREADABLE, Read, RecordReader
+from impact.projections.reading import (
+    UNREADABLE,
+    Read,
+    collector_eased,
+    default_readers,
+    record_reader,
+)
 from impact.projections.schema import ensure_schema
 from impact.projections.store import ProjectionStore
 from impact.settings import KafkaConnection, Settings
@@ -107,8 +113,9 @@ BATCH_SIZE = 5_000
 """Records per poll, and so per INSERT, at most: parts big enough to keep ClickHouse's merging
 cheap, small enough that the INSERT of one poll overlaps the preparing of the next (with
 20 000, a 20 000-event replay prepared everything, then waited for one INSERT)."""
-INSERT_DEPTH = 1
-"""Batches checked and waiting for their INSERT at most (bounds memory)."""
+BACKLOG_BATCHES = 2
+"""Batches of decided records waiting for the INSERT under way, at most, before the reading
+waits (bounds memory)."""
 HOLD_SECONDS = 5.0
 """How long a well-formed record no signed checkpoint covers is held (read again) at least
 before it is quarantined as not the platform's. A genuine record's checkpoint is written in
@@ -159,11 +166,10 @@ def _quarantined_line(json: bytes, reason: str) -> bytes:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a poll is prepared. Its records, parsed, are kept
-    until they are sorted into notification-id order: tens of thousands of dicts that
-    would make the collector run, and traverse them all, again and again (a full pass
-    costs tenths of a second in a loader's process). Nothing a poll makes is cyclic, so
-    reference counting frees it all; the collector runs again after it."""
+    """No cyclic garbage collection while a poll is judged. Its records, read, are kept
+    until they are sorted into notification-id order: thousands of objects that would make
+    the collector run, and traverse them all, again and again. Nothing a poll makes is
+    cyclic, so reference counting frees it all; the collector runs again after it."""
     if not gc.isenabled():
         yield
         return
@@ -175,36 +181,74 @@ def _collector_paused() -> Iterator[None]:
 
 
 class _Inserter:
-    """One thread sending prepared batches to ClickHouse in order; stops at the first failure."""
+    """One thread sending what the admission has decided to ClickHouse, in order; stops at the
+    first failure.
 
-    def __init__(self, store: ProjectionStore) -> None:
+    It pulls: when it is free and ``ready()`` (a batch's worth is decided, or the reading
+    has nothing more at hand), it takes what is decided (``batch_size`` at most:
+    ``prepare``), so while one INSERT runs the next one gathers what the reading decides
+    meanwhile, however small each poll was: an INSERT has a fixed cost of tens of
+    milliseconds, whatever its size. The reading thread waits (``decided``) while it is
+    inserting and ``limit`` records are decided and not yet taken (``backlog()``), so
+    memory stays bounded by a few INSERTs. Everything that touches the admission runs
+    under ``lock``."""
+
+    def __init__(
+        self,
+        store: ProjectionStore,
+        prepare: Callable[[], _Batch | None],
+        ready: Callable[[], bool],
+        backlog: Callable[[], int],
+        limit: int,
+    ) -> None:
         self.store = store
-        self._todo: queue.Queue[_Batch | None] = queue.Queue(maxsize=INSERT_DEPTH)
+        self.lock = threading.Condition()
+        self._prepare, self._ready = prepare, ready
+        self._backlog, self._limit = backlog, limit
         self._stored: queue.Queue[_Batch] = queue.Queue()
         self._failure: BaseException | None = None
-        self._closed = False
+        self._closing = False
+        self._busy = False
         self._thread = threading.Thread(target=self._work, name="impact-loader-insert", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
-        while (batch := self._todo.get()) is not None:
-            if self._failure is not None:
-                continue  # nothing after a failed batch: the resume point must stay exact
+        while True:
+            with self.lock:
+                while (batch := self._next()) is None and not self._closing:
+                    self._busy = False
+                    self.lock.notify_all()
+                    self.lock.wait()
+                self._busy = batch is not None
+                self.lock.notify_all()
+            if batch is None:
+                return  # closing, and nothing decided is left
             try:
                 self._insert(batch)
             except BaseException as exc:  # handed to the caller's thread
-                self._failure = exc
-            else:
-                self._stored.put(batch)
+                with self.lock:
+                    self._failure, self._busy = exc, False
+                    self.lock.notify_all()
+                return  # nothing after a failed batch: the resume point must stay exact
+            self._stored.put(batch)
+
+    def _next(self) -> _Batch | None:
+        return self._prepare() if self._closing or self._ready() else None
 
     def _insert(self, batch: _Batch) -> None:
+        if not batch.lines:
+            return  # skipped records only: nothing to store
         block = b"\n".join(batch.lines)
         batch.lines.clear()  # the block holds them now; nothing else needs them
         self.store.insert_json("raw_events", block, batch.token)
 
-    def put(self, batch: _Batch) -> None:
+    def decided(self) -> None:
+        """Tell the thread records were decided (called under ``lock``), and wait while it is
+        inserting and more than ``limit`` records wait for it."""
+        self.lock.notify_all()
+        while self._busy and self._failure is None and self._backlog() >= self._limit:
+            self.lock.wait()
         self.raise_failure()
-        self._todo.put(batch)
 
     def stored(self) -> list[_Batch]:
         done = []
@@ -219,11 +263,11 @@ class _Inserter:
             raise self._failure
 
     def close(self) -> None:
-        """Wait for every batch handed over to be stored (or refused)."""
-        if not self._closed:
-            self._closed = True
-            self._todo.put(None)
-            self._thread.join()
+        """Insert everything decided, then end."""
+        with self.lock:
+            self._closing = True
+            self.lock.notify_all()
+        self._thread.join()
 
 
 @dataclass(frozen=True)
@@ -262,6 +306,7 @@ class Loader:
         recorded_until: datetime | None = None,
         hold_seconds: float = HOLD_SECONDS,
         max_hold_seconds: float = MAX_HOLD_SECONDS,
+        readers: int | None = None,
     ) -> None:
         if not log.trusted:
             raise ConfigurationError(
@@ -278,6 +323,8 @@ class Loader:
         self.recorded_until = recorded_until
         self.hold_seconds = hold_seconds
         self.max_hold_seconds = max_hold_seconds
+        self.readers = default_readers() if readers is None else readers
+        """Processes reading the topic beside this one (1: the reading is done here)."""
         self.stats = LoadStats()
         self.chain = ChainState()
         self._checkpoints: SignedCheckpoints | None = None
@@ -291,8 +338,8 @@ class Loader:
     ) -> LoadStats:
         ensure_schema(self.store)
         positions = loaded_positions(self.store, self.topic)
-        source = RecordReader(
-            self.kafka, self.topic, positions, self.batch_size, self.recorded_until
+        source = record_reader(
+            self.kafka, self.topic, positions, self.batch_size, self.recorded_until, self.readers
         )
         inserter: _Inserter | None = None
 
@@ -303,21 +350,14 @@ class Loader:
 
         def handle(reads: list[Read]) -> None:
             report()
-            with _collector_paused():
+            with inserter.lock, _collector_paused():  # type: ignore[union-attr]
                 admission.take(reads)
                 admission.decide()
-            while True:  # a verdict may free many polls' records at once: batch_size an INSERT
-                with _collector_paused():
-                    batch, taken = self._prepare(admission)
-                if batch.lines:
-                    inserter.put(batch)  # type: ignore[union-attr]
-                if taken < self.batch_size:
-                    break
-                report()
+                inserter.decided()  # type: ignore[union-attr]
+                for partition in source.partitions:
+                    source.pause(partition, admission.waiting(partition) > WAITING_LIMIT)
             if reads:
                 self.stats.batches += 1
-            for partition in source.partitions:
-                source.pause(partition, admission.waiting(partition) > WAITING_LIMIT)
 
         try:
             self._checkpoints = SignedCheckpoints(
@@ -331,14 +371,23 @@ class Loader:
                 self.max_hold_seconds,
                 COMMIT_LAG_SECONDS,
             )
-            inserter = _Inserter(self.store)
-            source.run(
-                handle,
-                until_idle=until_idle,
-                stop=stop,
-                max_idle_polls=max_idle_polls,
-                busy=lambda: admission.undecided > 0,
+            inserter = _Inserter(
+                self.store,
+                lambda: self._prepare(admission),
+                lambda: (
+                    admission.held - admission.undecided >= self.batch_size or not source.behind
+                ),
+                lambda: admission.held - admission.undecided,
+                BACKLOG_BATCHES * self.batch_size,
             )
+            with collector_eased():
+                source.run(
+                    handle,
+                    until_idle=until_idle,
+                    stop=stop,
+                    max_idle_polls=max_idle_polls,
+                    busy=lambda: admission.undecided > 0,
+                )
             inserter.close()
             inserter.raise_failure()
             report()
@@ -350,10 +399,10 @@ class Loader:
                 self._checkpoints.close()
             source.close()
 
-    def _prepare(self, admission: Admission) -> tuple[_Batch, int]:
+    def _prepare(self, admission: Admission) -> _Batch | None:
         """What is decided of each partition's waiting records from its first on,
-        ``batch_size`` records at most, as one INSERT (one part in ClickHouse); and how many
-        records it took (skipped ones have no line)."""
+        ``batch_size`` records at most, as one INSERT (one part in ClickHouse); None when
+        nothing is (a batch of skipped records only has no line)."""
         batch = _Batch("")
         ranges: dict[int, list[int]] = {}
         taken = 0
@@ -375,10 +424,12 @@ class Loader:
                 self._quarantine(read, waiting.reason)
                 batch.lines.append(_quarantined_line(read.line, waiting.reason))
                 self.stats.quarantined += 1
+        if not taken:
+            return None
         batch.token = f"{self.topic}:" + ",".join(
             f"{p}:{first}-{last}" for p, (first, last) in sorted(ranges.items())
         )
-        return batch, taken
+        return batch
 
     def _quarantine(self, read: Read, reason: str) -> None:
         log.warning(

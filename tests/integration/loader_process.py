@@ -1,10 +1,12 @@
 """The loader in a process of its own, for kill -9 trials (chDB opens one path per process).
 
-``python -m tests.integration.loader_process load STATUS BATCH`` loads the events topic
-named by the environment, writing how many rows ClickHouse holds to STATUS after each
-stored batch; ``… check STATUS`` writes what ClickHouse holds as JSON to STATUS.
+``python -m tests.integration.loader_process load STATUS BATCH [READERS]`` loads the events
+topic named by the environment, writing how many rows ClickHouse holds to STATUS after each
+stored batch (and, with reading processes, their pids to STATUS.children once they run);
+``… check STATUS`` writes what ClickHouse holds as JSON to STATUS.
 """
 
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -27,11 +29,15 @@ def main() -> None:
     settings = Settings()
     store = ProjectionStore(settings.clickhouse)
     if command == "load":
+        children = status.with_suffix(".children")
 
         def stored(_: object) -> None:
+            if not children.exists():
+                _write(children, [p.pid for p in multiprocessing.active_children()])
             _write(status, store.rows("SELECT count() FROM {db}.raw_events")[0][0])
 
-        loader = Loader(store, SignedLog.of(settings), batch_size=int(sys.argv[3]))
+        readers = int(sys.argv[4]) if len(sys.argv) > 4 else settings.loader_readers
+        loader = Loader(store, SignedLog.of(settings), batch_size=int(sys.argv[3]), readers=readers)
         loader.run(until_idle=True, on_batch=stored)
         stored(None)
     elif command == "check":

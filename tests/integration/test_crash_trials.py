@@ -135,12 +135,23 @@ def test_relay_killed_at_random_points_publishes_every_event_once(ledger, settin
     print(f"relay crash trials: {TRIALS} kills, {mid_way} part-way, {total} events")
 
 
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` ended (a zombie waiting for its reaper counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.parametrize("readers", [1, 3])
 def test_loader_killed_at_random_points_loads_every_record_once(
-    ledger, settings, platform, tmp_path
+    ledger, settings, platform, tmp_path, readers
 ):
-    """The loader sends INSERTs from a thread of its own while it reads on: killed at any
-    point, the rows ClickHouse holds are still a prefix of each partition, and a restart
-    completes them without a gap or a double."""
+    """The loader sends INSERTs from a thread of its own while it reads on (with ``readers``
+    above 1, the records are read in child processes): killed at any point, the rows
+    ClickHouse holds are still a prefix of each partition, a restart completes them without
+    a gap or a double, and no reading process outlives the loader."""
     from tests.integration.kafka_reading import read_records
     from tests.integration.slice import record_programmes
 
@@ -150,7 +161,16 @@ def test_loader_killed_at_random_points_loads_every_record_once(
     records = read_records(settings, settings.events_topic)
     total = len(records)
     status = tmp_path / "loaded.json"
-    loader = [sys.executable, "-m", "tests.integration.loader_process", "load", str(status), "25"]
+    children = status.with_suffix(".children")
+    loader = [
+        sys.executable,
+        "-m",
+        "tests.integration.loader_process",
+        "load",
+        str(status),
+        "25",
+        str(readers),
+    ]
 
     def progress():
         try:
@@ -158,10 +178,19 @@ def test_loader_killed_at_random_points_loads_every_record_once(
         except (FileNotFoundError, ValueError):
             return 0
 
-    mid_way = 0
+    mid_way = orphans = watched = 0
     for _ in range(TRIALS):
+        children.unlink(missing_ok=True)
         before, after = kill_part_way(loader, settings, progress, total, rng)
         mid_way += before < after < total
+        pids = orjson.loads(children.read_bytes()) if children.exists() else []
+        watched += len(pids)
+        deadline = time.monotonic() + 10
+        while not all(gone(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        orphans += sum(not gone(pid) for pid in pids)
+    assert orphans == 0, "a reading process outlived the loader killed with SIGKILL"
+    assert watched or readers == 1, "no trial saw the reading processes; it proved nothing"
     final = subprocess.run(
         loader, env=environment(settings), capture_output=True, text=True, timeout=300
     )
@@ -185,4 +214,7 @@ def test_loader_killed_at_random_points_loads_every_record_once(
     assert held["typed"]["outcome_rows"] == [700, 700]
     assert held["outcomes"] == 700
     assert mid_way >= 1, "no trial killed the loader part-way; the trial proved nothing"
-    print(f"loader crash trials: {TRIALS} kills, {mid_way} part-way, {total} records")
+    print(
+        f"loader crash trials ({readers} reading process(es)): {TRIALS} kills, "
+        f"{mid_way} part-way, {total} records"
+    )

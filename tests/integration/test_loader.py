@@ -133,3 +133,34 @@ def test_what_clickhouse_stores_is_what_the_contract_read(ledger, settings, stor
     assert forged[0][0] == "someone else" and "hash does not cover" in forged[0][2]
     assert orjson.loads(forged[0][1]) == orjson.loads(genuine)["payload"]
     assert counts(store) == (ledger.max_notification_id(), ledger.max_notification_id())
+
+
+def test_a_reading_process_that_dies_stops_the_loader_and_a_restart_loads_the_rest(
+    ledger, store, platform
+):
+    """With reading processes beside it, a loader whose reader is killed stops with a
+    LogError naming it (it cannot know what that reader would have read); a restart
+    loads everything once."""
+    import multiprocessing
+
+    from impact.errors import LogError
+
+    record_programmes(ledger, 3)
+    platform.relay().run(until_idle=True)
+    killed: list[str] = []
+
+    def kill_a_reader() -> bool:
+        if not killed:
+            child = next(
+                c for c in multiprocessing.active_children() if c.name.startswith("impact-loader")
+            )
+            child.kill()
+            killed.append(child.name)
+        return False
+
+    with pytest.raises(LogError, match=r"impact-loader-read-.*the reading process ended"):
+        platform.loader(readers=2).run(until_idle=False, stop=kill_a_reader)
+    assert killed
+    assert not [c for c in multiprocessing.active_children() if c.name.startswith("impact-loader")]
+    platform.loader(readers=2).run(until_idle=True)
+    assert counts(store) == (ledger.max_notification_id(),) * 2

@@ -37,6 +37,7 @@ def reader_over(consumer: Consumer) -> TopicReader:
     reader = TopicReader.__new__(TopicReader)
     reader.topic = "impact.events"
     reader._consumer = consumer  # type: ignore[assignment]
+    reader._ends = consumer  # type: ignore[assignment]  # the ends are asked on a connection of their own
     reader.assigned = [TopicPartition("impact.events", 0), TopicPartition("impact.events", 1)]
     return reader
 
