@@ -32,12 +32,23 @@ submission (at most SUBMISSIONS_MAX_BYTES) base64-encoded."""
 SUBMISSIONS_MAX_BYTES = 512 * 1024
 
 
+_broker_versions: dict[str, tuple[int, ...]] = {}
+"""The broker version the first client of this process found at each bootstrap address."""
+
+
 def client_config(kafka: KafkaConnection) -> dict[str, Any]:
-    """Keyword arguments every kafka-python client of the ledger shares."""
+    """Keyword arguments every kafka-python client of the ledger shares.
+
+    Once a client of this process learned the brokers' version, the next ones are told it:
+    a kafka-python client that has to find it out asks, then waits its metadata back-off
+    (100 ms) before it reads any topic's metadata, and a review starts dozens of clients."""
     config: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
         "security_protocol": kafka.security_protocol,
     }
+    version = _broker_versions.get(kafka.bootstrap_servers)
+    if version is not None:
+        config["api_version"] = version
     if kafka.sasl_mechanism:
         config["sasl_mechanism"] = kafka.sasl_mechanism
         config["sasl_plain_username"] = kafka.sasl_username
@@ -155,11 +166,49 @@ def admin_client(kafka: KafkaConnection) -> KafkaAdminClient:
         return KafkaAdminClient(client_id="impact-admin", **client_config(kafka))
 
 
+ENSURED_FOR_SECONDS = 60.0
+"""How long a process takes the topics it ensured (or checked) as they were: the main job
+starts the relay, the ingest and agencies' clients dozens of times a quarter, and each
+check costs an administrator's connection and four requests."""
+_ensured: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+
+def _recently(key: tuple[Any, ...]) -> tuple[bool, Any]:
+    found = _ensured.get(key)
+    if found is not None and time.monotonic() - found[0] < ENSURED_FOR_SECONDS:
+        return True, found[1]
+    return False, None
+
+
 def ensure_topics(
     kafka: KafkaConnection,
     topics: Topics,
     transactional_id: str | None = None,
     refuse_unstamped: bool = False,
+) -> list[str]:
+    """``_ensure_topics`` unless this process did the same less than ``ENSURED_FOR_SECONDS``
+    ago (then nothing is created: [])."""
+    key = (
+        "ensure",
+        kafka.bootstrap_servers,
+        kafka.setup is not None,
+        topics,
+        transactional_id,
+        refuse_unstamped,
+    )
+    done, _ = _recently(key)
+    if not done:
+        created = _ensure_topics(kafka, topics, transactional_id, refuse_unstamped)
+        _ensured[key] = (time.monotonic(), created)
+        return created
+    return []
+
+
+def _ensure_topics(
+    kafka: KafkaConnection,
+    topics: Topics,
+    transactional_id: str | None,
+    refuse_unstamped: bool,
 ) -> list[str]:
     """Create the project's topics that are missing, grant the principals their access to
     them (with ``kafka.setup``, the administrator's connection, when this machine holds it),
@@ -212,12 +261,19 @@ def ensure_topics(
 
 def check_topics(kafka: KafkaConnection, topics: Topics) -> dict[str, dict[str, tuple[str, str]]]:
     """Compare the existing topics' settings with their declared ones and warn of drift
-    (for a service that creates nothing, such as the loader)."""
+    (for a service that creates nothing, such as the loader); as it was, when this process
+    checked less than ``ENSURED_FOR_SECONDS`` ago."""
+    key = ("check", kafka.bootstrap_servers, topics)
+    done, drift = _recently(key)
+    if done:
+        return drift  # type: ignore[no-any-return]
     admin = admin_client(kafka)
     try:
-        return check_topic_settings(admin, topics)
+        drift = check_topic_settings(admin, topics)
     finally:
         admin.close()
+    _ensured[key] = (time.monotonic(), drift)
+    return drift
 
 
 class TopicSettingsError(InfrastructureError):
@@ -283,6 +339,7 @@ def check_topic_settings(
 def delete_topics(kafka: KafkaConnection, names: list[str], wait: float = 60.0) -> list[str]:
     """Delete the named topics that exist and wait (up to ``wait`` s) until they are gone;
     return the names deleted."""
+    _ensured.clear()  # what this process ensured may be what it deletes
     admin = admin_client(kafka)
     try:
         with kafka_errors(f"deleting the topics {names}"):
@@ -312,7 +369,7 @@ def producer(
         **overrides,
     }
     with kafka_errors(what):
-        return KafkaProducer(**config)
+        return _learn_version(kafka, KafkaProducer(**config))
 
 
 def transactional_producer(kafka: KafkaConnection, transactional_id: str) -> KafkaProducer:
@@ -393,4 +450,15 @@ def committed_consumer(kafka: KafkaConnection, **overrides: Any) -> KafkaConsume
         **overrides,
     }
     with kafka_errors("starting a Kafka consumer"):
-        return KafkaConsumer(**config)
+        return _learn_version(kafka, KafkaConsumer(**config))
+
+
+Client = TypeVar("Client", KafkaProducer, KafkaConsumer)
+
+
+def _learn_version(kafka: KafkaConnection, client: Client) -> Client:
+    """Keep the broker version ``client`` found (or was told) for the next clients."""
+    version = client.config.get("api_version")
+    if isinstance(version, tuple) and version:
+        _broker_versions.setdefault(kafka.bootstrap_servers, version)
+    return client

@@ -31,7 +31,7 @@ from impact.contract.events import read_for_loading
 from impact.contract.payloads import payload_problem, prepare_screens
 from impact.errors import ContractError, LogError
 from impact.kafka import TopicReader
-from impact.kafka.reader import POLL_MS
+from impact.kafka.reader import IDLE_CHECK_MS, POLL_MS
 from impact.settings import KafkaConnection
 
 PARTITION_FETCH_BYTES = 512 * 1024
@@ -211,22 +211,18 @@ class RecordReader:
         self._reader.close()
 
 
-IDLE_CHECK_MS = 50
-"""How long a poll waits, in a reading to the end, right after records came: long enough to
-see the topic's end (the poll that passes the last commit marker), not half a second."""
-
-
 class Idleness:
     """Whether a reading is at the topic's end: once ``max_idle_polls`` empty polls in a row
-    found it there (``caught_up``). Polls right after records came wait ``IDLE_CHECK_MS``
-    only (records at hand come at once, however long a poll may wait), so a reading to the
-    end (a replay, an auditor's) stops a moment after its last record, not a second.
+    found it there (``caught_up``). Its first poll, and polls right after records came, wait
+    ``IDLE_CHECK_MS`` only (records at hand come at once, however long a poll may wait), so
+    a reading to the end (a replay, an auditor's) stops a moment after its last record, not
+    a second.
     ``max_idle_polls`` None: a reading that never stops (its polls wait as long as usual)."""
 
     def __init__(self, reader: "RecordReader", max_idle_polls: int | None) -> None:
         self._reader = reader
         self._max = max_idle_polls
-        self._came = False
+        self._came = max_idle_polls is not None
         self.count = 0
 
     @property

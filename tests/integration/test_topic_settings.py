@@ -1,6 +1,6 @@
-"""Topic settings are checked, not trusted: drift is reported at every start of the relay,
-the ingest and the loader, and the ingest refuses a submissions topic whose records carry
-their senders' timestamps."""
+"""Topic settings are checked, not trusted: drift is reported at the start of the relay,
+the ingest and the loader (once a minute at most in one process), and the ingest refuses a
+submissions topic whose records carry their senders' timestamps."""
 
 import logging
 
