@@ -266,7 +266,7 @@ def check_topics(kafka: KafkaConnection, topics: Topics) -> dict[str, dict[str, 
     key = ("check", kafka.bootstrap_servers, topics)
     done, drift = _recently(key)
     if done:
-        return drift  # type: ignore[no-any-return]
+        return drift
     admin = admin_client(kafka)
     try:
         drift = check_topic_settings(admin, topics)

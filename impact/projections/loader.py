@@ -250,6 +250,10 @@ class _Inserter:
             self.lock.wait()
         self.raise_failure()
 
+    def unreported(self) -> bool:
+        """Whether a batch is being inserted, or was stored and not yet taken (``stored``)."""
+        return self._busy or not self._stored.empty()
+
     def stored(self) -> list[_Batch]:
         done = []
         while True:
@@ -387,6 +391,7 @@ class Loader:
                     stop=stop,
                     max_idle_polls=max_idle_polls,
                     busy=lambda: admission.undecided > 0,
+                    hurry=inserter.unreported,
                 )
             inserter.close()
             inserter.raise_failure()

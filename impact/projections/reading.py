@@ -177,14 +177,16 @@ class RecordReader:
         stop: Callable[[], bool],
         max_idle_polls: int,
         busy: Callable[[], bool],
+        hurry: Callable[[], bool] = lambda: False,
     ) -> bool:
         """Poll and hand each poll's ``Read``s (none after an empty poll: records may be
         waiting for a verdict) to ``handle``, until ``stop()``; with ``until_idle``, until
         the reading found the topic read to its end ``max_idle_polls`` times in a row
-        (``Idleness``) with nothing ``busy``. Returns whether it ended so."""
+        (``Idleness``) with nothing ``busy``. While ``hurry()``, polls wait ``IDLE_CHECK_MS``
+        at most (``handle`` has something to report soon). Returns whether it ended so."""
         idleness = Idleness(self, max_idle_polls if until_idle else None)
         while not stop():
-            reads = self.poll(idleness.poll_ms)
+            reads = self.poll(IDLE_CHECK_MS if hurry() else idleness.poll_ms)
             self.behind = idleness.after(reads)
             handle(reads)
             if until_idle and busy():
@@ -384,6 +386,7 @@ class ForkedRecordReader:
         stop: Callable[[], bool],
         max_idle_polls: int,
         busy: Callable[[], bool],
+        hurry: Callable[[], bool] = lambda: False,
     ) -> bool:
         """As ``RecordReader.run``, the children's ``Idleness`` counted each on its own: the
         topic is read to its end when every child found its partitions there
@@ -392,7 +395,8 @@ class ForkedRecordReader:
         by_conn = {child.conn: child for child in self._children}
         while not stop():
             reads: list[Read] = []
-            for conn in wait(list(by_conn), timeout=POLL_MS / 1000):
+            waited = (IDLE_CHECK_MS if hurry() else POLL_MS) / 1000
+            for conn in wait(list(by_conn), timeout=waited):
                 reads.extend(self._receive(by_conn[conn]))  # type: ignore[index]
             handle(reads)
             if (

@@ -10,6 +10,7 @@ so replaying it as of that time gives the same inputs, digest and ranking.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -51,8 +52,9 @@ class QuarterReview:
     inputs: QuarterInputs
     candidates: tuple[ScoredCandidate, ...]
 
-    @property
+    @cached_property
     def inputs_digest(self) -> str:
+        """sha256 of the inputs' canonical JSON (computed once: it is the inputs written out)."""
         return self.inputs.digest()
 
     def as_json(self) -> dict[str, Any]:
