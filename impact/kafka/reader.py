@@ -67,6 +67,7 @@ class TopicReader:
         self._consumer = committed_consumer(kafka, client_id=client_id, **group, **consumer_options)
         self._uncommitted: KafkaConsumer | None = None
         self._ends: KafkaConsumer | None = None
+        self._polled = False
         self.assigned: list[TopicPartition] = []
 
     def __enter__(self) -> Self:
@@ -131,13 +132,15 @@ class TopicReader:
         """Per partition (the assigned ones by default): the offset after its last
         committed record, now.
 
-        Asked on a connection of its own: a broker answers a connection's requests in order,
-        and the reading consumer's fetch may be waiting up to half a second for records
-        (``fetch_max_wait_ms``); asked behind it, the ends of a topic read to its end took
-        that long each time."""
-        if self._ends is None:
-            self._ends = committed_consumer(self._kafka, client_id=f"{self._client_id}-ends")
-        ends = self._ends
+        Once this reader has polled, asked on a connection of its own: a broker answers a
+        connection's requests in order, and the reading consumer's fetch may be waiting up to
+        half a second for records (``fetch_max_wait_ms``); asked behind it, the ends of a
+        topic read to its end took that long each time."""
+        ends = self._consumer
+        if self._polled:
+            if self._ends is None:
+                self._ends = committed_consumer(self._kafka, client_id=f"{self._client_id}-ends")
+            ends = self._ends
         with kafka_errors(f"reading the end of {self.topic}"):
             return self._offsets(ends.end_offsets, partitions, ends)
 
@@ -230,6 +233,7 @@ class TopicReader:
 
     def poll(self, max_records: int | None = None, timeout_ms: int = POLL_MS) -> Fetched:
         """The next records (none after ``timeout_ms``, half a second, without any)."""
+        self._polled = True
         with kafka_errors(f"reading {self.topic}"):
             return self._consumer.poll(
                 timeout_ms=timeout_ms, max_records=max_records or self.max_records

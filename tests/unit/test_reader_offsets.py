@@ -37,7 +37,7 @@ def reader_over(consumer: Consumer) -> TopicReader:
     reader = TopicReader.__new__(TopicReader)
     reader.topic = "impact.events"
     reader._consumer = consumer  # type: ignore[assignment]
-    reader._ends = consumer  # type: ignore[assignment]  # the ends are asked on a connection of their own
+    reader._polled = False  # the ends are asked on the reading consumer until it polled
     reader.assigned = [TopicPartition("impact.events", 0), TopicPartition("impact.events", 1)]
     return reader
 
