@@ -32,8 +32,10 @@ submission (at most SUBMISSIONS_MAX_BYTES) base64-encoded."""
 SUBMISSIONS_MAX_BYTES = 512 * 1024
 
 
-_broker_versions: dict[str, tuple[int, ...]] = {}
-"""The broker version the first client of this process found at each bootstrap address."""
+_broker_versions: dict[KafkaConnection, tuple[int, ...]] = {}
+"""The broker version the first client of this process found with each connection (address
+and login: a client with other credentials finds out for itself, and so fails at its start
+when they are refused)."""
 
 
 def client_config(kafka: KafkaConnection) -> dict[str, Any]:
@@ -46,7 +48,7 @@ def client_config(kafka: KafkaConnection) -> dict[str, Any]:
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
         "security_protocol": kafka.security_protocol,
     }
-    version = _broker_versions.get(kafka.bootstrap_servers)
+    version = _broker_versions.get(kafka)
     if version is not None:
         config["api_version"] = version
     if kafka.sasl_mechanism:
@@ -468,5 +470,5 @@ def _learn_version(kafka: KafkaConnection, client: Client) -> Client:
     """Keep the broker version ``client`` found (or was told) for the next clients."""
     version = client.config.get("api_version")
     if isinstance(version, tuple) and version:
-        _broker_versions.setdefault(kafka.bootstrap_servers, version)
+        _broker_versions.setdefault(kafka, version)
     return client

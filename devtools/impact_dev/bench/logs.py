@@ -66,10 +66,14 @@ def topic_exists(name: str) -> bool:
 def ensure_topic(store: dict[str, Any], label: str, say: Say) -> tuple[str, dict[str, Any] | None]:
     """The events topic holding the whole store, relayed once and kept; (name, relay result
     if this call relayed it). Older topics of the same label are deleted."""
+    from impact.contract.chain import platform_trust
     from impact.ingest.relay import highest_published
 
     store_dir = Path(store["path"]).parent.name
-    name = f"bench.{label}-{fingerprint(RELAY_SOURCES, store_dir)}.events"
+    # The platform key signs the topic's checkpoints: a topic another bench folder (another
+    # key) relayed on the same broker is not this one's, whatever it holds.
+    signer = sorted(platform_trust(bench_settings("probe").platform_key_path))
+    name = f"bench.{label}-{fingerprint(RELAY_SOURCES, store_dir, signer)}.events"
     stale = [
         t
         for t in list_bench_topics()
