@@ -374,13 +374,6 @@ def producer(
         return _learn_version(kafka, KafkaProducer(**config))
 
 
-TRANSACTIONAL_RETRY_BACKOFF_MS = 20
-"""A transactional producer's pause before it retries a request, and before the first
-request needing a coordinator it has not found yet: at kafka-python's 100 ms, starting one
-(``init_transactions``) took 0.26 s, at 20 ms 0.09 s, and the main job starts the relay
-dozens of times a quarter."""
-
-
 def transactional_producer(kafka: KafkaConnection, transactional_id: str) -> KafkaProducer:
     """A producer with a fixed ``transactional.id``; starting it fences older ones with
     the same id and aborts the transaction they left open."""
@@ -391,7 +384,6 @@ def transactional_producer(kafka: KafkaConnection, transactional_id: str) -> Kaf
         transactional_id=transactional_id,
         compression_type=None,
         max_request_size=MAX_MESSAGE_BYTES,
-        retry_backoff_ms=TRANSACTIONAL_RETRY_BACKOFF_MS,
     )
     with kafka_errors(what):
         started.init_transactions()
