@@ -81,7 +81,6 @@ from impact.projections.reading import (
     UNREADABLE,
     Read,
     collector_eased,
-    default_readers,
     record_reader,
 )
 from impact.projections.schema import ensure_schema
@@ -310,7 +309,7 @@ class Loader:
         recorded_until: datetime | None = None,
         hold_seconds: float = HOLD_SECONDS,
         max_hold_seconds: float = MAX_HOLD_SECONDS,
-        readers: int | None = None,
+        readers: int = 1,
     ) -> None:
         if not log.trusted:
             raise ConfigurationError(
@@ -327,7 +326,7 @@ class Loader:
         self.recorded_until = recorded_until
         self.hold_seconds = hold_seconds
         self.max_hold_seconds = max_hold_seconds
-        self.readers = default_readers() if readers is None else readers
+        self.readers = readers
         """Processes reading the topic beside this one (1: the reading is done here)."""
         self.stats = LoadStats()
         self.chain = ChainState()

@@ -312,8 +312,10 @@ class ForkedRecordReader:
     between them; the ``Read``s come back to this process, one message per child's poll.
 
     Forked, not started afresh: a child begins reading at once (a new interpreter would
-    spend half a second importing). Nothing a child holds outlives it: it only reads, from
-    the positions the loader gave it."""
+    spend half a second importing). Only where cores are to spare (``Settings.loader_readers``,
+    1 by default): on 2 cores three children replayed 100,000 events in 0.95x the time of one
+    process (0.82-1.11x) for 1.23x its CPU time, the loader's work being CPU-bound there.
+    Nothing a child holds outlives it: it only reads, from the positions the loader gave it."""
 
     def __init__(
         self,
@@ -443,12 +445,3 @@ def record_reader(
     if readers <= 1:
         return RecordReader(kafka, topic, positions, max_records, recorded_until)
     return ForkedRecordReader(kafka, topic, positions, max_records, recorded_until, readers)
-
-
-def default_readers() -> int:
-    """Reading processes of a loader unless told otherwise: none beside its own. On the 2-core
-    machine the bench runs on, three children (one a partition) replayed 100,000 events in
-    0.95x the time of one process (0.82-1.11x) for 1.23x its CPU time: the loader's work is
-    CPU-bound there, reading or inserting. ``IMPACT_LOADER_READERS`` asks for more where
-    cores are to spare (``Settings.loader_readers``)."""
-    return 1
