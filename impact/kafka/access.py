@@ -25,10 +25,12 @@ from typing import Any
 
 from kafka.admin import (
     ACL,
+    ACLFilter,
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
     ResourcePattern,
+    ResourcePatternFilter,
     ResourceType,
 )
 
@@ -140,6 +142,26 @@ def grant(admin: Any, granted: Iterable[Grant]) -> None:
     failed = result.get("failed") or []
     if failed:
         raise LogError(f"creating {len(failed)} of {len(acls)} ACLs failed: {failed[:3]}")
+
+
+def revoke(admin: Any, kind: str, names: Iterable[str]) -> int:
+    """Delete every ACL on the resources of ``kind`` with these literal ``names`` (a test's
+    topics and transactional ids, once it is done with them); return how many went."""
+    filters = [
+        ACLFilter(
+            principal=None,
+            host=None,
+            operation=ACLOperation.ANY,
+            permission_type=ACLPermissionType.ANY,
+            resource_pattern=ResourcePatternFilter(
+                _RESOURCE[kind], name, ACLResourcePatternType.LITERAL
+            ),
+        )
+        for name in names
+    ]
+    if not filters:
+        return 0
+    return sum(len(matched) for _, matched, _ in admin.delete_acls(filters))
 
 
 def grant_commands(bootstrap: str, topics: Topics, transactional_id: str) -> list[str]:

@@ -61,7 +61,8 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -330,7 +331,6 @@ class Loader:
         """Processes reading the topic beside this one (1: the reading is done here)."""
         self.stats = LoadStats()
         self.chain = ChainState()
-        self._checkpoints: SignedCheckpoints | None = None
 
     def run(
         self,
@@ -339,11 +339,32 @@ class Loader:
         stop: Callable[[], bool] = lambda: False,
         max_idle_polls: int = 2,
     ) -> LoadStats:
-        ensure_schema(self.store)
-        positions = loaded_positions(self.store, self.topic)
-        source = record_reader(
-            self.kafka, self.topic, positions, self.batch_size, self.recorded_until, self.readers
-        )
+        # The checkpoints are read while the store is made ready: a process's first Kafka
+        # client learns the brokers' version (a tenth of a second before it reads anything),
+        # and a fresh store's schema takes longer than that.
+        with ThreadPoolExecutor(1, thread_name_prefix="impact-loader-start") as start:
+            reading = start.submit(self._read_checkpoints)
+            try:
+                ensure_schema(self.store)
+                positions = loaded_positions(self.store, self.topic)
+                self.chain = ChainState.stored(self.store, self.topic)
+            except BaseException:
+                with suppress(Exception):
+                    reading.result().close()
+                raise
+            checkpoints = reading.result()
+        try:
+            source = record_reader(
+                self.kafka,
+                self.topic,
+                positions,
+                self.batch_size,
+                self.recorded_until,
+                self.readers,
+            )
+        except BaseException:
+            checkpoints.close()
+            raise
         inserter: _Inserter | None = None
 
         def report() -> None:
@@ -363,13 +384,9 @@ class Loader:
                 self.stats.batches += 1
 
         try:
-            self._checkpoints = SignedCheckpoints(
-                self.kafka, self.checkpoints_topic, self.topic, self.trusted
-            )
-            self.chain = ChainState.stored(self.store, self.topic)
             admission = Admission(
                 self.chain,
-                self._checkpoints,
+                checkpoints,
                 self.hold_seconds,
                 self.max_hold_seconds,
                 COMMIT_LAG_SECONDS,
@@ -399,9 +416,19 @@ class Loader:
         finally:
             if inserter is not None:
                 inserter.close()
-            if self._checkpoints is not None:
-                self._checkpoints.close()
+            checkpoints.close()
             source.close()
+
+    def _read_checkpoints(self) -> SignedCheckpoints:
+        checkpoints = SignedCheckpoints(
+            self.kafka, self.checkpoints_topic, self.topic, self.trusted
+        )
+        try:
+            checkpoints.refresh()
+        except BaseException:
+            checkpoints.close()
+            raise
+        return checkpoints
 
     def _prepare(self, admission: Admission) -> _Batch | None:
         """What is decided of each partition's waiting records from its first on,

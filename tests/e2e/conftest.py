@@ -5,10 +5,12 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from impact.settings import Settings
 
 IMPACT = shutil.which("impact", path=str(Path(sys.executable).parent)) or "impact"
 
@@ -16,9 +18,9 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def impact_env(broker, tmp_path) -> dict[str, str]:
+def impact_env(broker, tmp_path, swept) -> Iterator[dict[str, str]]:
     tag = uuid.uuid4().hex[:10]
-    return {
+    env = {
         **os.environ,
         "IMPACT_STATE_DIR": str(tmp_path / "state"),
         "IMPACT_AGENCIES_DIR": str(tmp_path / "agencies"),
@@ -30,6 +32,15 @@ def impact_env(broker, tmp_path) -> dict[str, str]:
         "IMPACT_REJECTIONS_TOPIC": f"e2e.rejected.{tag}",
         "IMPACT_RELAY_TRANSACTIONAL_ID": f"e2e-relay-{tag}",
     }
+    yield env
+    swept(
+        Settings(
+            events_topic=env["IMPACT_EVENTS_TOPIC"],
+            submissions_topic=env["IMPACT_SUBMISSIONS_TOPIC"],
+            rejections_topic=env["IMPACT_REJECTIONS_TOPIC"],
+            relay_transactional_id=env["IMPACT_RELAY_TRANSACTIONAL_ID"],
+        )
+    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,8 +34,12 @@ def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(broker: Settings, tmp_path: Path, chdb_path: Path) -> Settings:
-    return own_settings(broker, tmp_path, chdb_path)
+def settings(
+    broker: Settings, tmp_path: Path, chdb_path: Path, swept: Callable[[Settings], None]
+) -> Iterator[Settings]:
+    own = own_settings(broker, tmp_path, chdb_path)
+    yield own
+    swept(own)
 
 
 def own_settings(broker: Settings, tmp_path: Path, chdb_path: Path, **more: object) -> Settings:

@@ -6,8 +6,8 @@ Figures (``FIGURES``), each measured ``runs`` times, ours and its baselines inte
 relay    event store → events topic through ``Relay`` (one transaction per batch, chained
          envelopes, a signed checkpoint per batch) vs the same bytes from a raw kafka-python
          producer: transactional with the same batch size, and plain (idempotent, acks=all).
-replay   events topic from offset 0 → fresh chDB through ``create_schema`` + ``Loader`` vs a
-         raw kafka-python consumer of the same topic (the loader's consumer settings) and
+replay   events topic from offset 0 → fresh chDB through the ``Loader`` (it creates the schema)
+         vs a raw kafka-python consumer of the same topic (the loader's consumer settings) and
          ``kcat`` (librdkafka) reading it to /dev/null.
 memory   peak RSS of the replaying process at 1x (the topic's first tenth) and 10x (all).
 ingest   signed submissions topic → desk → ledger → event store through ``Ingest`` vs a raw

@@ -211,7 +211,6 @@ def phase_replay(args: Args) -> dict[str, Any]:
     the project's Loader; then the first quarterly review on what was loaded."""
     from impact.domain.quarter import Quarter
     from impact.projections.loader import Loader, SignedLog
-    from impact.projections.schema import create_schema
     from impact.projections.scoring import review_quarter
     from impact.projections.store import ProjectionStore
 
@@ -227,8 +226,7 @@ def phase_replay(args: Args) -> dict[str, Any]:
     def enough() -> bool:
         return loader.stats.loaded + loader.stats.unreadable + loader.stats.skipped >= target
 
-    with Measure(broker_pid()) as run:
-        create_schema(store)
+    with Measure(broker_pid()) as run:  # the loader creates the fresh store's schema
         loader.run(until_idle=True, stop=enough, on_batch=lambda s: progress(s.loaded))
     progress(loader.stats.loaded, force=True)
     load_peak = peak_rss_mib()  # before any query: the replay's own peak

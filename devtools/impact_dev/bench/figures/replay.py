@@ -20,7 +20,7 @@ DEPS_SCRIPT = Path(__file__).parent.parent / "deps.sh"
 def measure(bench: Session, run: int) -> None:
     o, n = bench.o, bench.store["events"]
     bench.say(
-        f"[replay {run + 1}/{o.runs}] ours: create_schema + Loader into a fresh chDB, {n:,} events"
+        f"[replay {run + 1}/{o.runs}] ours: Loader into a fresh chDB (its schema too), {n:,} events"
     )
     ours = run_worker(
         "replay",
