@@ -31,7 +31,7 @@ from impact.domain.quarter import Quarter
 from impact.domain.review import ScoredCandidate
 from impact.errors import ContractError, NotFoundError
 from impact.projections.loader import Loader, LoadStats, SignedLog
-from impact.projections.schema import create_schema, drop_schema
+from impact.projections.schema import drop_schema
 from impact.projections.scoring import (
     QuarterReview,
     known_until,
@@ -84,8 +84,8 @@ def replay_into_fresh_database(
     store = ProjectionStore(clickhouse, database=database or fresh_database_name(clickhouse))
     started = time.perf_counter()
     try:
-        create_schema(store)
         recorded_until = utc(as_of) if as_of else None
+        # The loader creates the schema, while it starts reading the checkpoints.
         stats = Loader(store, log, recorded_until=recorded_until).run(
             until_idle=True, max_idle_polls=1
         )

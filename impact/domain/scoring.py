@@ -31,6 +31,7 @@ same policy give the same bytes.
 """
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Annotated, Any, ClassVar, Literal
@@ -322,6 +323,11 @@ class QuarterInputs(Model):
         confirmed = policy.confirmed_partners_only
 
         def outcome(o: OutcomeInput) -> OutcomeInput:
+            unused = (not late and o.reported_days_after is not None) or (
+                not register and (o.registered is not None or o.attested is not None)
+            )
+            if not unused:  # as it is: a policy with every rule copies nothing
+                return o
             return o.model_copy(
                 update={
                     "reported_days_after": o.reported_days_after if late else None,
@@ -330,16 +336,24 @@ class QuarterInputs(Model):
                 }
             )
 
-        programmes = tuple(
-            p.model_copy(
+        def programme(p: ProgramQuarterInputs) -> ProgramQuarterInputs:
+            outcomes = tuple(outcome(o) for o in p.outcomes)
+            unused = not confirmed and (
+                p.confirmed_agencies is not None or p.confirmed_partners is not None
+            )
+            if not unused and all(a is b for a, b in zip(outcomes, p.outcomes, strict=True)):
+                return p
+            return p.model_copy(
                 update={
-                    "outcomes": tuple(outcome(o) for o in p.outcomes),
+                    "outcomes": outcomes,
                     "confirmed_agencies": p.confirmed_agencies if confirmed else None,
                     "confirmed_partners": p.confirmed_partners if confirmed else None,
                 }
             )
-            for p in self.programmes
-        )
+
+        programmes = tuple(programme(p) for p in self.programmes)
+        if all(a is b for a, b in zip(programmes, self.programmes, strict=True)):
+            return self
         return self.model_copy(update={"programmes": programmes})
 
     def canonical_json(self) -> bytes:
@@ -495,20 +509,33 @@ def evidence(p: ProgramQuarterInputs, policy: ScoringPolicy) -> Decimal:
 def task_medians(
     programmes: Iterable[ProgramQuarterInputs],
 ) -> dict[tuple[str, str], list[Decimal]]:
-    """Every value reported per (task, metric), for the ``task_median`` reference."""
+    """Every value reported per (task, metric), in order, for the ``task_median`` reference."""
     values: dict[tuple[str, str], list[Decimal]] = {}
     for p in programmes:
         for o in p.outcomes:
             values.setdefault((p.task_code, o.metric), []).append(o.value)
+    for reported in values.values():
+        reported.sort()
     return values
 
 
-def _median(values: Sequence[Decimal]) -> Decimal:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+def _median_of_others(ordered: Sequence[Decimal], value: Decimal) -> Decimal | None:
+    """The median of ``ordered`` (sorted) without one of its ``value``s; None when fewer
+    than two others are left. The others are not copied and sorted again for each
+    programme: the remaining values' places are those of ``ordered`` shifted past
+    ``value``'s, so a quarter of n programmes of one task costs n log n, not n² log n."""
+    count = len(ordered) - 1
+    if count < 2:
+        return None
+    gone = bisect_left(ordered, value)
+
+    def other(k: int) -> Decimal:
+        return ordered[k if k < gone else k + 1]
+
+    middle = count // 2
+    if count % 2:
+        return other(middle)
+    return (other(middle - 1) + other(middle)) / 2
 
 
 def _reference(
@@ -522,9 +549,7 @@ def _reference(
         return found[0] if found else None
     if rule.statistic == "previous":
         return o.previous
-    others = list(peers.get((p.task_code, o.metric), []))
-    others.remove(o.value)
-    return _median(others) if len(others) >= 2 else None
+    return _median_of_others(peers[(p.task_code, o.metric)], o.value)
 
 
 _STRICTNESS = {"as_is": 0, "cap": 1, "exclude_until_attested": 2}

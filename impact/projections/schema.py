@@ -214,45 +214,40 @@ VIEWS = {
     # joint if promoted by the review of a quarter before ``quarter``.
     "program_state_as_of": f"""
         WITH
+            -- One pass over the programme's lifecycle: the last status change before
+            -- ``until``; the last promotion by an earlier quarter's review; its partners
+            -- (agencies named, others, those with an identifier or evidence); the agencies
+            -- named partners that accepted, in their own signed answer.
             lifecycle AS (
                 SELECT program_id,
-                       argMax(multiIf(type = 'Program.Suspended', 'suspended',
-                                      type = 'Program.Completed', 'completed', 'active'),
-                              aggregate_version) AS last_status
-                FROM {{db}}.program_lifecycle
-                WHERE type IN ('Program.Suspended', 'Program.Resumed', 'Program.Completed')
-                  AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
-                GROUP BY program_id
-            ),
-            promoted AS (
-                SELECT program_id,
-                       argMax(participants, aggregate_version) AS joint_participants,
-                       argMax(promoted_quarter, aggregate_version) AS joint_quarter
-                FROM {{db}}.program_lifecycle
-                WHERE type = 'Program.Promoted'
-                  AND promoted_quarter < {{quarter:String}} AND recorded_at <= {AS_OF}
-                GROUP BY program_id
-            ),
-            partnered AS (
-                SELECT program_id,
-                       arraySort(groupUniqArrayIf(partner_code,
-                                 partner_kind = 'agency' AND partner_code != '')) AS agency_partners,
-                       countIf(NOT (partner_kind = 'agency' AND partner_code != '')) AS other_partners,
-                       countIf(partner_kind != 'agency'
+                       argMaxIf(multiIf(type = 'Program.Suspended', 'suspended',
+                                        type = 'Program.Completed', 'completed', 'active'),
+                                aggregate_version,
+                                type IN ('Program.Suspended', 'Program.Resumed',
+                                         'Program.Completed') AND occurred_at < {UNTIL})
+                           AS last_status,
+                       argMaxIf(participants, aggregate_version, promoted)
+                           AS joint_participants,
+                       argMaxIf(promoted_quarter, aggregate_version, promoted) AS joint_quarter,
+                       arraySort(groupUniqArrayIf(partner_code, joined AND agency_partner))
+                           AS agency_partners,
+                       countIf(joined AND NOT agency_partner) AS other_partners,
+                       countIf(joined AND partner_kind != 'agency'
                                AND (partner_code != '' OR partner_evidenced))
                            AS confirmed_other_partners,
-                       groupArray(partner_name) AS partner_names
-                FROM {{db}}.program_lifecycle
-                WHERE type = 'Program.PartnerJoined'
-                  AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
-                GROUP BY program_id
-            ),
-            -- Agencies named partners that accepted, in their own signed answer.
-            consented AS (
-                SELECT program_id, groupUniqArray(partner_code) AS accepted
-                FROM {{db}}.program_lifecycle
-                WHERE type = 'Program.PartnerAccepted'
-                  AND occurred_at < {UNTIL} AND recorded_at <= {AS_OF}
+                       groupArrayIf(partner_name, joined) AS partner_names,
+                       groupUniqArrayIf(partner_code,
+                                        type = 'Program.PartnerAccepted' AND occurred_at < {UNTIL})
+                           AS accepted
+                FROM (
+                    SELECT *,
+                           type = 'Program.Promoted' AND promoted_quarter < {{quarter:String}}
+                               AS promoted,
+                           type = 'Program.PartnerJoined' AND occurred_at < {UNTIL} AS joined,
+                           partner_kind = 'agency' AND partner_code != '' AS agency_partner
+                    FROM {{db}}.program_lifecycle
+                    WHERE recorded_at <= {AS_OF}
+                )
                 GROUP BY program_id
             )
         SELECT p.program_id AS program_id, p.code AS code, p.agency AS agency,
@@ -261,20 +256,17 @@ VIEWS = {
                p.origin_proposals AS origin_proposals, p.starts_on AS starts_on,
                p.ends_on AS ends_on, p.registered_at AS registered_at,
                if(l.last_status = '', 'active', l.last_status) AS status,
-               j.joint_participants AS joint_participants, j.joint_quarter AS promoted_quarter,
-               arraySort(arrayDistinct(arrayConcat([p.agency], j.joint_participants,
-                                                   d.agency_partners))) AS agencies,
-               d.other_partners AS other_partners, d.partner_names AS partner_names,
+               l.joint_participants AS joint_participants, l.joint_quarter AS promoted_quarter,
+               arraySort(arrayDistinct(arrayConcat([p.agency], l.joint_participants,
+                                                   l.agency_partners))) AS agencies,
+               l.other_partners AS other_partners, l.partner_names AS partner_names,
                arraySort(arrayDistinct(arrayConcat(
-                   [p.agency], j.joint_participants,
-                   arrayIntersect(d.agency_partners, c.accepted)))) AS confirmed_agencies,
-               arrayIntersect(d.agency_partners, c.accepted) AS confirmed_agency_partners,
-               d.confirmed_other_partners AS confirmed_other_partners
+                   [p.agency], l.joint_participants,
+                   arrayIntersect(l.agency_partners, l.accepted)))) AS confirmed_agencies,
+               arrayIntersect(l.agency_partners, l.accepted) AS confirmed_agency_partners,
+               l.confirmed_other_partners AS confirmed_other_partners
         FROM {{db}}.programs AS p
         LEFT JOIN lifecycle AS l ON l.program_id = p.program_id
-        LEFT JOIN promoted AS j ON j.program_id = p.program_id
-        LEFT JOIN partnered AS d ON d.program_id = p.program_id
-        LEFT JOIN consented AS c ON c.program_id = p.program_id
         WHERE p.recorded_at <= {AS_OF} AND p.registered_at < {UNTIL}
     """,
     "program_state": (
