@@ -11,13 +11,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from impact.agency_keys import AgencyFolder, check_agency_code, find_key, left_in_state
-from impact.application.commands import RegisterKey, RevokeKey
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
 from impact.cli.render import err, out
 from impact.errors import AlreadyExistsError, NotFoundError, SigningError
-from impact.signing import fingerprint, key_id_of, load_public_key, public_key_from_text
 
 keys_app = typer.Typer(
     help="Agencies' Ed25519 signing keys: an agency generates its own; staff register, "
@@ -51,6 +48,9 @@ def keys_generate(agency: Agency, directory: AgencyDir = None) -> None:
 
     The private key stays there (0600); hand the .pub file to the secretariat, who registers
     it with `impact keys register`. Nothing is sent or registered by this command."""
+    from impact.agency_keys import AgencyFolder, check_agency_code
+    from impact.signing import fingerprint
+
     settings = bootstrap().settings  # the folder alone: no service of the platform is built
     made = AgencyFolder.of(settings, check_agency_code(agency), directory).generate()
     for line in (
@@ -82,6 +82,10 @@ def keys_register(
 ) -> None:
     """Staff: register an agency's public key; submissions signed with it are accepted from
     --valid-from on. Registering the same key again changes nothing."""
+    from impact.agency_keys import check_agency_code
+    from impact.application.commands import RegisterKey
+    from impact.signing import fingerprint, key_id_of, load_public_key
+
     check_agency_code(agency)
     public = load_public_key(public_key, f"the public key of {agency}")
     key_id, print_ = key_id_of(public), fingerprint(public)
@@ -118,6 +122,9 @@ def keys_revoke(
 ) -> None:
     """Staff: revoke an agency's key; from --revoked-at on, nothing signed with it is accepted
     (and `audit verify` flags anything accepted after it)."""
+    from impact.agency_keys import check_agency_code
+    from impact.application.commands import RevokeKey
+
     check_agency_code(agency)
     now = parse.now()
     with bootstrap() as platform:
@@ -133,6 +140,8 @@ def keys_list(
     agency: Annotated[str | None, typer.Option(help="Only this agency's keys.")] = None,
 ) -> None:
     """Staff: the registered keys, with when each is valid."""
+    from impact.agency_keys import left_in_state
+
     now = parse.now()
     with bootstrap() as platform:
         try:
@@ -164,6 +173,8 @@ def keys_list(
 
 
 def _public_of(public_key: str) -> str:
+    from impact.signing import fingerprint, public_key_from_text
+
     try:
         return fingerprint(public_key_from_text(public_key))
     except SigningError:
@@ -197,6 +208,7 @@ def submit(
     IMPACT_SUBMISSIONS_TOPIC (impact.submissions by default); all of them or none.
 
     Reads JSON, JSON Lines, or a workbook (.xlsx) or .csv made from `impact template`."""
+    from impact.agency_keys import find_key
     from impact.agency_sheets import read_any
     from impact.cli.people import wait_and_print
 

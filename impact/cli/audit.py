@@ -7,18 +7,20 @@ rewriting anything.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
 from impact.cli.render import mark, out, print_json, progress
 from impact.domain.quarter import Quarter
 from impact.errors import NotFoundError
-from impact.settings import Settings
+
+if TYPE_CHECKING:
+    from impact.settings import Settings
 
 audit_app = typer.Typer(
     help="Auditors: verify the log end to end, replay it as of any time, reproduce past "
@@ -45,7 +47,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 # -- verify -------------------------------------------------------------------------
 
 
-def trusted_keys(settings: Settings, trust: list[str]) -> dict[str, str]:
+def trusted_keys(settings: "Settings", trust: list[str]) -> dict[str, str]:
     """Key id → public key of every platform key to trust: those given, else this platform's own."""
     from impact.contract.chain import public_path, trusted_key
 

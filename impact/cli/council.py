@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from impact.application import commands as c
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
+from impact.cli.lazy import commands as c
 from impact.cli.render import err, out, print_json, recorded
 from impact.domain.quarter import Quarter
 

@@ -11,9 +11,9 @@ from typing import Annotated, Any, get_args
 
 import typer
 
-from impact.application import commands as c
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
+from impact.cli.lazy import commands as c
 from impact.cli.render import recorded
 from impact.contract.submissions import CorrectOutcome, RegisterProgram, ReportOutcome
 from impact.domain.program import Evidence, Target

@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from impact.application import commands as c
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
+from impact.cli.lazy import commands as c
 from impact.cli.render import out, print_json
 from impact.domain.evidence import DocumentFacts, EvidenceDocument
 from impact.errors import NotFoundError

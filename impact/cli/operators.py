@@ -11,8 +11,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
 from impact.cli.render import err, out
 from impact.domain.quarter import Quarter
 from impact.errors import InfrastructureError, LogError

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
 from impact.cli.render import err, out, print_json
 from impact.domain.quarter import Quarter
 

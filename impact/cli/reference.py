@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
 from impact.cli.render import err, out, print_json
 from impact.domain.metrics import CURRENT_CATALOGUE
 from impact.domain.plan import DECLARED_ON, STRATEGIES_2018, TASKS_2018, PlanVersion

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from impact.application import commands as c
-from impact.bootstrap import bootstrap
 from impact.cli import parse
+from impact.cli.lazy import bootstrap
+from impact.cli.lazy import commands as c
 from impact.cli.render import out
 from impact.contract.schemas import export
 
