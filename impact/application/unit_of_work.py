@@ -53,6 +53,12 @@ class UnitOfWork:
         """When the message being decided reached the ledger (its broker timestamp); None
         for a command entered by staff, which arrives when it is decided."""
         self._changed: dict[UUID, Aggregate] = {}
+        self._seen: dict[UUID, Aggregate] = {}
+        """Aggregates looked at as stored, each read once per unit: a batch of submissions
+        reads the consortium (its agencies' keys) once, not once a message. What another
+        process stored meanwhile is not seen by the rest of the batch, as if the batch had
+        been decided a moment earlier; an aggregate to change (``get``) is read as stored
+        each time, and a change on one another process moved on is refused at ``commit``."""
         self.events: list[Any] = []
         """The new events in the order they were decided."""
 
@@ -67,11 +73,9 @@ class UnitOfWork:
         return self._read(cls, aggregate_id, what, copy=False)
 
     def exists(self, aggregate_id: UUID) -> bool:
-        if aggregate_id in self._changed:
-            return True
         try:
-            self.event_store.load(aggregate_id, copy=False)
-        except AggregateNotFoundError:
+            self._read(Aggregate, aggregate_id, "", copy=False)
+        except NotFoundError:
             return False
         return True
 
@@ -79,11 +83,15 @@ class UnitOfWork:
         aggregate: Aggregate | None = self._changed.get(aggregate_id)
         if aggregate is not None:
             aggregate = deepcopy(aggregate) if copy else aggregate
+        elif not copy and aggregate_id in self._seen:
+            aggregate = self._seen[aggregate_id]
         else:
             try:
                 aggregate = self.event_store.load(aggregate_id, copy=copy)
             except AggregateNotFoundError:
                 raise NotFoundError(f"{what} does not exist") from None
+            if not copy:
+                self._seen[aggregate_id] = aggregate
         if not isinstance(aggregate, cls):
             raise NotFoundError(f"{what} does not exist")
         return aggregate
@@ -120,5 +128,6 @@ class UnitOfWork:
             aggregate.collect_events()  # stored: no longer pending (a cached instance may be reused)
         stored = len(self.events)
         self._changed.clear()
+        self._seen.clear()
         self.events = []
         return stored
