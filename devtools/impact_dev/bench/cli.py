@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from impact.settings import Settings
-from impact_dev.bench import runner
+from impact_dev.bench import runner, scaling
 from impact_dev.bench.common import bench_dir
 
 
@@ -138,8 +138,12 @@ def markdown(result: dict[str, Any]) -> str:
 
 def bench(
     events: Annotated[
-        int, typer.Option(help="Events in the relayed and replayed log (built once, cached).")
-    ] = 20_000,
+        str,
+        typer.Option(
+            help="Events in the relayed and replayed log (built once, cached); several sizes "
+            "(10000,100000,1000000) measure each in turn and chart how the replay scales."
+        ),
+    ] = "20000",
     runs: Annotated[int, typer.Option(min=1, help="Repeat every measurement this many times.")] = 3,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON on stdout.")
@@ -216,7 +220,11 @@ def bench(
             f"unknown figure(s) {', '.join(sorted(unknown))}; "
             f"choose from {', '.join(runner.FIGURES)}"
         )
-    if events < 10:
+    try:
+        sizes = sorted({int(x.replace("_", "")) for x in events.split(",") if x.strip()})
+    except ValueError:
+        raise typer.BadParameter(f"--events {events!r}: give numbers like 20000") from None
+    if not sizes or sizes[0] < 10:
         raise typer.BadParameter("--events must be at least 10")
     try:
         scales = tuple(sorted({int(x) for x in review_scales.split(",") if x.strip()}))
@@ -231,6 +239,8 @@ def bench(
         raise typer.BadParameter(
             f"--broker {broker!r}: one or more of {', '.join(BROKERS)}, each once"
         )
+    if len(sizes) > 1 and len(brokers) > 1:
+        raise typer.BadParameter("several --events sizes are measured on one --broker")
     folder = out or Settings().state_dir / "bench" / "out"
     err = Console(stderr=True)
     environment = dict(os.environ)
@@ -240,25 +250,35 @@ def bench(
         os.environ.update(environment)
         try:
             BROKERS[name](lambda text: err.print(text, markup=False, highlight=False))
-            result = _bench_once(
-                folder / name if len(brokers) > 1 else folder,
-                figures,
-                events,
-                runs,
-                submissions,
-                latency_samples,
-                latency_rate,
-                keep_topics,
-                scales,
-                profile,
-                prepare_only,
-                as_json,
-            )
+            by_size: list[tuple[int, dict[str, Any]]] = []
+            for size in sizes:
+                place = folder / name if len(brokers) > 1 else folder
+                result = _bench_once(
+                    place / f"events-{size}" if len(sizes) > 1 else place,
+                    figures,
+                    size,
+                    runs,
+                    submissions,
+                    latency_samples,
+                    latency_rate,
+                    keep_topics,
+                    scales,
+                    profile,
+                    prepare_only,
+                    as_json,
+                )
+                if result is not None:
+                    by_size.append((size, result))
         finally:
             os.environ.clear()
             os.environ.update(environment)
-        if result is not None:
-            results.append((name, result))
+        if len(sizes) > 1 and by_size:
+            written = scaling.write(by_size, folder)
+            if not as_json:
+                Console().print(scaling.markdown(scaling.points(by_size)), markup=False)
+            err.print(f"wrote {', '.join(str(p) for p in written)}", markup=False, highlight=False)
+        if len(by_size) == 1:
+            results.append((name, by_size[0][1]))
     if len(results) > 1 and not as_json:
         console = Console() if Console().is_terminal else Console(width=220)
         console.print(comparison(results))
