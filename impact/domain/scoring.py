@@ -33,7 +33,7 @@ same policy give the same bytes.
 import hashlib
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, getcontext, localcontext
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_serializer, model_validator
@@ -59,6 +59,9 @@ Gate = Literal["too_few_quarters", "suspended", "completed", "already_joint"]
 
 def plain(value: Decimal) -> Decimal:
     """The same number without trailing zeros or exponent: ``6150.500000`` → ``6150.5``."""
+    _, digits, exponent = value.as_tuple()
+    if exponent == 0 and value and len(digits) <= getcontext().prec:
+        return value  # an integer written plainly, as most are: normalizing gives it back
     normal = value.normalize()
     return Decimal(format(normal, "f")) if normal else ZERO
 
