@@ -23,6 +23,7 @@ def _result(ours: float, raw: float, peak: float, tenth: float, count: int) -> d
                 "baseline": side(tenth, count // 10),
                 "ratio": peak / tenth,
             },
+            {"figure": "replay, vs kcat", "ours": side(ours, count), "baseline": None},
             {"figure": "relay: event store → topic", "ours": side(1.0, count)},
         ]
     }

@@ -28,7 +28,9 @@ def points(results: list[tuple[int, dict[str, Any]]]) -> list[Point]:
     ratio, and the replay's peak RSS at the size and at a tenth of it (MiB)."""
     out = []
     for size, result in results:
-        rows = {r["figure"].split(":")[0].split(",")[0]: r for r in result["rows"]}
+        rows: dict[str, dict[str, Any]] = {}
+        for row in result["rows"]:  # the first row of a figure (later: "replay, vs kcat")
+            rows.setdefault(row["figure"].split(":")[0].split(",")[0], row)
         replay, memory = rows.get("replay"), rows.get("peak memory of the replay")
         ours, raw = _median(replay, "ours"), _median(replay, "baseline")
         out.append(
