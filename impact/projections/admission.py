@@ -43,8 +43,21 @@ WALKABLE_KEPT = 50_000
 than the records of five of the relay's largest transactions (10 000 each)."""
 
 
+KEPT_BEHIND = 1_000
+"""Links kept below the end of the admitted prefix (``ChainState.prefix``); older ones are
+dropped, their ids known admitted by their place alone. (The checks need only the prefix's
+last link; the rest is a margin.)"""
+
+
 class ChainState:
-    """The chain as admitted so far: notification id → (prev_hash, hash) ('' when absent)."""
+    """The chain as admitted so far: notification id → (prev_hash, hash) ('' when absent).
+
+    Every id up to ``prefix`` is admitted, and only the links near its end (``KEPT_BEHIND``)
+    and beyond it are kept: a record of an id at or below ``prefix`` is a second record of
+    it, whatever its links, and every check of links and every walk concerns ids beyond
+    ``prefix`` (a record waits only while its id is not admitted), with their neighbours. So a
+    replay of a million events holds about as many links as one of a hundred thousand.
+    """
 
     def __init__(self, admitted: dict[int, tuple[str, str]] | None = None) -> None:
         self.links = admitted or {}
@@ -54,6 +67,24 @@ class ChainState:
         ``WALKABLE_KEPT`` kept. (A forgery among them is harmless: a walk follows hashes.)"""
         chained = [nid for nid, (_, h) in self.links.items() if h]
         self.first_chained = min(chained) if chained else None
+        self.prefix = 0
+        """Every notification id from 1 to this one is admitted."""
+        self.dropped_to = 0
+        """The links of ids up to this one are no longer kept (all admitted)."""
+        self._advance()
+
+    def admitted(self, nid: int) -> bool:
+        return nid <= self.dropped_to or nid in self.links
+
+    def _advance(self) -> None:
+        links = self.links
+        while self.prefix + 1 in links:
+            self.prefix += 1
+        if self.prefix - self.dropped_to > 2 * KEPT_BEHIND:
+            keep_from = self.prefix - KEPT_BEHIND
+            for nid in range(self.dropped_to + 1, keep_from):
+                del links[nid]
+            self.dropped_to = keep_from - 1
 
     @classmethod
     def stored(cls, store: ProjectionStore, topic: str) -> "ChainState":
@@ -67,7 +98,7 @@ class ChainState:
     def link_problem(self, nid: int, prev: str, own: str) -> str | None:
         """What the admitted chain says against the record of ``nid`` with these chain
         fields ('' when absent); None when nothing does. Admits nothing."""
-        if nid in self.links:
+        if self.admitted(nid):
             return f"a second record for notification id {nid}"
         if not own or not prev:
             if self.first_chained is not None and nid > self.first_chained:
@@ -103,6 +134,8 @@ class ChainState:
         if after is not None and after[0] == own:
             own = after[0]
         self.links[nid] = (prev, own)
+        if nid == self.prefix + 1:
+            self._advance()
 
     def walk_through(self, nid: int, prev: str, own: str) -> None:
         if not (prev and own):

@@ -202,3 +202,30 @@ def test_an_uncovered_record_is_refused_after_the_longest_hold_in_any_case(monke
     clock[0] += 1.0
     judge.decide()
     assert verdicts(judge)[0, 0][0] == REFUSED
+
+
+def test_a_long_chain_keeps_only_the_links_near_its_end_and_still_knows_every_id(monkeypatch):
+    monkeypatch.setattr(admission_module, "KEPT_BEHIND", 10)
+    records = chain_of(81)
+    checkpoints = Checkpoints()
+    judge = admission(checkpoints)
+    for first in range(0, 80, 20):  # four polls, a checkpoint after each
+        batch = records[first : first + 20]
+        checkpoints.sign(batch[-1]["notification_id"], batch[-1]["hash"])
+        judge.take(reads([(0, r["notification_id"] - 1, r) for r in batch]))
+        judge.decide()
+    assert {state for state, _ in verdicts(judge).values()} == {ADMITTED}
+    chain = judge.chain
+    assert chain.prefix == 80 and len(chain.links) <= 3 * 10, len(chain.links)
+    assert chain.dropped_to > 0 and 5 not in chain.links
+    # An early id's second record is known as one, though its links are no longer kept.
+    judge.take(reads([(1, 0, forged(records[4]))]))
+    judge.decide()
+    (verdict,) = verdicts(judge).values()
+    assert verdict == (REFUSED, "a second record for notification id 5")
+    # The next genuine record still links to the kept end of the chain.
+    checkpoints.sign(81, records[80]["hash"])
+    judge.take(reads([(0, 80, records[80])]))
+    judge.decide()
+    assert list(verdicts(judge).values()) == [(ADMITTED, "")]
+    assert chain.prefix == 81
