@@ -126,13 +126,6 @@ class ChainState:
     def admit(self, nid: int, prev: str, own: str) -> None:
         if own and prev and (self.first_chained is None or nid < self.first_chained):
             self.first_chained = nid
-        # A hash is held by two links (its own record's, and the next one's prev_hash): one
-        # string for both, a third less memory for a chain kept whole (a million links).
-        before, after = self.links.get(nid - 1), self.links.get(nid + 1)
-        if before is not None and before[1] == prev:
-            prev = before[1]
-        if after is not None and after[0] == own:
-            own = after[0]
         self.links[nid] = (prev, own)
         if nid == self.prefix + 1:
             self._advance()

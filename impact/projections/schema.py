@@ -448,7 +448,7 @@ def ensure_schema(store: ProjectionStore) -> None:
         create_schema(store)
 
 
-def _typed_table(store: ProjectionStore, name: str, typed: Typed, fresh: bool = False) -> None:
+def _typed_table(store: ProjectionStore, name: str, typed: Typed, fresh: bool) -> None:
     """Create ``name`` and the materialized view that fills it; fill it from raw_events when
     it is new (or was built from another definition), and add what it lacks. In a ``fresh``
     database (made by this ``create_schema``) it is only created."""

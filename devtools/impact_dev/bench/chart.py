@@ -50,7 +50,7 @@ def _title(result: dict[str, Any]) -> str:
     )
 
 
-def _font(size: int) -> Any:
+def load_font(size: int) -> Any:
     from PIL import ImageFont
 
     for path in (
@@ -68,7 +68,7 @@ def _png(result: dict[str, Any], data: list[Bar], path: Path) -> Path:
     height = TOP + ROW * len(data) + BOTTOM
     image = Image.new("RGB", (WIDTH, height), "white")
     pen = ImageDraw.Draw(image)
-    font, small, big = _font(14), _font(12), _font(17)
+    font, small, big = load_font(14), load_font(12), load_font(17)
     pen.text((20, 20), _title(result), fill="black", font=big)
     for tick in (0.001, 0.01, 0.1, 0.5, 1, 2, 10):
         x = _x(tick)

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from impact_dev.bench.chart import _font
+from impact_dev.bench.chart import load_font
 
 Point = dict[str, Any]
 
@@ -94,7 +94,7 @@ def draw(data: list[Point], path: Path) -> Path:
         (20, 16),
         "impact-dev bench: the replay at each size (medians; ratios measured in the same run)",
         fill="black",
-        font=_font(17),
+        font=load_font(17),
     )
     sizes = [p["size"] for p in data]
     _panel(
@@ -133,7 +133,7 @@ def _panel(
     labels: list[str],
 ) -> None:
     top, bottom = 70, HEIGHT - 80
-    font, small = _font(14), _font(12)
+    font, small = load_font(14), load_font(12)
     values = [v for _, _, vs in reference + ours for v in vs if v]
     if not values:
         return
